@@ -1,0 +1,47 @@
+# Clinicbox: the two commands are `make run` and `make test`.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/clinicbox
+DATA     ?= ./data
+ADDR     ?= :8443
+
+.PHONY: run build test test-short generate lint bench fuzz clean
+
+## run: build and start the appliance with a demo clinic in ./data
+run: build
+	$(BIN) serve --demo --data $(DATA) --addr $(ADDR)
+
+## build: compile bin/clinicbox
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/clinicbox
+
+## test: every test (browser tests need chromium; .ci/run installs it)
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## generate: re-create the templ components' Go code (templ pinned in go.mod)
+generate:
+	$(GO) tool templ generate
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'run gofmt -w'; exit 1)
+	$(GO) vet ./...
+
+## bench: the benchmarks behind BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: run each fuzzer briefly (FUZZTIME=1m for longer)
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

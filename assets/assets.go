@@ -1,0 +1,14 @@
+// Package assets holds the static files of the clinician and patient pages,
+// embedded in the binary.
+package assets
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed static
+var files embed.FS
+
+// Static is the static file tree, served under /assets/.
+var Static, _ = fs.Sub(files, "static")

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/clinicbox/clinicbox/store"
+)
+
+// flagSet is a FlagSet whose flags fall back to CLINICBOX_* variables.
+type flagSet struct {
+	*flag.FlagSet
+	e env
+}
+
+func newFlagSet(name string, e env) *flagSet {
+	fs := flag.NewFlagSet("clinicbox "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return &flagSet{fs, e}
+}
+
+// envName is the variable that backs a flag: --public-url → CLINICBOX_PUBLIC_URL.
+func envName(flagName string) string {
+	return "CLINICBOX_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flagSet) String(name, def, usage string) *string {
+	if v := f.e.getenv(envName(name)); v != "" {
+		def = v
+	}
+	return f.FlagSet.String(name, def, usage+" ("+envName(name)+")")
+}
+
+func (f *flagSet) Bool(name string, def bool, usage string) *bool {
+	if v := f.e.getenv(envName(name)); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		}
+	}
+	return f.FlagSet.Bool(name, def, usage+" ("+envName(name)+")")
+}
+
+func (f *flagSet) data() *string {
+	return f.String("data", "./data", "data directory: database, certificate, keys")
+}
+
+// parse parses args and refuses stray positional arguments beyond want.
+func (f *flagSet) parse(args []string, want int) error {
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if f.NArg() > want {
+		return fmt.Errorf("unexpected argument %q", f.Arg(want))
+	}
+	return nil
+}
+
+const dbFile = "clinicbox.db"
+
+// openStore opens the database in dir, creating the directory if needed.
+func openStore(ctx context.Context, dir string, log *slog.Logger) (*store.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return store.Open(ctx, filepath.Join(dir, dbFile), store.WithLogger(log))
+}
+
+// serveConfig is the whole configuration of 'clinicbox serve', validated in
+// one place.
+type serveConfig struct {
+	DataDir   string
+	Addr      string
+	PublicURL string
+	TLSCert   string
+	TLSKey    string
+	PlainHTTP bool
+	Demo      bool
+	LogFormat string
+}
+
+func parseServeConfig(e env, args []string) (*serveConfig, error) {
+	fs := newFlagSet("serve", e)
+	c := &serveConfig{}
+	data := fs.data()
+	addr := fs.String("addr", ":8443", "address to listen on, HOST:PORT")
+	public := fs.String("public-url", "", "base URL used in every link the appliance prints or returns (default: https://<this host>:<port>)")
+	cert := fs.String("tls-cert", "", "PEM certificate to serve instead of the self-made one")
+	key := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	plain := fs.Bool("http", false, "serve plain HTTP (only behind a reverse proxy that terminates TLS)")
+	demo := fs.Bool("demo", false, "seed a demo clinic when the database is empty")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.parse(args, 0); err != nil {
+		return nil, err
+	}
+	c.DataDir, c.Addr, c.PublicURL, c.TLSCert, c.TLSKey = *data, *addr, *public, *cert, *key
+	c.PlainHTTP, c.Demo, c.LogFormat = *plain, *demo, *logFormat
+	return c, c.validate()
+}
+
+func (c *serveConfig) validate() error {
+	var errs []error
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: must be HOST:PORT, e.g. :8443", c.Addr))
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		errs = append(errs, fmt.Errorf("--addr %q: bad port", c.Addr))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.PlainHTTP && c.TLSCert != "" {
+		errs = append(errs, errors.New("--http and --tls-cert exclude each other"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: must be text or json", c.LogFormat))
+	}
+	if c.PublicURL == "" && err == nil {
+		scheme := "https"
+		if c.PlainHTTP {
+			scheme = "http"
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = scheme + "://" + net.JoinHostPort(host, port)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("--public-url %q: must be an http(s) URL such as https://clinic.example:8443", c.PublicURL))
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/demo"
+	"github.com/clinicbox/clinicbox/web"
+	"github.com/clinicbox/clinicbox/web/live"
+)
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// worker is a background loop that runs for the life of the server.
+type worker struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+func serveCmd(ctx context.Context, e env, args []string) error {
+	started := time.Now()
+	cfg, err := parseServeConfig(e, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg.LogFormat)
+	st, err := openStore(ctx, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var login *demo.Login
+	if cfg.Demo {
+		login, err = demoLogin(ctx, st, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+	}
+	keys, err := sessionKeys(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	hub := live.NewHub(st, log)
+	handler := web.New(web.Deps{
+		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
+		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(hub.Close)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	if !cfg.PlainHTTP {
+		cert, err := loadCert(cfg, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+
+	workers := []worker{
+		{"live", hub.Run},
+		{"session-purge", func(ctx context.Context) error { return every(ctx, 10*time.Minute, st.PurgeExpiredSessions) }},
+	}
+	wctx, stopWorkers := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			if err := w.run(wctx); err != nil {
+				log.Error("worker stopped", "worker", w.name, "err", err)
+			}
+		})
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("ready", "addr", ln.Addr().String(), "url", cfg.PublicURL, "startup_ms", time.Since(started).Milliseconds())
+	fmt.Fprintf(e.stdout, "Clinicbox %s is running at %s\n", version, cfg.PublicURL)
+	if login != nil {
+		fmt.Fprintf(e.stdout, "Demo clinic admin: %s  password: %s\n", login.Email, login.Password)
+	}
+
+	select {
+	case err := <-serveErr:
+		stopWorkers()
+		wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopWorkers()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func loadCert(cfg *serveConfig, log *slog.Logger) (tls.Certificate, error) {
+	if cfg.TLSCert != "" {
+		c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return c, fmt.Errorf("load --tls-cert/--tls-key: %w", err)
+		}
+		return c, nil
+	}
+	c, path, created, err := selfCert(cfg.DataDir, time.Now())
+	if err != nil {
+		return c, err
+	}
+	if created {
+		log.Info("created a self-signed certificate", "file", path)
+	}
+	log.Info("serving HTTPS with the appliance's own certificate", "sha256", fingerprint(c), "file", path,
+		"trust", "import this file as a trusted certificate on each device, or give --tls-cert/--tls-key")
+	return c, nil
+}
+
+// demoLogin seeds the demo clinic into an empty database and returns the
+// admin's login, which is kept in the data directory so every later start
+// can print it again.
+func demoLogin(ctx context.Context, st *store.Store, dataDir string) (*demo.Login, error) {
+	path := filepath.Join(dataDir, "demo-login.txt")
+	login, err := demo.Seed(ctx, st, demo.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if login != nil {
+		if err := writeFile(path, []byte(login.Email+"\n"+login.Password+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		return login, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // not a database this binary seeded
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo login: %w", err)
+	}
+	lines := strings.SplitN(strings.TrimSpace(string(b)), "\n", 2)
+	if len(lines) != 2 {
+		return nil, nil
+	}
+	return &demo.Login{Email: lines[0], Password: lines[1]}, nil
+}
+
+// every runs fn now and then every d until ctx ends; errors are returned
+// only from ctx.
+func every(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

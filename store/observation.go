@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Observation is one measured value, whatever brought it in: a serial
+// instrument, a vendor's API call, a home device. Values are carried exactly
+// as sent; interpretation (units, flags) is the sender's, never ours.
+type Observation struct {
+	ID             int64
+	UUID           string
+	OrgID          int64
+	PatientID      int64 // 0 = not matched to a patient yet
+	AppointmentID  int64
+	DeviceID       int64
+	Source         string // serial, instrument-api, monitoring, poct, manual
+	MessageID      int64  // raw message it came from, if any
+	Category       string // e.g. laboratory, vital-signs, ecg, spirometry
+	CodeSystem     string // NPU, LOINC, local, ...
+	Code           string
+	Display        string
+	Value          string
+	Unit           string
+	ReferenceRange string
+	Flags          string
+	Status         string
+	MeasuredAtText string    // as sent
+	MeasuredAt     time.Time // parsed from MeasuredAtText when possible
+	QC             bool      // a control sample, never a patient result
+	Operator       string
+	Instrument     string
+	CreatedAt      time.Time
+}
+
+// Validate checks an observation's fields.
+func (o *Observation) Validate() error {
+	var v Validator
+	o.Code = strings.TrimSpace(o.Code)
+	v.Check(o.Code != "", "code", "is required")
+	v.Check(len(o.Code) <= 200, "code", "must be at most 200 characters")
+	v.Check(len(o.Value) <= 10000, "value", "must be at most 10000 characters")
+	v.Check(o.Source != "", "source", "is required")
+	return v.Err()
+}
+
+// AddObservationsTx stores observations within a larger write, each with its
+// event. Callers validate the patient and device they name.
+func AddObservationsTx(tx *Tx, orgID int64, obs []Observation) error {
+	for i := range obs {
+		o := &obs[i]
+		o.OrgID = orgID
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		o.UUID = NewUUID()
+		o.CreatedAt = tx.Now
+		res, err := tx.Exec(`INSERT INTO observations (uuid, org_id, patient_id, appointment_id, device_id, source,
+			message_id, category, code_system, code, display, value_text, unit, reference_range, flags, status,
+			measured_at_text, measured_at, is_qc, operator, instrument, created_at)
+			VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.UUID, orgID, o.PatientID, o.AppointmentID, o.DeviceID, o.Source, o.MessageID, o.Category,
+			o.CodeSystem, o.Code, o.Display, o.Value, o.Unit, o.ReferenceRange, o.Flags, o.Status,
+			o.MeasuredAtText, unix(o.MeasuredAt), boolInt(o.QC), o.Operator, o.Instrument, unix(tx.Now))
+		if err != nil {
+			return fmt.Errorf("add observation: %w", err)
+		}
+		o.ID, _ = res.LastInsertId()
+		payload := map[string]any{"observationId": o.ID, "patientId": o.PatientID, "deviceId": o.DeviceID, "qc": o.QC}
+		if err := tx.Event(orgID, EventObservationCreated, "observation", o.ID, payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ObservationFilter selects observations.
+type ObservationFilter struct {
+	PatientID int64
+	DeviceID  int64
+	Unmatched bool // only those with no patient
+	QC        *bool
+	Since     time.Time // created at or after
+	AfterID   int64
+	Limit     int
+}
+
+const observationCols = `id, uuid, org_id, COALESCE(patient_id, 0), COALESCE(appointment_id, 0), COALESCE(device_id, 0),
+	source, COALESCE(message_id, 0), category, code_system, code, display, value_text, unit, reference_range, flags,
+	status, measured_at_text, measured_at, is_qc, operator, instrument, created_at`
+
+func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) {
+	var o Observation
+	var m, c int64
+	if err := row.Scan(&o.ID, &o.UUID, &o.OrgID, &o.PatientID, &o.AppointmentID, &o.DeviceID, &o.Source, &o.MessageID,
+		&o.Category, &o.CodeSystem, &o.Code, &o.Display, &o.Value, &o.Unit, &o.ReferenceRange, &o.Flags, &o.Status,
+		&o.MeasuredAtText, &m, &o.QC, &o.Operator, &o.Instrument, &c); err != nil {
+		return nil, err
+	}
+	o.MeasuredAt, o.CreatedAt = fromUnix(m), fromUnix(c)
+	return &o, nil
+}
+
+// Observations lists observations, newest first.
+func (s *Store) Observations(ctx context.Context, orgID int64, f ObservationFilter) ([]Observation, error) {
+	if f.Limit <= 0 || f.Limit > 5000 {
+		f.Limit = 500
+	}
+	where := `org_id = ?`
+	args := []any{orgID}
+	if f.PatientID > 0 {
+		where += ` AND patient_id = ?`
+		args = append(args, f.PatientID)
+	}
+	if f.Unmatched {
+		where += ` AND patient_id IS NULL`
+	}
+	if f.DeviceID > 0 {
+		where += ` AND device_id = ?`
+		args = append(args, f.DeviceID)
+	}
+	if f.QC != nil {
+		where += ` AND is_qc = ?`
+		args = append(args, boolInt(*f.QC))
+	}
+	if !f.Since.IsZero() {
+		where += ` AND created_at >= ?`
+		args = append(args, unix(f.Since))
+	}
+	if f.AfterID > 0 {
+		where += ` AND id > ?`
+		args = append(args, f.AfterID)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+observationCols+` FROM observations WHERE `+where+`
+		ORDER BY COALESCE(NULLIF(measured_at, 0), created_at) DESC, id DESC LIMIT ?`, append(args, f.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("observations: %w", err)
+	}
+	defer rows.Close()
+	var out []Observation
+	for rows.Next() {
+		o, err := scanObservation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("observations: %w", err)
+		}
+		out = append(out, *o)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,497 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Patient is a person the clinic cares for. Patients never have accounts.
+type Patient struct {
+	ID                int64  // integer id; the telehealth API's SPID
+	UUID              string // public id (instrument API, FHIR)
+	OrgID             int64
+	ExternalID        string // the integrating client's own id for the patient
+	MRN               string
+	HSID              string // health system (EHR) id
+	NationalID        string // e.g. a Danish CPR number
+	AccountNumber     string
+	Names             []HumanName // the first is the one shown
+	BirthDate         string      // YYYY-MM-DD
+	Gender            string      // male, female, other, unknown or empty
+	MaritalStatus     string
+	Telecom           []ContactPoint
+	Contacts          []Contact
+	Addresses         []Address
+	PreferredLanguage string
+	Race              string
+	Ethnicity         string
+	Active            bool
+	Deceased          bool
+	DeceasedAt        string // as the client sent it
+	FamilyMember      bool
+	LinkedByEmail     bool
+	EmailGroupType    string
+	EmailGroupName    string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// HumanName is one of a patient's names.
+type HumanName struct {
+	Use        string `json:"use"`
+	Family     string `json:"family"`
+	FirstName  string `json:"firstName"`
+	MiddleName string `json:"middleName"`
+	LastName   string `json:"lastName"`
+	Alias      string `json:"alias"`
+}
+
+// ContactPoint is a phone number, email address, ...
+type ContactPoint struct {
+	Use    string `json:"use"`
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+// Contact is a relative or other contact person.
+type Contact struct {
+	Telecom []ContactPoint `json:"telecom"`
+	Name    []HumanName    `json:"name"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Use        string   `json:"use"`
+	Line       []string `json:"line"`
+	Apartment  string   `json:"apartment"`
+	City       string   `json:"city"`
+	State      string   `json:"state"`
+	PostalCode string   `json:"postalcode"`
+	Country    string   `json:"country"`
+}
+
+// Genders accepted for a patient.
+var Genders = []string{"male", "female", "other", "unknown"}
+
+// FirstName is the first name of the shown name.
+func (p *Patient) FirstName() string {
+	if len(p.Names) == 0 {
+		return ""
+	}
+	return p.Names[0].FirstName
+}
+
+// LastName is the last name of the shown name (or its family name).
+func (p *Patient) LastName() string {
+	if len(p.Names) == 0 {
+		return ""
+	}
+	if p.Names[0].LastName != "" {
+		return p.Names[0].LastName
+	}
+	return p.Names[0].Family
+}
+
+// MiddleName is the middle name of the shown name.
+func (p *Patient) MiddleName() string {
+	if len(p.Names) == 0 {
+		return ""
+	}
+	return p.Names[0].MiddleName
+}
+
+// DisplayName is "First Last", or a placeholder when the patient has no name.
+func (p *Patient) DisplayName() string {
+	n := strings.TrimSpace(p.FirstName() + " " + p.LastName())
+	if n == "" {
+		return "(no name)"
+	}
+	return n
+}
+
+// Email is the first email address, if any.
+func (p *Patient) Email() string { return p.telecom("email") }
+
+// Phone is the first phone number, if any.
+func (p *Patient) Phone() string { return p.telecom("phone") }
+
+func (p *Patient) telecom(system string) string {
+	for _, t := range p.Telecom {
+		if t.System == system {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+// deceasedLayouts are the forms accepted for deceasedAt; the value is kept
+// as sent.
+var deceasedLayouts = []string{time.RFC3339, "2006-01-02 03:04 PM", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02"}
+
+// ParseDeceasedAt parses a deceasedAt value in any accepted layout.
+func ParseDeceasedAt(s string) (time.Time, bool) {
+	for _, l := range deceasedLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Validate checks a patient's fields and normalises whitespace.
+func (p *Patient) Validate() error {
+	var v Validator
+	for _, f := range []*string{&p.ExternalID, &p.MRN, &p.HSID, &p.NationalID, &p.AccountNumber, &p.BirthDate, &p.Gender} {
+		*f = strings.TrimSpace(*f)
+	}
+	for i := range p.Names {
+		n := &p.Names[i]
+		n.FirstName, n.LastName, n.MiddleName, n.Family = strings.TrimSpace(n.FirstName), strings.TrimSpace(n.LastName), strings.TrimSpace(n.MiddleName), strings.TrimSpace(n.Family)
+	}
+	v.Check(len(p.ExternalID) <= 200, "id", "must be at most 200 characters")
+	for field, val := range map[string]string{"mrn": p.MRN, "hsid": p.HSID, "nationalId": p.NationalID, "accountNumber": p.AccountNumber} {
+		v.Check(len(val) <= 100, field, "must be at most 100 characters")
+	}
+	if p.BirthDate != "" {
+		d, err := time.Parse("2006-01-02", p.BirthDate)
+		if err != nil {
+			v.Add("birthDate", "must be a date as YYYY-MM-DD")
+		} else if d.After(time.Now().AddDate(0, 0, 1)) {
+			v.Add("birthDate", "must not be in the future")
+		}
+	}
+	if p.Gender != "" {
+		ok := false
+		for _, g := range Genders {
+			ok = ok || p.Gender == g
+		}
+		v.Check(ok, "gender", "must be one of male, female, other, unknown")
+	}
+	if p.Deceased {
+		if p.DeceasedAt == "" {
+			v.Add("deceasedAt", "is required when deceased is true")
+		} else if _, ok := ParseDeceasedAt(p.DeceasedAt); !ok {
+			v.Add("deceasedAt", "must be a date and time such as 2020-03-31 10:12 AM")
+		}
+	} else if p.DeceasedAt != "" {
+		v.Add("deceasedAt", "must not be set unless deceased is true")
+	}
+	if p.LinkedByEmail && (p.EmailGroupType == "" || p.EmailGroupName == "") {
+		v.Add("sharedEmailGroup", "is required when isLinkedByEmail is true")
+	}
+	for i, t := range p.Telecom {
+		if t.System != "" && t.System != "phone" && t.System != "email" && t.System != "fax" && t.System != "sms" && t.System != "other" {
+			v.Add(fmt.Sprintf("telecom[%d].system", i), "must be phone, email, fax, sms or other")
+		}
+	}
+	return v.Err()
+}
+
+// CreatePatient validates and stores a new patient, with its event.
+func (s *Store) CreatePatient(ctx context.Context, orgID int64, p *Patient) error {
+	p.OrgID = orgID
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *Tx) error { return createPatient(tx, orgID, p) })
+}
+
+func createPatient(tx *Tx, orgID int64, p *Patient) error {
+	p.OrgID = orgID
+	p.UUID = NewUUID()
+	p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
+	cols, vals := patientValues(p)
+	res, err := tx.Exec(`INSERT INTO patients (uuid, org_id, `+patientWritable+`, created_at, updated_at)
+		VALUES (?, ?, `+cols+`, ?, ?)`, append(append([]any{p.UUID, orgID}, vals...), unix(tx.Now), unix(tx.Now))...)
+	if isUnique(err) {
+		return Conflict(fmt.Sprintf("a patient with id %q already exists", p.ExternalID))
+	}
+	if err != nil {
+		return fmt.Errorf("create patient: %w", err)
+	}
+	p.ID, _ = res.LastInsertId()
+	if err := writePatientTerms(tx, p); err != nil {
+		return err
+	}
+	if err := tx.Event(orgID, EventPatientCreated, "patient", p.ID, map[string]any{"patientId": p.ID}); err != nil {
+		return err
+	}
+	return tx.Audit(orgID, "create", "patient", fmt.Sprint(p.ID), p.ID, "")
+}
+
+const patientWritable = `external_id, mrn, hsid, national_id, account_number, first_name, middle_name,
+	last_name, names_json, birth_date, gender, marital_status, telecom_json, contacts_json, address_json,
+	preferred_language, race, ethnicity, active, deceased, deceased_at_text, family_member,
+	linked_by_email, email_group_type, email_group_name`
+
+// patientSet is patientWritable as "col = ?, ..." for UPDATE.
+var patientSet = strings.Join(strings.Fields(strings.ReplaceAll(patientWritable, ",", " = ?,")), " ") + " = ?"
+
+func patientValues(p *Patient) (placeholders string, vals []any) {
+	names, _ := json.Marshal(nonNil(p.Names))
+	telecom, _ := json.Marshal(nonNil(p.Telecom))
+	contacts, _ := json.Marshal(nonNil(p.Contacts))
+	addrs, _ := json.Marshal(nonNil(p.Addresses))
+	var ext any
+	if p.ExternalID != "" {
+		ext = p.ExternalID
+	}
+	vals = []any{ext, p.MRN, p.HSID, p.NationalID, p.AccountNumber, p.FirstName(), p.MiddleName(),
+		p.LastName(), string(names), p.BirthDate, p.Gender, p.MaritalStatus, string(telecom), string(contacts),
+		string(addrs), p.PreferredLanguage, p.Race, p.Ethnicity, boolInt(p.Active), boolInt(p.Deceased),
+		p.DeceasedAt, boolInt(p.FamilyMember), boolInt(p.LinkedByEmail), p.EmailGroupType, p.EmailGroupName}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", "), vals
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// searchTerms are the lower-cased words a patient can be found by.
+func searchTerms(p *Patient) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return unicode.IsSpace(r) || r == ',' || r == '-'
+		}) {
+			if !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	for _, n := range p.Names {
+		add(n.FirstName)
+		add(n.MiddleName)
+		add(n.LastName)
+		add(n.Family)
+	}
+	for _, id := range []string{p.MRN, p.HSID, p.NationalID, p.ExternalID, p.AccountNumber} {
+		if id = strings.ToLower(strings.TrimSpace(id)); id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func writePatientTerms(tx *Tx, p *Patient) error {
+	if _, err := tx.Exec(`DELETE FROM patient_terms WHERE patient_id = ?`, p.ID); err != nil {
+		return fmt.Errorf("patient terms: %w", err)
+	}
+	for _, t := range searchTerms(p) {
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO patient_terms (org_id, term, patient_id) VALUES (?, ?, ?)`, p.OrgID, t, p.ID); err != nil {
+			return fmt.Errorf("patient terms: %w", err)
+		}
+	}
+	return nil
+}
+
+const patientCols = `id, uuid, org_id, COALESCE(external_id, ''), mrn, hsid, national_id, account_number,
+	names_json, birth_date, gender, marital_status, telecom_json, contacts_json, address_json,
+	preferred_language, race, ethnicity, active, deceased, deceased_at_text, family_member,
+	linked_by_email, email_group_type, email_group_name, created_at, updated_at`
+
+func scanPatient(row interface{ Scan(...any) error }) (*Patient, error) {
+	var p Patient
+	var names, telecom, contacts, addrs string
+	var c, u int64
+	err := row.Scan(&p.ID, &p.UUID, &p.OrgID, &p.ExternalID, &p.MRN, &p.HSID, &p.NationalID, &p.AccountNumber,
+		&names, &p.BirthDate, &p.Gender, &p.MaritalStatus, &telecom, &contacts, &addrs,
+		&p.PreferredLanguage, &p.Race, &p.Ethnicity, &p.Active, &p.Deceased, &p.DeceasedAt, &p.FamilyMember,
+		&p.LinkedByEmail, &p.EmailGroupType, &p.EmailGroupName, &c, &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range []struct {
+		src string
+		dst any
+	}{{names, &p.Names}, {telecom, &p.Telecom}, {contacts, &p.Contacts}, {addrs, &p.Addresses}} {
+		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+			return nil, fmt.Errorf("patient %d: %w", p.ID, err)
+		}
+	}
+	p.CreatedAt, p.UpdatedAt = fromUnix(c), fromUnix(u)
+	return &p, nil
+}
+
+// PatientKey names how a patient is looked up.
+type PatientKey string
+
+// Ways to find a patient.
+const (
+	ByID         PatientKey = "id"          // integer id (SPID)
+	ByUUID       PatientKey = "uuid"        // public uuid
+	ByExternalID PatientKey = "external_id" // the client's id
+	ByMRN        PatientKey = "mrn"
+	ByHSID       PatientKey = "hsid"
+	ByNationalID PatientKey = "national_id"
+)
+
+// PatientBy finds one patient of the organisation by a key. For keys that
+// need not be unique (MRN, HSID, national id) the oldest match wins.
+func (s *Store) PatientBy(ctx context.Context, orgID int64, key PatientKey, value string) (*Patient, error) {
+	return patientBy(ctx, s.r, orgID, key, value)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func patientBy(ctx context.Context, q queryer, orgID int64, key PatientKey, value string) (*Patient, error) {
+	col := map[PatientKey]string{ByID: "id", ByUUID: "uuid", ByExternalID: "external_id", ByMRN: "mrn", ByHSID: "hsid", ByNationalID: "national_id"}[key]
+	if col == "" {
+		return nil, fmt.Errorf("patient by %q: unknown key", key)
+	}
+	if value == "" {
+		return nil, ErrNotFound
+	}
+	p, err := scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND `+col+` = ? ORDER BY id LIMIT 1`, orgID, value))
+	if err != nil {
+		return nil, fmt.Errorf("patient %s=%s: %w", key, value, err)
+	}
+	return p, nil
+}
+
+// Patient returns a patient by integer id.
+func (s *Store) Patient(ctx context.Context, orgID, id int64) (*Patient, error) {
+	return s.PatientBy(ctx, orgID, ByID, fmt.Sprint(id))
+}
+
+// UpdatePatient loads a patient, lets change modify it, validates and saves
+// it, in one transaction. change returning an error aborts the update.
+func (s *Store) UpdatePatient(ctx context.Context, orgID int64, key PatientKey, value string, change func(*Patient) error) (*Patient, error) {
+	var out *Patient
+	err := s.write(ctx, func(tx *Tx) error {
+		p, err := patientBy(ctx, txQueryer{tx}, orgID, key, value)
+		if err != nil {
+			return err
+		}
+		wasActive := p.Active
+		if err := change(p); err != nil {
+			return err
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		p.UpdatedAt = tx.Now
+		_, vals := patientValues(p)
+		res, err := tx.Exec(`UPDATE patients SET `+patientSet+`, updated_at = ? WHERE org_id = ? AND id = ?`,
+			append(vals, unix(tx.Now), orgID, p.ID)...)
+		if isUnique(err) {
+			return Conflict(fmt.Sprintf("a patient with id %q already exists", p.ExternalID))
+		}
+		if err != nil {
+			return fmt.Errorf("update patient: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if err := writePatientTerms(tx, p); err != nil {
+			return err
+		}
+		typ := EventPatientUpdated
+		if wasActive && !p.Active {
+			typ = EventPatientDeactivated
+		}
+		if err := tx.Event(orgID, typ, "patient", p.ID, map[string]any{"patientId": p.ID}); err != nil {
+			return err
+		}
+		if err := tx.Audit(orgID, "update", "patient", fmt.Sprint(p.ID), p.ID, ""); err != nil {
+			return err
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// txQueryer lets read helpers run inside a write without the request's
+// context (an interrupted statement would abort the shared transaction).
+type txQueryer struct{ tx *Tx }
+
+func (q txQueryer) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return q.tx.QueryRow(query, args...)
+}
+
+// PatientFilter selects patients for a list.
+type PatientFilter struct {
+	Query  string // words, each matching the start of a name or an identifier
+	Active *bool
+	Limit  int
+	Offset int
+}
+
+// Patients lists an organisation's patients by last name, with the total
+// number that match.
+func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]Patient, int, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	where := `p.org_id = ?`
+	args := []any{orgID}
+	words := strings.Fields(strings.ToLower(f.Query))
+	if len(words) > 6 {
+		words = words[:6]
+	}
+	for _, w := range words {
+		// Each word narrows the result: it must be the prefix of one of the
+		// patient's terms. The range on term uses the primary key index.
+		where += ` AND p.id IN (SELECT patient_id FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?)`
+		args = append(args, orgID, w, w+"\U0010FFFF")
+	}
+	if f.Active != nil {
+		where += ` AND p.active = ?`
+		args = append(args, boolInt(*f.Active))
+	}
+	var total int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM patients p WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("patients: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("p.", patientCols)+` FROM patients p WHERE `+where+`
+		ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, p.id LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("patients: %w", err)
+	}
+	defer rows.Close()
+	var out []Patient
+	for rows.Next() {
+		p, err := scanPatient(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("patients: %w", err)
+		}
+		out = append(out, *p)
+	}
+	return out, total, rows.Err()
+}
+
+// prefixCols qualifies a column list with a table alias.
+func prefixCols(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		c = strings.TrimSpace(c)
+		if strings.HasPrefix(c, "COALESCE(") {
+			parts[i] = "COALESCE(" + prefix + strings.TrimPrefix(c, "COALESCE(")
+		} else {
+			parts[i] = prefix + c
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,71 @@
+// Package web is everything HTTP: the clinician pages, the patient pages and
+// every API face, behind one handler.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/clinicbox/clinicbox/assets"
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/live"
+	"github.com/clinicbox/clinicbox/web/ui"
+)
+
+// Deps is what the HTTP layer needs from the rest of the appliance.
+type Deps struct {
+	Store         *store.Store
+	Log           *slog.Logger
+	Live          *live.Hub
+	PublicURL     string   // base of every link the appliance prints or returns
+	SessionKeys   [][]byte // cookie signing keys, newest first
+	SecureCookies bool     // false only when serving plain HTTP directly
+	Version       string
+}
+
+// New builds the appliance's HTTP handler.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if err := d.Store.Ready(r.Context()); err != nil {
+			d.Log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready\n"))
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	static := http.StripPrefix("/assets/", http.FileServerFS(assets.Static))
+	mux.Handle("GET /assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		static.ServeHTTP(w, r)
+	}))
+
+	a := &auth.Auth{Store: d.Store, Sessions: auth.NewSessionStore(d.Store, d.SecureCookies, d.SessionKeys...)}
+	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
+
+	// Browsers may only change state from our own pages. API clients do not
+	// use cookies, so their routes need no such check.
+	cop := http.NewCrossOriginProtection()
+	for _, p := range []string{"/qapi/", "/api/", "/fhir/", "/integrations/"} {
+		cop.AddInsecureBypassPattern(p)
+	}
+	return httpx.Log(d.Log, securityHeaders(cop.Handler(mux)))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
