@@ -23,7 +23,7 @@ const (
 	EventAppointmentLWBS        = "appointment:lwbs"
 	// EventAppointmentStatus is any other status change (arrived, started...):
 	// it keeps live pages current but is not a documented webhook event.
-	EventAppointmentStatus = "appointment:status"
+	EventAppointmentStatus  = "appointment:status"
 	EventAppointmentUpdated = "appointment:updated"
 	EventObservationCreated = "observation:created"
 	EventWaitingRoomChanged = "waiting-room:changed"

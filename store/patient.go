@@ -289,8 +289,9 @@ func writePatientTerms(tx *Tx, p *Patient) error {
 	if _, err := tx.Exec(`DELETE FROM patient_terms WHERE patient_id = ?`, p.ID); err != nil {
 		return fmt.Errorf("patient terms: %w", err)
 	}
+	sortName := strings.ToLower(p.LastName() + " " + p.FirstName())
 	for _, t := range searchTerms(p) {
-		if _, err := tx.Exec(`INSERT OR IGNORE INTO patient_terms (org_id, term, patient_id) VALUES (?, ?, ?)`, p.OrgID, t, p.ID); err != nil {
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO patient_terms (org_id, term, patient_id, sort_name) VALUES (?, ?, ?, ?)`, p.OrgID, t, p.ID, sortName); err != nil {
 			return fmt.Errorf("patient terms: %w", err)
 		}
 	}
@@ -444,29 +445,67 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 	if f.Offset < 0 {
 		f.Offset = 0
 	}
-	where := `p.org_id = ?`
-	args := []any{orgID}
 	words := strings.Fields(strings.ToLower(f.Query))
 	if len(words) > 6 {
 		words = words[:6]
 	}
+	if len(words) == 0 {
+		return s.listPatients(ctx, orgID, f)
+	}
+	// Each word must be the prefix of one of a patient's terms: one index
+	// range per word, intersected. The page is ordered by the sort_name kept
+	// in the term rows, so only the page's patients are read in full.
+	var parts []string
+	var args []any
 	for _, w := range words {
-		// Each word narrows the result: it must be the prefix of one of the
-		// patient's terms. The range on term uses the primary key index.
-		where += ` AND p.id IN (SELECT patient_id FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?)`
+		parts = append(parts, `SELECT DISTINCT patient_id, sort_name FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?`)
 		args = append(args, orgID, w, w+"\U0010FFFF")
 	}
+	matches := strings.Join(parts, ` INTERSECT `)
 	if f.Active != nil {
-		where += ` AND p.active = ?`
+		matches = `SELECT m.patient_id, m.sort_name FROM (` + matches + `) m JOIN patients p ON p.id = m.patient_id AND p.active = ?`
 		args = append(args, boolInt(*f.Active))
 	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM patients p WHERE `+where, args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+matches+`)`, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("patients: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("p.", patientCols)+` FROM patients p WHERE `+where+`
-		ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, p.id LIMIT ? OFFSET ?`,
+	rows, err := s.r.QueryContext(ctx, `SELECT patient_id FROM (`+matches+`) ORDER BY sort_name, patient_id LIMIT ? OFFSET ?`,
 		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("patients: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("patients: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("patients: %w", err)
+	}
+	out, err := s.patientsByIDs(ctx, orgID, ids)
+	return out, total, err
+}
+
+// listPatients is the unfiltered list, in the order of the name index.
+func (s *Store) listPatients(ctx context.Context, orgID int64, f PatientFilter) ([]Patient, int, error) {
+	where := `org_id = ?`
+	args := []any{orgID}
+	if f.Active != nil {
+		where += ` AND active = ?`
+		args = append(args, boolInt(*f.Active))
+	}
+	var total int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM patients WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("patients: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE `+where+`
+		ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("patients: %w", err)
 	}
@@ -482,13 +521,64 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 	return out, total, rows.Err()
 }
 
-// prefixCols qualifies a column list with a table alias.
+// patientsByIDs reads whole patients, in the order of ids.
+func (s *Store) patientsByIDs(ctx context.Context, orgID int64, ids []int64) ([]Patient, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := []any{orgID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND id IN (?`+
+		strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("patients: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]Patient, len(ids))
+	for rows.Next() {
+		p, err := scanPatient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("patients: %w", err)
+		}
+		byID[p.ID] = *p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("patients: %w", err)
+	}
+	out := make([]Patient, 0, len(ids))
+	for _, id := range ids {
+		if p, ok := byID[id]; ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// prefixCols qualifies each column of a list with a table alias; a
+// COALESCE(col, default) keeps its default unqualified.
 func prefixCols(prefix, cols string) string {
-	parts := strings.Split(cols, ",")
+	var parts []string
+	depth, start := 0, 0
+	for i, r := range cols {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, cols[start:i])
+				start = i + 1
+			}
+		}
+	}
+	parts = append(parts, cols[start:])
 	for i, c := range parts {
 		c = strings.TrimSpace(c)
-		if strings.HasPrefix(c, "COALESCE(") {
-			parts[i] = "COALESCE(" + prefix + strings.TrimPrefix(c, "COALESCE(")
+		if rest, ok := strings.CutPrefix(c, "COALESCE("); ok {
+			parts[i] = "COALESCE(" + prefix + rest
 		} else {
 			parts[i] = prefix + c
 		}

@@ -46,6 +46,9 @@ type Store struct {
 
 	auditReads chan AuditEntry
 	auditDone  chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Option configures Open.
@@ -117,11 +120,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // Close stops the writer, flushes pending audit rows and closes the database.
 func (s *Store) Close() error {
-	close(s.auditReads)
-	<-s.auditDone
-	close(s.stop)
-	<-s.done
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		close(s.auditReads)
+		<-s.auditDone
+		close(s.stop)
+		<-s.done
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // Path is the database file.

@@ -1,0 +1,92 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/demo"
+)
+
+// seedPatients creates n patients with concurrent writers (as a busy API
+// would), so group commit batches them.
+func seedPatients(tb testing.TB, st *store.Store, orgID int64, n int) {
+	tb.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for w := range 32 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				p := demo.RandomPatient(rng, i)
+				p.ExternalID = fmt.Sprintf("bench-%d", i)
+				if err := st.CreatePatient(context.Background(), orgID, p); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkPatientSearch100k measures a clinician's patient search (one
+// name prefix, first page with total) among 100,000 patients.
+func BenchmarkPatientSearch100k(b *testing.B) {
+	ctx := context.Background()
+	// Seeding 100,000 patients takes a while: keep the database between runs.
+	path := filepath.Join(os.TempDir(), "clinicbox-bench-100k.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	f := fixture{org: &store.Org{}}
+	if f.org, err = st.OrgBySlug(ctx, "bench"); err != nil {
+		f = newFixture(b, st, "bench")
+		seedPatients(b, st, f.org.ID, 100_000)
+	}
+	queries := []string{"jen", "anna hans", "mrn-0420", "sø", "lars peder"}
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, _, err := st.Patients(ctx, f.org.ID, store.PatientFilter{Query: queries[i%len(queries)], Limit: 25}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkCreatePatientParallel measures durable patient creation (row,
+// search terms, event and audit row, synchronous=FULL) under concurrency.
+func BenchmarkCreatePatientParallel(b *testing.B) {
+	st, _ := newStore(b)
+	f := newFixture(b, st, "a")
+	var n atomic.Int64
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewPCG(uint64(n.Add(1000000)), 2))
+		for pb.Next() {
+			i := int(n.Add(1))
+			p := demo.RandomPatient(rng, i)
+			p.ExternalID = fmt.Sprint("p-", i)
+			if err := st.CreatePatient(context.Background(), f.org.ID, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PatientDocument is a document (a questionnaire with its answers) added to
+// a patient's record.
+type PatientDocument struct {
+	ID        int64
+	UUID      string
+	OrgID     int64
+	PatientID int64
+	Name      string
+	DateTime  time.Time
+	Responses []DocumentResponse
+	CreatedAt time.Time
+}
+
+// DocumentResponse is one question of a document and its answer.
+type DocumentResponse struct {
+	Question string `json:"question"`
+	Response string `json:"response"`
+}
+
+// Validate checks a document's fields.
+func (d *PatientDocument) Validate() error {
+	var v Validator
+	d.Name = strings.TrimSpace(d.Name)
+	v.Check(d.Name != "", "name", "is required")
+	v.Check(len(d.Name) <= 500, "name", "must be at most 500 characters")
+	v.Check(!d.DateTime.IsZero(), "dateTime", "is required")
+	v.Check(len(d.Responses) <= 1000, "responses", "must have at most 1000 entries")
+	for i, r := range d.Responses {
+		v.Check(strings.TrimSpace(r.Question) != "", fmt.Sprintf("responses[%d].question", i), "is required")
+		v.Check(len(r.Question)+len(r.Response) <= 20000, fmt.Sprintf("responses[%d]", i), "is too long")
+	}
+	return v.Err()
+}
+
+// CreatePatientDocument stores a document for a patient of the organisation.
+func (s *Store) CreatePatientDocument(ctx context.Context, orgID int64, d *PatientDocument) error {
+	d.OrgID = orgID
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *Tx) error {
+		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(d.PatientID)); err != nil {
+			return err
+		}
+		d.UUID, d.CreatedAt = NewUUID(), tx.Now
+		resp, _ := json.Marshal(nonNil(d.Responses))
+		res, err := tx.Exec(`INSERT INTO patient_documents (uuid, org_id, patient_id, name, date_time, responses_json, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.UUID, orgID, d.PatientID, d.Name, unix(d.DateTime), string(resp), unix(tx.Now))
+		if err != nil {
+			return fmt.Errorf("create patient document: %w", err)
+		}
+		d.ID, _ = res.LastInsertId()
+		if err := tx.Event(orgID, "document:created", "patient", d.PatientID, map[string]any{"patientId": d.PatientID, "documentId": d.UUID}); err != nil {
+			return err
+		}
+		return tx.Audit(orgID, "create", "document", d.UUID, d.PatientID, d.Name)
+	})
+}
+
+// PatientDocuments lists a patient's documents, newest first.
+func (s *Store) PatientDocuments(ctx context.Context, orgID, patientID int64) ([]PatientDocument, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, uuid, org_id, patient_id, name, date_time, responses_json, created_at
+		FROM patient_documents WHERE org_id = ? AND patient_id = ? ORDER BY id DESC`, orgID, patientID)
+	if err != nil {
+		return nil, fmt.Errorf("patient documents: %w", err)
+	}
+	defer rows.Close()
+	var out []PatientDocument
+	for rows.Next() {
+		var d PatientDocument
+		var dt, c int64
+		var resp string
+		if err := rows.Scan(&d.ID, &d.UUID, &d.OrgID, &d.PatientID, &d.Name, &dt, &resp, &c); err != nil {
+			return nil, fmt.Errorf("patient documents: %w", err)
+		}
+		if err := json.Unmarshal([]byte(resp), &d.Responses); err != nil {
+			return nil, fmt.Errorf("patient document %d: %w", d.ID, err)
+		}
+		d.DateTime, d.CreatedAt = fromUnix(dt), fromUnix(c)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// EventPatientFileCreated is emitted when a file is added to a patient's
+// record.
+const EventPatientFileCreated = "patient-file:created"
+
+// MaxPatientFileSize is the largest file a patient's record accepts.
+const MaxPatientFileSize = 20 << 20
+
+// PatientFile is a file in a patient's record: what an instrument sent (an
+// ECG as PDF, a spirometry report). The patient page lists them.
+type PatientFile struct {
+	ID            int64
+	UUID          string
+	OrgID         int64
+	PatientID     int64
+	AppointmentID int64
+	Title         string    // e.g. the measurement type
+	MeasuredAt    time.Time // as the sender says, zero if unknown
+	Filename      string
+	ContentType   string
+	Size          int64
+	SHA256        string // hex, of Data
+	Data          []byte // loaded by PatientFile, not by PatientFiles
+	Source        string // instrument-api, upload, ...
+	SourceRef     string // who sent it: an API client's name, a user's email
+	CreatedAt     time.Time
+}
+
+// Validate checks a file's fields; the content type is guessed from the
+// name, then the bytes, when not given.
+func (f *PatientFile) Validate() error {
+	var v Validator
+	f.Filename = strings.TrimSpace(f.Filename)
+	f.Title = strings.TrimSpace(f.Title)
+	v.Check(f.PatientID > 0, "patient", "is required")
+	v.Check(f.Source != "", "source", "is required")
+	v.Check(f.Filename != "", "filename", "is required")
+	v.Check(len(f.Filename) <= 255, "filename", "must be at most 255 characters")
+	v.Check(!strings.ContainsAny(f.Filename, "/\\\x00") && f.Filename != "." && f.Filename != "..",
+		"filename", "must be a plain file name without a path")
+	v.Check(len(f.Title) <= 500, "title", "must be at most 500 characters")
+	v.Check(len(f.Data) <= MaxPatientFileSize, "data", fmt.Sprintf("must be at most %d bytes", MaxPatientFileSize))
+	if f.ContentType == "" {
+		f.ContentType = contentTypeOf(f.Filename, f.Data)
+	}
+	return v.Err()
+}
+
+// contentTypeOf guesses a file's type from its extension, then its bytes.
+func contentTypeOf(filename string, data []byte) string {
+	switch strings.ToLower(path.Ext(filename)) {
+	case ".pdf":
+		return "application/pdf"
+	case ".xml":
+		return "application/xml"
+	case ".json":
+		return "application/json"
+	case ".png":
+		return "image/png"
+	case ".jpg", ".jpeg":
+		return "image/jpeg"
+	case ".txt", ".csv":
+		return "text/plain; charset=utf-8"
+	}
+	return http.DetectContentType(data)
+}
+
+// AddPatientFileTx stores a file within a larger write, with its event and
+// audit row. The caller checks that the patient is the organisation's.
+func AddPatientFileTx(tx *Tx, orgID int64, f *PatientFile) error {
+	f.OrgID = orgID
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	f.UUID = NewUUID()
+	f.CreatedAt = tx.Now
+	f.Size = int64(len(f.Data))
+	sum := sha256.Sum256(f.Data)
+	f.SHA256 = hex.EncodeToString(sum[:])
+	if f.Data == nil {
+		f.Data = []byte{}
+	}
+	res, err := tx.Exec(`INSERT INTO patient_files (uuid, org_id, patient_id, appointment_id, title, measured_at,
+		filename, content_type, size, sha256, data, source, source_ref, created_at)
+		VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.UUID, orgID, f.PatientID, f.AppointmentID, f.Title, unix(f.MeasuredAt), f.Filename, f.ContentType,
+		f.Size, f.SHA256, f.Data, f.Source, f.SourceRef, unix(tx.Now))
+	if err != nil {
+		return fmt.Errorf("add patient file: %w", err)
+	}
+	f.ID, _ = res.LastInsertId()
+	if err := tx.Event(orgID, EventPatientFileCreated, "patient-file", f.ID,
+		map[string]any{"fileId": f.ID, "patientId": f.PatientID}); err != nil {
+		return err
+	}
+	return tx.Audit(orgID, "create", "patient-file", fmt.Sprint(f.ID), f.PatientID, f.Filename)
+}
+
+// AddPatientFile stores a file for a patient of the organisation.
+func (s *Store) AddPatientFile(ctx context.Context, orgID int64, f *PatientFile) error {
+	return s.write(ctx, func(tx *Tx) error {
+		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(f.PatientID)); err != nil {
+			return err
+		}
+		return AddPatientFileTx(tx, orgID, f)
+	})
+}
+
+const patientFileMetaCols = `id, uuid, org_id, patient_id, COALESCE(appointment_id, 0), title, measured_at, filename,
+	content_type, size, sha256, source, source_ref, created_at`
+
+func scanPatientFile(row interface{ Scan(...any) error }, extra ...any) (*PatientFile, error) {
+	var f PatientFile
+	var at, created int64
+	err := row.Scan(append([]any{&f.ID, &f.UUID, &f.OrgID, &f.PatientID, &f.AppointmentID, &f.Title, &at,
+		&f.Filename, &f.ContentType, &f.Size, &f.SHA256, &f.Source, &f.SourceRef, &created}, extra...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.MeasuredAt, f.CreatedAt = fromUnix(at), fromUnix(created)
+	return &f, nil
+}
+
+// PatientFile returns one file of the organisation, with its bytes.
+func (s *Store) PatientFile(ctx context.Context, orgID, id int64) (*PatientFile, error) {
+	var data []byte
+	f, err := scanPatientFile(s.r.QueryRowContext(ctx, `SELECT `+patientFileMetaCols+`, data FROM patient_files
+		WHERE org_id = ? AND id = ?`, orgID, id), &data)
+	if err != nil {
+		return nil, fmt.Errorf("patient file %d: %w", id, err)
+	}
+	f.Data = data
+	return f, nil
+}
+
+// PatientFiles lists a patient's files, newest first, without their bytes.
+func (s *Store) PatientFiles(ctx context.Context, orgID, patientID int64) ([]PatientFile, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientFileMetaCols+` FROM patient_files
+		WHERE org_id = ? AND patient_id = ? ORDER BY created_at DESC, id DESC LIMIT 1000`, orgID, patientID)
+	if err != nil {
+		return nil, fmt.Errorf("patient files: %w", err)
+	}
+	defer rows.Close()
+	var out []PatientFile
+	for rows.Next() {
+		f, err := scanPatientFile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("patient files: %w", err)
+		}
+		out = append(out, *f)
+	}
+	return out, rows.Err()
+}

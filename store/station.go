@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Station events.
+const (
+	EventStationSelected     = "station:selected"
+	EventObservationAssigned = "observation:assigned"
+)
+
+// StationSelectionTTL is how long a patient stays selected at a station.
+// Results that name nobody go to the selected patient, so a selection that
+// was forgotten must not catch the next patient's readings for long.
+const StationSelectionTTL = 2 * time.Hour
+
+// StationSelection is the patient a clinician chose at a station.
+type StationSelection struct {
+	OrgID      int64
+	Station    string
+	PatientID  int64
+	SelectedBy int64
+	SelectedAt time.Time
+	ExpiresAt  time.Time
+}
+
+// SelectStationPatient makes patientID the current patient of a station
+// (patientID 0 clears the selection).
+func (s *Store) SelectStationPatient(ctx context.Context, orgID int64, station string, patientID int64) error {
+	station = strings.TrimSpace(station)
+	if station == "" {
+		return Invalid("station", "is required")
+	}
+	user := ActorFrom(ctx).UserID
+	return s.write(ctx, func(tx *Tx) error {
+		if patientID == 0 {
+			if _, err := tx.Exec(`DELETE FROM station_selections WHERE org_id = ? AND station = ?`, orgID, station); err != nil {
+				return fmt.Errorf("clear station: %w", err)
+			}
+		} else {
+			if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(`INSERT INTO station_selections (org_id, station, patient_id, selected_by, selected_at, expires_at)
+				VALUES (?, ?, ?, NULLIF(?, 0), ?, ?)
+				ON CONFLICT (org_id, station) DO UPDATE SET patient_id = excluded.patient_id,
+				selected_by = excluded.selected_by, selected_at = excluded.selected_at, expires_at = excluded.expires_at`,
+				orgID, station, patientID, user, unix(tx.Now), unix(tx.Now.Add(StationSelectionTTL)))
+			if err != nil {
+				return fmt.Errorf("select station patient: %w", err)
+			}
+			if err := tx.Audit(orgID, "select", "station", station, patientID, ""); err != nil {
+				return err
+			}
+		}
+		return tx.Event(orgID, EventStationSelected, "station", 0, map[string]any{"station": station, "patientId": patientID})
+	})
+}
+
+// StationSelection returns a station's current patient; ErrNotFound when
+// none is selected or the selection has expired.
+func (s *Store) StationSelection(ctx context.Context, orgID int64, station string) (*StationSelection, error) {
+	var sel StationSelection
+	var by sql.NullInt64
+	var at, exp int64
+	err := s.r.QueryRowContext(ctx, `SELECT org_id, station, patient_id, selected_by, selected_at, expires_at
+		FROM station_selections WHERE org_id = ? AND station = ? AND expires_at > ?`, orgID, station, unix(s.Now())).
+		Scan(&sel.OrgID, &sel.Station, &sel.PatientID, &by, &at, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("station %q selection: %w", station, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("station %q selection: %w", station, err)
+	}
+	sel.SelectedBy = by.Int64
+	sel.SelectedAt, sel.ExpiresAt = fromUnix(at), fromUnix(exp)
+	return &sel, nil
+}
+
+// AssignObservations puts unmatched observations on a patient (the
+// unmatched queue). Only observations with no patient that are not QC are
+// assigned; it returns how many were.
+func (s *Store) AssignObservations(ctx context.Context, orgID, patientID int64, ids []int64) (int, error) {
+	if patientID == 0 {
+		return 0, Invalid("patient", "is required")
+	}
+	if len(ids) == 0 {
+		return 0, Invalid("observations", "choose at least one")
+	}
+	if len(ids) > 5000 {
+		return 0, Invalid("observations", "at most 5000 at once")
+	}
+	n := 0
+	err := s.write(ctx, func(tx *Tx) error {
+		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.Exec(`UPDATE observations SET patient_id = ? WHERE org_id = ? AND id = ?
+				AND patient_id IS NULL AND is_qc = 0`, patientID, orgID, id)
+			if err != nil {
+				return fmt.Errorf("assign observations: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				n++
+				if err := tx.Event(orgID, EventObservationAssigned, "observation", id,
+					map[string]any{"observationId": id, "patientId": patientID}); err != nil {
+					return err
+				}
+			}
+		}
+		if n == 0 {
+			return Conflict("none of those observations is waiting to be assigned")
+		}
+		return tx.Audit(orgID, "assign", "observation", "", patientID, fmt.Sprintf("%d unmatched observations", n))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// SampleOrder is a sample labelled for a patient: results and host queries
+// that name only the sample id find their patient through it, and a query
+// gets its tests back.
+type SampleOrder struct {
+	ID            int64
+	UUID          string
+	OrgID         int64
+	SampleID      string
+	PatientID     int64
+	AppointmentID int64
+	Station       string
+	Tests         []string // test codes as the analyser names them
+	Priority      string   // R routine, S stat
+	CreatedBy     int64
+	CreatedAt     time.Time
+}
+
+// Validate checks a sample order.
+func (o *SampleOrder) Validate() error {
+	var v Validator
+	o.SampleID = strings.TrimSpace(o.SampleID)
+	v.Check(o.SampleID != "", "sampleId", "is required")
+	v.Check(len(o.SampleID) <= 100 && !strings.ContainsAny(o.SampleID, "|\\^&\r\n"), "sampleId",
+		"must be at most 100 characters without | \\ ^ & or line breaks")
+	v.Check(o.PatientID > 0, "patient", "is required")
+	if o.Priority == "" {
+		o.Priority = "R"
+	}
+	v.Check(o.Priority == "R" || o.Priority == "S", "priority", "must be R (routine) or S (stat)")
+	v.Check(len(o.Tests) <= 100, "tests", "at most 100 tests")
+	for _, t := range o.Tests {
+		v.Check(t != "" && len(t) <= 50 && !strings.ContainsAny(t, "|\\^& \r\n"), "tests", "each test code must be 1 to 50 characters without spaces or delimiters")
+	}
+	return v.Err()
+}
+
+// CreateSampleOrder labels a sample for a patient.
+func (s *Store) CreateSampleOrder(ctx context.Context, orgID int64, o *SampleOrder) error {
+	o.OrgID = orgID
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	o.CreatedBy = ActorFrom(ctx).UserID
+	return s.write(ctx, func(tx *Tx) error {
+		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(o.PatientID)); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Invalid("patient", "does not exist")
+			}
+			return err
+		}
+		o.UUID = NewUUID()
+		o.CreatedAt = tx.Now
+		res, err := tx.Exec(`INSERT INTO sample_orders (uuid, org_id, sample_id, patient_id, appointment_id, station,
+			tests, priority, created_by, created_at) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, NULLIF(?, 0), ?)`,
+			o.UUID, orgID, o.SampleID, o.PatientID, o.AppointmentID, o.Station, strings.Join(o.Tests, " "),
+			o.Priority, o.CreatedBy, unix(tx.Now))
+		if isUnique(err) {
+			return Conflict(fmt.Sprintf("sample %q is already labelled", o.SampleID))
+		}
+		if err != nil {
+			return fmt.Errorf("create sample order: %w", err)
+		}
+		o.ID, _ = res.LastInsertId()
+		return tx.Audit(orgID, "create", "sample-order", o.SampleID, o.PatientID, strings.Join(o.Tests, " "))
+	})
+}
+
+const sampleOrderCols = `id, uuid, org_id, sample_id, patient_id, COALESCE(appointment_id, 0), station, tests,
+	priority, COALESCE(created_by, 0), created_at`
+
+func scanSampleOrder(row interface{ Scan(...any) error }) (*SampleOrder, error) {
+	var o SampleOrder
+	var tests string
+	var c int64
+	err := row.Scan(&o.ID, &o.UUID, &o.OrgID, &o.SampleID, &o.PatientID, &o.AppointmentID, &o.Station, &tests,
+		&o.Priority, &o.CreatedBy, &c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.Tests = strings.Fields(tests)
+	o.CreatedAt = fromUnix(c)
+	return &o, nil
+}
+
+// SampleOrderBySample finds the order of a sample id.
+func (s *Store) SampleOrderBySample(ctx context.Context, orgID int64, sampleID string) (*SampleOrder, error) {
+	if sampleID == "" {
+		return nil, fmt.Errorf("sample order: %w", ErrNotFound)
+	}
+	o, err := scanSampleOrder(s.r.QueryRowContext(ctx, `SELECT `+sampleOrderCols+` FROM sample_orders
+		WHERE org_id = ? AND sample_id = ?`, orgID, sampleID))
+	if err != nil {
+		return nil, fmt.Errorf("sample order %q: %w", sampleID, err)
+	}
+	return o, nil
+}
+
+// SampleOrders lists the newest sample orders of a station ("" = all).
+func (s *Store) SampleOrders(ctx context.Context, orgID int64, station string, limit int) ([]SampleOrder, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	q := `SELECT ` + sampleOrderCols + ` FROM sample_orders WHERE org_id = ?`
+	args := []any{orgID}
+	if station != "" {
+		q += ` AND station = ?`
+		args = append(args, station)
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sample orders: %w", err)
+	}
+	defer rows.Close()
+	var out []SampleOrder
+	for rows.Next() {
+		o, err := scanSampleOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sample orders: %w", err)
+		}
+		out = append(out, *o)
+	}
+	return out, rows.Err()
+}

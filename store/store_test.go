@@ -1,0 +1,472 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clinicbox/clinicbox/store"
+)
+
+// fixedClock is a test clock that only moves when told to.
+type fixedClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fixedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fixedClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newStore(t testing.TB) (*store.Store, *fixedClock) {
+	t.Helper()
+	clock := &fixedClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), store.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, clock
+}
+
+// fixture is an organisation with a waiting room, a clinician and a patient.
+type fixture struct {
+	org     *store.Org
+	room    *store.WaitingRoom
+	user    *store.User
+	patient *store.Patient
+}
+
+func newFixture(t testing.TB, st *store.Store, slug string) fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := fixture{org: &store.Org{Name: "Clinic " + slug, Slug: slug}}
+	if err := st.CreateOrg(ctx, f.org); err != nil {
+		t.Fatal(err)
+	}
+	f.room = &store.WaitingRoom{Name: "General", SlotDuration: 900, Active: true}
+	if err := st.CreateWaitingRoom(ctx, f.org.ID, f.room); err != nil {
+		t.Fatal(err)
+	}
+	f.user = &store.User{Email: "doc@" + slug + ".example", Name: "Dr " + slug, Role: store.RoleClinician}
+	if err := st.CreateUser(ctx, f.org.ID, f.user, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	f.patient = &store.Patient{ExternalID: "ext-1", MRN: "MRN-1", NationalID: "010203-1234",
+		Names: []store.HumanName{{FirstName: "Anna", LastName: "Jensen"}}, BirthDate: "1980-02-01", Gender: "female", Active: true}
+	if err := st.CreatePatient(ctx, f.org.ID, f.patient); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func fieldErr(t *testing.T, err error, field string) {
+	t.Helper()
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("want a ValidationError on %s, got %v", field, err)
+	}
+	if _, ok := ve.Fields[field]; !ok {
+		t.Fatalf("want an error on field %s, got %v", field, ve.Fields)
+	}
+}
+
+func eventTypes(t *testing.T, st *store.Store, orgID int64) []string {
+	t.Helper()
+	evs, err := st.EventsAfter(context.Background(), orgID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMigrationsAndReady(t *testing.T) {
+	st, _ := newStore(t)
+	if err := st.Ready(context.Background()); err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+	// Re-opening an up-to-date database applies nothing and stays ready.
+	path := st.Path()
+	st.Close()
+	st2, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if err := st2.Ready(context.Background()); err != nil {
+		t.Fatalf("ready after reopen: %v", err)
+	}
+}
+
+func TestPatientValidation(t *testing.T) {
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	cases := []struct {
+		name  string
+		p     store.Patient
+		field string
+	}{
+		{"deceased without date", store.Patient{Deceased: true}, "deceasedAt"},
+		{"date without deceased", store.Patient{DeceasedAt: "2020-03-31 10:12 AM"}, "deceasedAt"},
+		{"bad deceased date", store.Patient{Deceased: true, DeceasedAt: "yesterday"}, "deceasedAt"},
+		{"bad birth date", store.Patient{BirthDate: "1980-13-01"}, "birthDate"},
+		{"future birth date", store.Patient{BirthDate: "2999-01-01"}, "birthDate"},
+		{"bad gender", store.Patient{Gender: "robot"}, "gender"},
+		{"email group missing", store.Patient{LinkedByEmail: true}, "sharedEmailGroup"},
+	}
+	before := len(eventTypes(t, st, f.org.ID))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fieldErr(t, st.CreatePatient(context.Background(), f.org.ID, &c.p), c.field)
+		})
+	}
+	if after := len(eventTypes(t, st, f.org.ID)); after != before {
+		t.Fatalf("invalid patients wrote %d events", after-before)
+	}
+	ok := store.Patient{Deceased: true, DeceasedAt: "2020-03-31 10:12 AM", Names: []store.HumanName{{FirstName: "Mike"}}}
+	if err := st.CreatePatient(context.Background(), f.org.ID, &ok); err != nil {
+		t.Fatalf("valid deceased patient: %v", err)
+	}
+}
+
+func TestPatientLifecycle(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	for _, key := range []struct {
+		k store.PatientKey
+		v string
+	}{
+		{store.ByID, fmt.Sprint(f.patient.ID)}, {store.ByUUID, f.patient.UUID}, {store.ByExternalID, "ext-1"},
+		{store.ByMRN, "MRN-1"}, {store.ByNationalID, "010203-1234"},
+	} {
+		p, err := st.PatientBy(ctx, f.org.ID, key.k, key.v)
+		if err != nil || p.ID != f.patient.ID {
+			t.Fatalf("PatientBy %s=%s: %v %v", key.k, key.v, p, err)
+		}
+	}
+	dup := &store.Patient{ExternalID: "ext-1"}
+	if err := st.CreatePatient(ctx, f.org.ID, dup); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate external id: want conflict, got %v", err)
+	}
+	p, err := st.UpdatePatient(ctx, f.org.ID, store.ByID, fmt.Sprint(f.patient.ID), func(p *store.Patient) error {
+		p.Names[0].LastName = "Holm"
+		p.Active = false
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.LastName() != "Holm" {
+		t.Fatalf("last name %q", p.LastName())
+	}
+	// Search follows the update: the old name no longer finds the patient.
+	if got, total, _ := st.Patients(ctx, f.org.ID, store.PatientFilter{Query: "jens"}); total != 0 || len(got) != 0 {
+		t.Fatalf("old name still found: %d", total)
+	}
+	if got, total, _ := st.Patients(ctx, f.org.ID, store.PatientFilter{Query: "anna hol"}); total != 1 || got[0].ID != p.ID {
+		t.Fatalf("search by new name: %d", total)
+	}
+	evs := eventTypes(t, st, f.org.ID)
+	for _, want := range []string{store.EventPatientCreated, store.EventPatientDeactivated} {
+		if !contains(evs, want) {
+			t.Fatalf("events %v lack %s", evs, want)
+		}
+	}
+	// A failed change writes nothing.
+	_, err = st.UpdatePatient(ctx, f.org.ID, store.ByID, fmt.Sprint(p.ID), func(p *store.Patient) error {
+		p.Names[0].LastName = "Changed"
+		p.Deceased = true // without deceasedAt: invalid
+		return nil
+	})
+	fieldErr(t, err, "deceasedAt")
+	again, _ := st.Patient(ctx, f.org.ID, p.ID)
+	if again.LastName() != "Holm" {
+		t.Fatalf("invalid update changed the patient: %q", again.LastName())
+	}
+}
+
+func TestPatientSearchAndPaging(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	for i := range 30 {
+		p := &store.Patient{MRN: fmt.Sprintf("X%03d", i), Names: []store.HumanName{{FirstName: "Per", LastName: fmt.Sprintf("Olsen%02d", i)}}}
+		if err := st.CreatePatient(ctx, f.org.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		query        string
+		limit, off   int
+		wantTotal    int
+		wantFirstMRN string
+		wantLen      int
+	}{
+		{"", 10, 0, 31, "MRN-1", 10}, // Jensen sorts first
+		{"olsen", 10, 20, 30, "X020", 10},
+		{"per olsen0", 50, 0, 10, "X000", 10},
+		{"x01", 50, 0, 10, "X010", 10},
+		{"010203-1234", 50, 0, 1, "MRN-1", 1},
+		{"nobody", 50, 0, 0, "", 0},
+	}
+	for _, c := range cases {
+		got, total, err := st.Patients(ctx, f.org.ID, store.PatientFilter{Query: c.query, Limit: c.limit, Offset: c.off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != c.wantTotal || len(got) != c.wantLen {
+			t.Errorf("%q: total %d len %d, want %d %d", c.query, total, len(got), c.wantTotal, c.wantLen)
+			continue
+		}
+		if c.wantLen > 0 && got[0].MRN != c.wantFirstMRN {
+			t.Errorf("%q: first %s, want %s", c.query, got[0].MRN, c.wantFirstMRN)
+		}
+	}
+}
+
+func TestOrgIsolation(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	a := newFixture(t, st, "a")
+	b := newFixture(t, st, "b")
+	if _, err := st.Patient(ctx, b.org.ID, a.patient.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("org b reads org a's patient: %v", err)
+	}
+	if _, err := st.UpdatePatient(ctx, b.org.ID, store.ByID, fmt.Sprint(a.patient.ID), func(*store.Patient) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("org b updates org a's patient: %v", err)
+	}
+	// The same external id may exist once per organisation.
+	if a.patient.ExternalID != b.patient.ExternalID {
+		t.Fatal("fixture should reuse the external id")
+	}
+	if got, total, _ := st.Patients(ctx, b.org.ID, store.PatientFilter{Query: "anna"}); total != 1 || got[0].OrgID != b.org.ID {
+		t.Fatalf("search crosses organisations: %d", total)
+	}
+	// An appointment cannot join another organisation's patient or room.
+	err := st.CreateAppointment(ctx, b.org.ID, &store.Appointment{PatientID: a.patient.ID, WaitingRoomID: a.room.ID})
+	fieldErr(t, err, "waitingRoom")
+	err = st.CreateAppointment(ctx, b.org.ID, &store.Appointment{PatientID: a.patient.ID, WaitingRoomID: b.room.ID})
+	fieldErr(t, err, "patient")
+	appt := &store.Appointment{PatientID: a.patient.ID, WaitingRoomID: a.room.ID}
+	if err := st.CreateAppointment(ctx, a.org.ID, appt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Appointment(ctx, b.org.ID, appt.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("org b reads org a's appointment: %v", err)
+	}
+	if evs := eventTypes(t, st, b.org.ID); contains(evs, store.EventAppointmentScheduled) {
+		t.Fatalf("org b sees org a's events: %v", evs)
+	}
+	if rows, _, _ := st.Appointments(ctx, b.org.ID, store.AppointmentFilter{}); len(rows) != 0 {
+		t.Fatalf("org b lists org a's appointments")
+	}
+}
+
+func TestAppointmentLifecycle(t *testing.T) {
+	ctx := context.Background()
+	st, clock := newStore(t)
+	f := newFixture(t, st, "a")
+	start := clock.Now().Add(time.Hour)
+	a := &store.Appointment{PatientID: f.patient.ID, WaitingRoomID: f.room.ID, Start: start, Reasons: []string{"headache"}}
+	if err := st.CreateAppointment(ctx, f.org.ID, a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Duration != 900 || a.Status != store.StatusScheduled || a.PatientToken == "" || a.PatientToken == a.ProviderToken {
+		t.Fatalf("defaults: %+v", a)
+	}
+	steps := []struct {
+		change func(*store.Appointment)
+		event  string
+	}{
+		{func(a *store.Appointment) { a.Start = a.Start.Add(30 * time.Minute) }, store.EventAppointmentRescheduled},
+		{func(a *store.Appointment) { a.Status = store.StatusArrived }, store.EventAppointmentStatus},
+		{func(a *store.Appointment) { a.VideoStatus = "LWBS" }, store.EventAppointmentLWBS},
+		{func(a *store.Appointment) { a.VideoStatus = "incomplete" }, store.EventAppointmentIncompleted},
+		{func(a *store.Appointment) { a.Status = store.StatusCompleted }, store.EventAppointmentCompleted},
+		{func(a *store.Appointment) { a.Status = store.StatusNoShow }, store.EventAppointmentNoShow},
+		{func(a *store.Appointment) { a.Status = store.StatusCancelled }, store.EventAppointmentCancelled},
+	}
+	for i, s := range steps {
+		clock.Advance(time.Minute)
+		last, _ := st.LastEventID(ctx)
+		if _, err := st.UpdateAppointment(ctx, f.org.ID, a.ID, func(a *store.Appointment) error { s.change(a); return nil }); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		evs, _ := st.EventsAfter(ctx, f.org.ID, last, 10)
+		if len(evs) != 1 || evs[0].Type != s.event {
+			t.Fatalf("step %d: events %+v, want one %s", i, evs, s.event)
+		}
+		if !evs[0].CreatedAt.Equal(clock.Now()) {
+			t.Fatalf("event time %v, want the write's time %v", evs[0].CreatedAt, clock.Now())
+		}
+	}
+	got, _ := st.Appointment(ctx, f.org.ID, a.ID)
+	if got.ArrivedAt.IsZero() || got.CompletedAt.IsZero() || got.CancelledAt.IsZero() {
+		t.Fatalf("status times not kept: %+v", got)
+	}
+	bad := []struct {
+		change func(*store.Appointment)
+		field  string
+	}{
+		{func(a *store.Appointment) { a.Duration = 0 }, "duration"},
+		{func(a *store.Appointment) { a.Duration = 86401 }, "duration"},
+		{func(a *store.Appointment) { a.Status = "sleeping" }, "status"},
+		{func(a *store.Appointment) { a.VideoStatus = "ringing" }, "videoCall.status"},
+	}
+	for _, b := range bad {
+		_, err := st.UpdateAppointment(ctx, f.org.ID, a.ID, func(a *store.Appointment) error { b.change(a); return nil })
+		fieldErr(t, err, b.field)
+	}
+	byToken, role, err := st.AppointmentByToken(ctx, a.ProviderToken)
+	if err != nil || byToken.ID != a.ID || role != "provider" {
+		t.Fatalf("provider token: %v %s %v", byToken, role, err)
+	}
+	if _, role, _ := st.AppointmentByToken(ctx, a.PatientToken); role != "patient" {
+		t.Fatalf("patient token role %s", role)
+	}
+	rows, total, err := st.Appointments(ctx, f.org.ID, store.AppointmentFilter{From: start.Add(-time.Hour), To: start.Add(2 * time.Hour)})
+	if err != nil || total != 1 || rows[0].PatientName != "Anna Jensen" || rows[0].WaitingRoomName != "General" {
+		t.Fatalf("day list: %+v %d %v", rows, total, err)
+	}
+}
+
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	var wg sync.WaitGroup
+	errs := make([]error, 200)
+	for i := range errs {
+		wg.Go(func() {
+			p := &store.Patient{ExternalID: fmt.Sprintf("g-%d", i/2), Names: []store.HumanName{{FirstName: "G"}}}
+			errs[i] = st.CreatePatient(ctx, f.org.ID, p)
+		})
+	}
+	wg.Wait()
+	var ok, conflicts int
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrConflict):
+			conflicts++
+		default:
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if ok != 100 || conflicts != 100 {
+		t.Fatalf("ok %d conflicts %d, want 100 and 100", ok, conflicts)
+	}
+	_, total, _ := st.Patients(ctx, f.org.ID, store.PatientFilter{Query: "g"})
+	if total != 100 {
+		t.Fatalf("%d patients stored, want 100", total)
+	}
+	// Exactly one created event per stored patient: the failed ones left none.
+	n := 0
+	for _, e := range eventTypes(t, st, f.org.ID) {
+		if e == store.EventPatientCreated {
+			n++
+		}
+	}
+	if n != 101 {
+		t.Fatalf("%d patient:created events, want 101", n)
+	}
+}
+
+func TestAuditChain(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	actx := store.WithActor(ctx, store.Actor{OrgID: f.org.ID, UserID: f.user.ID, Name: f.user.Email, RemoteAddr: "10.0.0.7"})
+	st.AuditRead(actx, f.org.ID, "patient", fmt.Sprint(f.patient.ID), f.patient.ID)
+	var rows []store.AuditEntry
+	for range 100 { // reads are written in batches: wait for this one
+		rows, _ = st.AuditLog(ctx, f.org.ID, store.AuditFilter{PatientID: f.patient.ID})
+		if len(rows) >= 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(rows) < 2 || rows[0].Action != "read" || rows[0].Actor != f.user.Email || rows[0].RemoteAddr != "10.0.0.7" {
+		t.Fatalf("audit rows %+v", rows)
+	}
+	if bad, err := st.VerifyAuditChain(ctx); err != nil || bad != 0 {
+		t.Fatalf("chain broken at %d: %v", bad, err)
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE audit_log SET detail = 'tampered' WHERE id = 1`)
+		return err
+	}); err == nil {
+		t.Fatal("audit rows can be updated")
+	}
+}
+
+func TestAuthenticateLockout(t *testing.T) {
+	ctx := context.Background()
+	st, clock := newStore(t)
+	f := newFixture(t, st, "a")
+	if _, err := st.Authenticate(ctx, "DOC@a.example", "correct horse battery"); err != nil {
+		t.Fatalf("good password: %v", err)
+	}
+	for range 5 {
+		if _, err := st.Authenticate(ctx, f.user.Email, "wrong"); !errors.Is(err, store.ErrBadCredentials) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	var locked *store.LockedError
+	if _, err := st.Authenticate(ctx, f.user.Email, "correct horse battery"); !errors.As(err, &locked) {
+		t.Fatalf("after 5 failures: want locked, got %v", err)
+	}
+	clock.Advance(31 * time.Second)
+	if _, err := st.Authenticate(ctx, f.user.Email, "correct horse battery"); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	if _, err := st.Authenticate(ctx, "nobody@a.example", "x"); !errors.Is(err, store.ErrBadCredentials) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func TestBackupWhileServing(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	if err := st.Backup(ctx, dest); err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Open(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	p, err := b.Patient(ctx, f.org.ID, f.patient.ID)
+	if err != nil || p.LastName() != "Jensen" {
+		t.Fatalf("backup lacks the patient: %v", err)
+	}
+}
