@@ -133,9 +133,16 @@ func (c *serveConfig) validate() error {
 		}
 		c.PublicURL = scheme + "://" + net.JoinHostPort(host, port)
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if u, perr := url.Parse(c.PublicURL); err == nil && (perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		errs = append(errs, fmt.Errorf("--public-url %q: must be an http(s) URL such as https://clinic.example:8443", c.PublicURL))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "; ")) // one line for the terminal
 }

@@ -49,6 +49,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the database to FILE (safe while serving)", backupCmd},
 		{"user", "manage users: user add", userCmd},
 		{"org", "manage organisations: org add, org list", orgCmd},
+		{"linking-secret", "print (--rotate: replace) the context-aware linking secret", linkingSecretCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

@@ -15,10 +15,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/store/demo"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
+	"github.com/clinicbox/clinicbox/web/webhook"
 )
 
 func newLogger(w io.Writer, format string) *slog.Logger {
@@ -59,9 +61,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	hub := live.NewHub(st, log)
+	reportJobs := reports.NewJobs(st, log)
 	handler := web.New(web.Deps{
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
+		Reports: reportJobs,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -87,6 +91,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 
 	workers := []worker{
 		{"live", hub.Run},
+		{"webhooks", webhook.New(webhook.Config{Store: st, Log: log}).Run},
+		{"encounter-reports", reportJobs.Run},
 		{"session-purge", func(ctx context.Context) error { return every(ctx, 10*time.Minute, st.PurgeExpiredSessions) }},
 	}
 	wctx, stopWorkers := context.WithCancel(context.Background())
