@@ -1,4 +1,6 @@
 // Package ui is the clinician pages: templ components and their handlers.
+// Pages render on the server and work without JavaScript; the board adds
+// live updates when the script runs.
 package ui
 
 import (
@@ -20,9 +22,67 @@ type Deps struct {
 	Version   string
 }
 
+type handlers struct {
+	st   *store.Store
+	auth *auth.Auth
+	live *live.Hub
+	log  *slog.Logger
+}
+
 // Register adds every clinician page to mux.
 func Register(mux *http.ServeMux, d Deps) {
+	h := &handlers{st: d.Store, auth: d.Auth, live: d.Live, log: d.Log}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
+	admin := h.auth.Require(store.RoleAdmin)
+	page := func(mw func(http.Handler) http.Handler, fn http.HandlerFunc) http.Handler { return mw(fn) }
+
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/board", http.StatusSeeOther)
 	})
+
+	// Signing in and out.
+	mux.HandleFunc("GET /signin", h.signInForm)
+	mux.HandleFunc("POST /signin", h.signIn)
+	mux.HandleFunc("POST /signout", h.signOut)
+	mux.Handle("POST /account/signout-all", page(staff, h.signOutEverywhere))
+
+	// The waiting-room board.
+	mux.Handle("GET /board", page(staff, h.board))
+	mux.Handle("GET /board/events", page(staff, h.boardEvents))
+
+	// Appointments.
+	mux.Handle("GET /appointments", page(staff, h.appointments))
+	mux.Handle("GET /appointments/new", page(staff, h.newAppointmentForm))
+	mux.Handle("POST /appointments/new", page(staff, h.createAppointment))
+	mux.Handle("GET /appointments/{id}/edit", page(staff, h.editAppointmentForm))
+	mux.Handle("POST /appointments/{id}/edit", page(staff, h.updateAppointment))
+	mux.Handle("POST /appointments/{id}/cancel", page(staff, h.cancelAppointment))
+	mux.Handle("POST /appointments/{id}/status", page(staff, h.setAppointmentStatus))
+
+	// Patients.
+	mux.Handle("GET /patients", page(staff, h.patients))
+	mux.Handle("GET /patients/new", page(staff, h.newPatientForm))
+	mux.Handle("POST /patients/new", page(staff, h.createPatient))
+	mux.Handle("GET /patients/{id}", page(staff, h.patient))
+	mux.Handle("GET /patients/{id}/edit", page(staff, h.editPatientForm))
+	mux.Handle("POST /patients/{id}/edit", page(staff, h.updatePatient))
+
+	// Administration (admins only).
+	mux.Handle("GET /admin", page(admin, h.adminIndex))
+	mux.Handle("GET /admin/users", page(admin, h.adminUsers))
+	mux.Handle("GET /admin/users/new", page(admin, h.newUserForm))
+	mux.Handle("POST /admin/users/new", page(admin, h.createUser))
+	mux.Handle("GET /admin/users/{id}/edit", page(admin, h.editUserForm))
+	mux.Handle("POST /admin/users/{id}/edit", page(admin, h.updateUser))
+	mux.Handle("POST /admin/users/{id}/password", page(admin, h.resetPassword))
+	mux.Handle("POST /admin/users/{id}/signout-all", page(admin, h.signOutUserEverywhere))
+	mux.Handle("GET /admin/rooms", page(admin, h.adminRooms))
+	mux.Handle("GET /admin/rooms/new", page(admin, h.newRoomForm))
+	mux.Handle("POST /admin/rooms/new", page(admin, h.createRoom))
+	mux.Handle("GET /admin/rooms/{id}/edit", page(admin, h.editRoomForm))
+	mux.Handle("POST /admin/rooms/{id}/edit", page(admin, h.updateRoom))
+	mux.Handle("GET /admin/audit", page(admin, h.adminAudit))
 }

@@ -1,0 +1,209 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web"
+	"github.com/clinicbox/clinicbox/web/live"
+)
+
+// chromium finds the browser, or skips (fails when CLINICBOX_REQUIRE_BROWSER=1).
+func chromium(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CLINICBOX_REQUIRE_BROWSER") == "1" {
+		t.Fatal("chromium not found and CLINICBOX_REQUIRE_BROWSER=1: install chromium (apt-get install chromium)")
+	}
+	t.Skip("chromium not found: skipping the browser test (set CLINICBOX_REQUIRE_BROWSER=1 to make this fail)")
+	return ""
+}
+
+// newBrowser starts a separate headless Chromium with its own profile, so
+// each has its own cookies.
+func newBrowser(t *testing.T, exe string) context.Context {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 768),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func signIn(base, email, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-email`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="board"]`)),
+	)
+}
+
+// TestBrowserLiveBoard: one browser books a patient for today and marks them
+// arrived; a second browser's open board moves the card without a reload.
+func TestBrowserLiveBoard(t *testing.T) {
+	exe := chromium(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "browser.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	org := &store.Org{Name: "Browser Clinic", Slug: "browser"}
+	must(t, st.CreateOrg(ctx, org))
+	const pw = "a long enough password"
+	must(t, st.CreateUser(ctx, org.ID, &store.User{Email: "front@b.example", Name: "Frida Front", Role: store.RoleFrontDesk}, pw))
+	must(t, st.CreateUser(ctx, org.ID, &store.User{Email: "doc@b.example", Name: "Dr. Dan", Role: store.RoleClinician}, pw))
+	room := &store.WaitingRoom{Name: "Main room", SlotDuration: 900, Timezone: "UTC", Active: true}
+	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub := live.NewHub(st, log)
+	hctx, stopHub := context.WithCancel(ctx)
+	defer stopHub()
+	go hub.Run(hctx)
+	srv := httptest.NewServer(web.New(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://127.0.0.1",
+		SessionKeys: [][]byte{[]byte("browser-test-key-0123456789abcdef")}}))
+	defer srv.Close()
+	defer hub.Close()
+
+	b1 := newBrowser(t, exe)
+	b2 := newBrowser(t, exe)
+	run(t, b1, "browser 1 signs in", signIn(srv.URL, "front@b.example", pw))
+	run(t, b2, "browser 2 signs in", signIn(srv.URL, "doc@b.example", pw))
+
+	// Browser 1: a new patient, then an appointment for now (the form's defaults).
+	run(t, b1, "create patient",
+		chromedp.Navigate(srv.URL+"/patients/new"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-firstName`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-firstName`), "Karen"),
+		chromedp.SendKeys(chromedp.CSS(`#f-lastName`), "Kristensen"),
+		chromedp.Click(chromedp.CSS(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="book-appointment"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="book-appointment"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="picked-patient"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-reasons`), "Check-up"),
+		chromedp.Click(chromedp.CSS(`[data-testid="appointment-form"] [data-testid="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="board"]`)),
+	)
+	appts, _, err := st.Appointments(ctx, org.ID, store.AppointmentFilter{})
+	must(t, err)
+	if len(appts) != 1 || appts[0].PatientName != "Karen Kristensen" || appts[0].Status != store.StatusScheduled {
+		t.Fatalf("appointments after booking: %+v", appts)
+	}
+	id := appts[0].ID
+	card := fmt.Sprintf(`[data-testid="card-%d"]`, id)
+	run(t, b1, "browser 1 sees it scheduled", chromedp.WaitVisible(chromedp.CSS(`[data-group="scheduled"] `+card)))
+
+	// Browser 2 shows the board, live, and marks the page so a reload would show.
+	run(t, b2, "browser 2 opens the board",
+		chromedp.Navigate(srv.URL+"/board"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-group="scheduled"] `+card)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-live="on"]`)),
+	)
+	evalBool(t, b2, `window.__noReload = true`)
+
+	run(t, b1, "browser 1 marks arrived",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="act-arrive-%d"]`, id))),
+		chromedp.WaitVisible(chromedp.CSS(`[data-group="arrived"] `+card)),
+	)
+	run(t, b2, "browser 2 sees the card move without reloading",
+		chromedp.WaitVisible(chromedp.CSS(`[data-group="arrived"] `+card)),
+	)
+	if !evalBool(t, b2, `window.__noReload === true`) {
+		t.Fatal("browser 2 reloaded the page instead of updating it live")
+	}
+	if a, _ := st.Appointment(ctx, org.ID, id); a.Status != store.StatusArrived {
+		t.Errorf("status in the store: %q", a.Status)
+	}
+	screenshot(t, b2, "board.png")
+
+	// The patient page with observations from two sources.
+	must(t, st.Write(ctx, func(tx *store.Tx) error {
+		now := time.Now()
+		return store.AddObservationsTx(tx, org.ID, []store.Observation{
+			{PatientID: appts[0].PatientID, Source: "serial", Instrument: "Cobas b 101", CodeSystem: "NPU", Code: "NPU27300",
+				Display: "HbA1c", Value: "48", Unit: "mmol/mol", ReferenceRange: "20-42", Flags: "H", Status: "final", MeasuredAt: now},
+			{PatientID: appts[0].PatientID, Source: "monitoring", CodeSystem: "LOINC", Code: "8480-6",
+				Display: "Systolic blood pressure", Value: "128", Unit: "mm[Hg]", Status: "final", MeasuredAt: now.Add(-time.Hour)},
+		})
+	}))
+	run(t, b1, "patient page", chromedp.Navigate(fmt.Sprintf("%s/patients/%d", srv.URL, appts[0].PatientID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="observations"] table`)))
+	screenshot(t, b1, "patient.png")
+}
+
+func evalBool(t *testing.T, ctx context.Context, expr string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// screenshot saves a PNG of the page when CLINICBOX_SCREENSHOTS names a
+// directory (for a person to look at; the test does not judge pixels).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("CLINICBOX_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.WriteFile(filepath.Join(dir, name), png, 0o644)
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,40 @@
+// Package integrations is the administration pages for the appliance's
+// integrations: telehealth API keys (and, from part B, webhooks and linking).
+package integrations
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/auth"
+)
+
+// Deps is what the integration pages need.
+type Deps struct {
+	Store *store.Store
+	Auth  *auth.Auth
+	Log   *slog.Logger
+}
+
+type handlers struct {
+	st  *store.Store
+	log *slog.Logger
+}
+
+// Register adds the integration pages (admins only) to mux.
+func Register(mux *http.ServeMux, d Deps) {
+	h := &handlers{st: d.Store, log: d.Log}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	admin := d.Auth.Require(store.RoleAdmin)
+	page := func(fn http.HandlerFunc) http.Handler { return admin(fn) }
+
+	// Telehealth API keys.
+	mux.Handle("GET /admin/integrations/api-keys", page(h.apiKeys))
+	mux.Handle("POST /admin/integrations/api-keys", page(h.createAPIKey))
+	mux.Handle("POST /admin/integrations/api-keys/{id}/revoke", page(h.revokeAPIKey))
+
+	// part B routes
+}

@@ -1,0 +1,315 @@
+// Package layout is the frame and the small building blocks every clinician
+// page shares. Other packages (web/ui, web/ui/integrations, web/ui/station)
+// build their pages on it; its API is kept stable.
+//
+// # Page frame
+//
+//	layout.Page(layout.PageProps{Title: "Users", User: u, Active: layout.NavAdmin, Flash: fl}).Render(ctx, w)
+//
+// Page is a templ component that wraps its children: <html lang>, head
+// (title, /assets/app.css, deferred /assets/app.js and PageProps.Scripts), a
+// skip link, the top navigation (Board, Appointments, Patients, and Admin for
+// admins), the signed-in user's name with a sign-out form (POST /signout),
+// the flash messages, and <main id="main"> holding the children. In templ:
+//
+//	@layout.Page(p) {
+//	    <h1>...</h1>
+//	}
+//
+// Render a whole page with layout.Render(w, r, status, component), which
+// sets the content type and logs nothing itself (it returns the error).
+//
+// # Flash messages
+//
+// SetFlash(w, kind, msg) before a redirect; TakeFlash(w, r) on the next page
+// returns (and clears) them; pass them in PageProps.Flash. Kinds: FlashOK,
+// FlashError, FlashInfo. Messages are escaped when shown.
+//
+// # Forms
+//
+//   - TextField(Field{...}): a labelled <input> with the field's validation
+//     message next to it (aria-invalid and aria-describedby set).
+//   - TextArea(Field{...}): the same for <textarea> (Field.Rows).
+//   - SelectField(Select{...}): a labelled <select> of Options.
+//   - Hidden(name, value): a hidden input.
+//   - Submit(label): the primary submit button; Button(ButtonProps) for others.
+//   - PostButton(PostButtonProps): a one-button POST form (actions on a row).
+//   - FormErrors(errs): a summary line when a form has errors (role="alert").
+//
+// Errors is the per-field message map (store.ValidationError.Fields);
+// FieldErrors(err) extracts it from any error.
+//
+// # Other blocks
+//
+//   - EmptyState(title, hint): a friendly "nothing here" block; children are
+//     shown under it (a link to create the first item, say).
+//   - Pagination(Pager{...}): Previous/Next links and "Page x of y".
+//   - Tables: <table class="table"> inside <div class="table-wrap"> gets the
+//     compact striped style and scrolls sideways on narrow screens.
+//
+// Every user-visible string comes from web/ui/text.
+package layout
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/ui/text"
+)
+
+// Navigation keys for PageProps.Active.
+const (
+	NavBoard        = "board"
+	NavAppointments = "appointments"
+	NavPatients     = "patients"
+	NavAdmin        = "admin"
+)
+
+// PageProps is what the page frame needs.
+type PageProps struct {
+	Title   string      // the page's own title; " · Clinicbox" is appended
+	User    *store.User // signed-in user; nil hides the navigation (sign-in page)
+	Active  string      // Nav* key of the current section
+	Flash   []Flash     // messages to show above the content
+	Scripts []string    // extra deferred scripts (paths under /assets/)
+	BodyID  string      // optional id on <body> for page-specific styles
+}
+
+// Flash kinds.
+const (
+	FlashOK    = "ok"
+	FlashError = "error"
+	FlashInfo  = "info"
+)
+
+// Flash is a one-time message shown on the next page.
+type Flash struct {
+	Kind    string
+	Message string
+}
+
+const flashCookie = "clinicbox_flash"
+
+// SetFlash queues a message for the next page this browser loads.
+func SetFlash(w http.ResponseWriter, kind, msg string) {
+	v := base64.RawURLEncoding.EncodeToString([]byte(kind + "\x00" + msg))
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 60})
+}
+
+// TakeFlash returns the queued messages and clears them.
+func TakeFlash(w http.ResponseWriter, r *http.Request) []Flash {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return nil
+	}
+	kind, msg, ok := strings.Cut(string(b), "\x00")
+	if !ok || msg == "" || len(msg) > 500 {
+		return nil
+	}
+	switch kind {
+	case FlashOK, FlashError, FlashInfo:
+	default:
+		return nil
+	}
+	return []Flash{{Kind: kind, Message: msg}}
+}
+
+// Errors maps a field name to its validation message.
+type Errors map[string]string
+
+// String is every message as "field: message", sorted, for a flash line.
+func (e Errors) String() string {
+	parts := make([]string, 0, len(e))
+	for k, m := range e {
+		parts = append(parts, k+": "+m)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+// FieldErrors returns the per-field messages of a *store.ValidationError in
+// err's chain, or nil.
+func FieldErrors(err error) Errors {
+	var ve *store.ValidationError
+	if errors.As(err, &ve) {
+		return Errors(ve.Fields)
+	}
+	return nil
+}
+
+// Field is a labelled text input or textarea.
+type Field struct {
+	Name         string // form field name; the input's id is "f-"+Name
+	Label        string
+	Value        string
+	Type         string // text (default), email, password, date, time, number, search, tel
+	Error        string // validation message shown next to the field
+	Hint         string // help text under the label
+	Required     bool
+	Autocomplete string // e.g. "off", "email", "current-password"
+	Placeholder  string
+	Rows         int    // TextArea only (default 3)
+	Min, Max     string // date/number limits
+	Step         string
+	Autofocus    bool
+	TestID       string // data-testid; defaults to "field-"+Name
+}
+
+// ID is the input's element id.
+func (f Field) ID() string { return "f-" + f.Name }
+
+func (f Field) inputType() string {
+	if f.Type == "" {
+		return "text"
+	}
+	return f.Type
+}
+
+func (f Field) testID() string {
+	if f.TestID != "" {
+		return f.TestID
+	}
+	return "field-" + f.Name
+}
+
+// describedBy lists the ids of the hint and error, for aria-describedby.
+func (f Field) describedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID()+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, f.ID()+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+func (f Field) rows() int {
+	if f.Rows <= 0 {
+		return 3
+	}
+	return f.Rows
+}
+
+// Option is one choice of a Select.
+type Option struct {
+	Value string
+	Label string
+}
+
+// Select is a labelled <select>.
+type Select struct {
+	Name     string
+	Label    string
+	Options  []Option
+	Selected string
+	Error    string
+	Hint     string
+	Required bool
+	TestID   string
+}
+
+// ID is the select's element id.
+func (s Select) ID() string { return "f-" + s.Name }
+
+func (s Select) field() Field {
+	return Field{Name: s.Name, Hint: s.Hint, Error: s.Error, TestID: s.TestID}
+}
+
+// ButtonProps is a submit button other than the page's primary one.
+type ButtonProps struct {
+	Label     string
+	Name      string // optional name/value sent with the form
+	Value     string
+	Secondary bool // quieter style
+	Danger    bool // destructive action style
+	TestID    string
+}
+
+func (b ButtonProps) class() string {
+	switch {
+	case b.Danger:
+		return "btn btn-danger"
+	case b.Secondary:
+		return "btn btn-secondary"
+	}
+	return "btn"
+}
+
+// PostButtonProps is a one-button form that POSTs to Action.
+type PostButtonProps struct {
+	Action    string
+	Label     string
+	Fields    []KV // hidden fields sent with the button
+	Secondary bool
+	Danger    bool
+	Small     bool
+	TestID    string
+	AriaLabel string // fuller label for screen readers ("Mark Anna Jensen arrived")
+}
+
+func (p PostButtonProps) class() string {
+	c := ButtonProps{Secondary: p.Secondary, Danger: p.Danger}.class()
+	if p.Small {
+		c += " btn-small"
+	}
+	return c
+}
+
+// KV is a hidden form field's name and value.
+type KV struct{ Name, Value string }
+
+// Pager describes one page of a list.
+type Pager struct {
+	Page    int // 1-based
+	PerPage int
+	Total   int
+	Href    func(page int) string // link to another page
+}
+
+// Pages is the number of pages (at least 1).
+func (p Pager) Pages() int {
+	if p.PerPage <= 0 {
+		return 1
+	}
+	return max(1, (p.Total+p.PerPage-1)/p.PerPage)
+}
+
+// Render writes a full page (or fragment) with the given status.
+func Render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	return c.Render(r.Context(), w)
+}
+
+// Title is the document title for a page title.
+func Title(t string) string {
+	if t == "" {
+		return text.T.AppName
+	}
+	return t + " · " + text.T.AppName
+}
+
+func navItems(u *store.User) []navItem {
+	items := []navItem{
+		{NavBoard, "/board", text.T.NavBoard},
+		{NavAppointments, "/appointments", text.T.NavAppointments},
+		{NavPatients, "/patients", text.T.NavPatients},
+	}
+	if u != nil && u.Role == store.RoleAdmin {
+		items = append(items, navItem{NavAdmin, "/admin", text.T.NavAdmin})
+	}
+	return items
+}
+
+type navItem struct{ key, href, label string }

@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
+)
+
+func (h *handlers) signInForm(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"), "/board")
+	if u, err := h.auth.CurrentUser(w, r); err == nil && u != nil {
+		redirect(w, r, next)
+		return
+	}
+	p := signInProps{Page: layout.PageProps{Title: text.T.SignInTitle, Flash: layout.TakeFlash(w, r)}, Next: next}
+	h.render(w, r, http.StatusOK, signInPage(p))
+}
+
+func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
+	next := localPath(r.PostForm.Get("next"), "/board")
+	p := signInProps{Page: layout.PageProps{Title: text.T.SignInTitle}, Email: email, Next: next}
+	u, err := h.st.Authenticate(r.Context(), email, password)
+	var locked *store.LockedError
+	switch {
+	case errors.As(err, &locked):
+		p.Error = text.T.AccountLocked(locked.Until.Local().Format("15:04"))
+		h.render(w, r, http.StatusTooManyRequests, signInPage(p))
+		return
+	case errors.Is(err, store.ErrBadCredentials):
+		p.Error = text.T.BadCredentials
+		h.render(w, r, http.StatusUnauthorized, signInPage(p))
+		return
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.auth.SignIn(w, r, u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	redirect(w, r, next)
+}
+
+func (h *handlers) signOut(w http.ResponseWriter, r *http.Request) {
+	if err := h.auth.SignOut(w, r); err != nil {
+		h.log.Warn("sign out", "err", err)
+	}
+	layout.SetFlash(w, layout.FlashInfo, text.T.SignedOut)
+	redirect(w, r, "/signin")
+}
+
+func (h *handlers) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	u := user(r)
+	if err := h.st.DeleteUserSessions(r.Context(), u.OrgID, u.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.auth.SignOut(w, r) // the row is gone already; this clears the cookie
+	layout.SetFlash(w, layout.FlashInfo, text.T.SignedOutEverywhere)
+	redirect(w, r, "/signin")
+}
