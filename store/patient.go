@@ -452,37 +452,56 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 	if len(words) == 0 {
 		return s.listPatients(ctx, orgID, f)
 	}
-	// Each word must be the prefix of one of a patient's terms: one index
-	// range per word, intersected. The page is ordered by the sort_name kept
-	// in the term rows, so only the page's patients are read in full.
-	var parts []string
-	var args []any
-	for _, w := range words {
-		parts = append(parts, `SELECT DISTINCT patient_id, sort_name FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?`)
-		args = append(args, orgID, w, w+"\U0010FFFF")
+	// Each word must be the prefix of one of a patient's terms. The rarest
+	// word drives an index range scan; the others are checked per patient
+	// through the (patient_id, term) index. Results are ordered by the
+	// sort_name kept in the term rows, so only the page's patients are read.
+	driver, err := s.rarestWord(ctx, orgID, words)
+	if err != nil {
+		return nil, 0, err
 	}
-	matches := strings.Join(parts, ` INTERSECT `)
+	q := `FROM patient_terms t WHERE t.org_id = ? AND t.term >= ? AND t.term < ?`
+	args := []any{orgID, words[driver], words[driver] + "\U0010FFFF"}
+	for i, w := range words {
+		if i == driver {
+			continue
+		}
+		q += ` AND EXISTS (SELECT 1 FROM patient_terms o WHERE o.patient_id = t.patient_id AND o.term >= ? AND o.term < ?)`
+		args = append(args, w, w+"\U0010FFFF")
+	}
 	if f.Active != nil {
-		matches = `SELECT m.patient_id, m.sort_name FROM (` + matches + `) m JOIN patients p ON p.id = m.patient_id AND p.active = ?`
+		q += ` AND EXISTS (SELECT 1 FROM patients p WHERE p.id = t.patient_id AND p.active = ?)`
 		args = append(args, boolInt(*f.Active))
 	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+matches+`)`, args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT t.patient_id `+q+` LIMIT ?)`,
+		append(args, PatientSearchCap+1)...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("patients: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT patient_id FROM (`+matches+`) ORDER BY sort_name, patient_id LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+	// A patient can match one word through several terms (Lars Larsen):
+	// those rows are adjacent in this order and skipped below.
+	rows, err := s.r.QueryContext(ctx, `SELECT t.patient_id `+q+` ORDER BY t.sort_name, t.patient_id LIMIT ?`,
+		append(args, (f.Offset+f.Limit)*maxTermsPerMatch)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("patients: %w", err)
 	}
 	var ids []int64
+	seen := 0
+	var last int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("patients: %w", err)
 		}
-		ids = append(ids, id)
+		if id == last {
+			continue
+		}
+		last = id
+		if seen >= f.Offset && len(ids) < f.Limit {
+			ids = append(ids, id)
+		}
+		seen++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -490,6 +509,35 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 	}
 	out, err := s.patientsByIDs(ctx, orgID, ids)
 	return out, total, err
+}
+
+// PatientSearchCap is where counting search matches stops: a search that
+// finds more reports PatientSearchCap+1 ("more than 1000").
+const PatientSearchCap = 1000
+
+// maxTermsPerMatch bounds how many term rows of one patient can match one
+// word (name parts and identifiers).
+const maxTermsPerMatch = 8
+
+// rarestWord returns the index of the word with the fewest matching terms
+// (counted up to a cap, so the estimate itself stays cheap).
+func (s *Store) rarestWord(ctx context.Context, orgID int64, words []string) (int, error) {
+	if len(words) == 1 {
+		return 0, nil
+	}
+	best, bestN := 0, -1
+	for i, w := range words {
+		var n int
+		err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM patient_terms
+			WHERE org_id = ? AND term >= ? AND term < ? LIMIT 20000)`, orgID, w, w+"\U0010FFFF").Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("patients: %w", err)
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = i, n
+		}
+	}
+	return best, nil
 }
 
 // listPatients is the unfiltered list, in the order of the name index.
@@ -530,7 +578,9 @@ func (s *Store) patientsByIDs(ctx context.Context, orgID int64, ids []int64) ([]
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND id IN (?`+
+	// "+org_id" keeps the planner on rowid lookups instead of walking the
+	// organisation's name index.
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE +org_id = ? AND id IN (?`+
 		strings.Repeat(", ?", len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("patients: %w", err)
