@@ -88,6 +88,7 @@ func (h *handlers) appointments(w http.ResponseWriter, r *http.Request) {
 		p.Total += len(list)
 		p.Days = append(p.Days, apptDay{Room: room, Appts: list})
 	}
+	h.st.AuditRead(ctx, orgID, "appointment-list", day, 0)
 	p.Page = h.props(w, r, text.T.AppointmentsTitle, layout.NavAppointments)
 	h.render(w, r, http.StatusOK, appointmentsPage(p))
 }

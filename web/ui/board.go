@@ -144,6 +144,9 @@ func (h *handlers) board(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, boardContent(p))
 		return
 	}
+	// The board lists patients by name. A whole page load is audited; the
+	// live refreshes that follow are the same viewer watching the same day.
+	h.st.AuditRead(r.Context(), user(r).OrgID, "board", p.Date, 0)
 	p.Page = h.props(w, r, text.T.BoardTitle, layout.NavBoard)
 	h.render(w, r, http.StatusOK, boardPage(p))
 }

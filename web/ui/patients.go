@@ -34,6 +34,8 @@ func (h *handlers) patients(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// A list shows names and identifiers: record who looked, and for what.
+	h.st.AuditRead(r.Context(), user(r).OrgID, "patient-list", q, 0)
 	p := patientListProps{Query: q, Patients: list, Pager: layout.Pager{Page: page, PerPage: patientsPerPage, Total: total,
 		Href: func(n int) string {
 			v := url.Values{"page": {strconv.Itoa(n)}}
