@@ -200,3 +200,30 @@ type scanExtra struct {
 }
 
 func (s scanExtra) Scan(dst ...any) error { return s.row.Scan(append(dst, s.extra...)...) }
+
+// RecordInstrumentResults stores what an instrument's software posted for a
+// patient: the observations and the files, in one transaction. The patient
+// must be the organisation's (else ErrNotFound and nothing is stored).
+func (s *Store) RecordInstrumentResults(ctx context.Context, orgID, patientID int64, obs []Observation, files []PatientFile) error {
+	return s.write(ctx, func(tx *Tx) error {
+		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
+			return err
+		}
+		for i := range obs {
+			obs[i].PatientID = patientID
+		}
+		if err := AddObservationsTx(tx, orgID, obs); err != nil {
+			return err
+		}
+		for i := range files {
+			files[i].PatientID = patientID
+			if err := AddPatientFileTx(tx, orgID, &files[i]); err != nil {
+				return err
+			}
+		}
+		if len(obs) > 0 {
+			return tx.Audit(orgID, "create", "observation", "", patientID, fmt.Sprintf("%d results from an instrument client", len(obs)))
+		}
+		return nil
+	})
+}

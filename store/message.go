@@ -88,6 +88,22 @@ func (s *Store) SaveDeviceMessage(ctx context.Context, orgID int64, m *DeviceMes
 	})
 }
 
+// UpdateDeviceMessageRaw replaces the raw bytes of a message that is not
+// ingested yet: a driver stores what it has before acknowledging the last
+// frame, then the whole transcript once the transfer has ended.
+func (s *Store) UpdateDeviceMessageRaw(ctx context.Context, orgID, id int64, raw []byte) error {
+	return s.write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(`UPDATE device_messages SET raw = ? WHERE org_id = ? AND id = ? AND status = 'received'`, raw, orgID, id)
+		if err != nil {
+			return fmt.Errorf("update device message: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("device message %d waiting for ingestion: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
 // Ingestion is what ingesting one stored message produced.
 type Ingestion struct {
 	Kind         string // results, qc, query, ...

@@ -16,6 +16,9 @@ type Slot struct {
 // MaxSlotWindow is the longest range FreeSlots searches.
 const MaxSlotWindow = 31 * 24 * time.Hour
 
+// MaxSlots is the most slots FreeSlots answers at once.
+const MaxSlots = 5000
+
 // FreeSlots lists the free slots of a waiting room that start in
 // [after, before) and end by before: the room's opening hours (in its time
 // zone) cut into slots of duration seconds (0 = the room's slot length),
@@ -88,6 +91,9 @@ func (s *Store) FreeSlots(ctx context.Context, orgID int64, room *WaitingRoom, a
 					}
 				}
 				if free {
+					if len(out) == MaxSlots {
+						return nil, Invalid("before", fmt.Sprintf("the range holds more than %d free slots: narrow it or ask for a longer duration", MaxSlots))
+					}
 					out = append(out, Slot{Start: st.UTC(), Duration: duration})
 				}
 			}

@@ -7,11 +7,16 @@ import (
 	"net/http"
 
 	"github.com/clinicbox/clinicbox/assets"
+	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/api/instrument"
+	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/ui"
+	"github.com/clinicbox/clinicbox/web/ui/integrations"
+	"github.com/clinicbox/clinicbox/web/visit"
 )
 
 // Deps is what the HTTP layer needs from the rest of the appliance.
@@ -23,6 +28,8 @@ type Deps struct {
 	SessionKeys   [][]byte // cookie signing keys, newest first
 	SecureCookies bool     // false only when serving plain HTTP directly
 	Version       string
+	Reports       telehealth.ReportJobs // encounter-report jobs (reports.Jobs); nil answers 503
+	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
 }
 
 // New builds the appliance's HTTP handler.
@@ -50,6 +57,10 @@ func New(d Deps) http.Handler {
 
 	a := &auth.Auth{Store: d.Store, Sessions: auth.NewSessionStore(d.Store, d.SecureCookies, d.SessionKeys...)}
 	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
+	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports}).Register(mux)
+	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log})
+	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
+	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
 
 	// Browsers may only change state from our own pages. API clients do not
 	// use cookies, so their routes need no such check.

@@ -49,7 +49,11 @@ func commands() []command {
 		{"backup", "write a consistent copy of the database to FILE (safe while serving)", backupCmd},
 		{"user", "manage users: user add", userCmd},
 		{"org", "manage organisations: org add, org list", orgCmd},
+		{"apikey", "manage telehealth API keys: apikey create, list, revoke", apikeyCmd},
 		{"linking-secret", "print (--rotate: replace) the context-aware linking secret", linkingSecretCmd},
+		{"device", "manage instruments: device add, list, remove, log", deviceCmd},
+		{"client", "manage instrument API clients: client create, list, revoke", clientCmd},
+		{"results", "print stored instrument results: results list [--json]", resultsCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/store/demo"
@@ -62,10 +63,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	hub := live.NewHub(st, log)
 	reportJobs := reports.NewJobs(st, log)
+	instruments := devices.NewManager(st, devices.Options{Log: log})
 	handler := web.New(web.Deps{
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
-		Reports: reportJobs,
+		Reports: reportJobs, Devices: instruments,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -93,6 +95,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		{"live", hub.Run},
 		{"webhooks", webhook.New(webhook.Config{Store: st, Log: log}).Run},
 		{"encounter-reports", reportJobs.Run},
+		{"instruments", instruments.Run},
 		{"session-purge", func(ctx context.Context) error { return every(ctx, 10*time.Minute, st.PurgeExpiredSessions) }},
 	}
 	wctx, stopWorkers := context.WithCancel(context.Background())

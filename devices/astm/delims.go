@@ -18,14 +18,18 @@ func StandardDelimiters() Delimiters {
 	return Delimiters{Field: '|', Repeat: '\\', Component: '^', Escape: '&'}
 }
 
-// Validate checks that the four delimiters are distinct printable-range
-// characters: a control character (CR, STX, ...) would break framing or
-// record splitting.
+// Validate checks that the four delimiters are distinct and usable: a
+// control character (CR, STX, ...) would break framing or record
+// splitting, and a letter or digit would collide with record types,
+// escape sequences and values.
 func (d Delimiters) Validate() error {
 	all := [4]byte{d.Field, d.Repeat, d.Component, d.Escape}
 	for i, c := range all {
 		if c < 0x20 || c == 0x7F {
 			return fmt.Errorf("astm: delimiter %q is a control character", c)
+		}
+		if c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+			return fmt.Errorf("astm: delimiter %q is a letter or digit", c)
 		}
 		for _, o := range all[:i] {
 			if o == c {
@@ -148,3 +152,7 @@ func (d Delimiters) EscapeText(s string) string {
 func (d Delimiters) needsEscape(c byte) bool {
 	return c < 0x20 || c == 0x7F || c == d.Field || c == d.Component || c == d.Repeat || c == d.Escape
 }
+
+// sep returns the one-byte string of c. string(c) would not do: for a byte
+// of 0x80 and above it yields the UTF-8 encoding of the rune, two bytes.
+func sep(c byte) string { return string([]byte{c}) }

@@ -123,21 +123,15 @@ func (e *encoder) record(typ byte, fields map[int]string) {
 			last = n
 		}
 	}
+	first := 2
 	e.b.WriteByte(typ)
 	if typ == 'H' {
 		// H.2 is the delimiter declaration itself, written unescaped.
-		e.b.WriteString(e.d.String()[1:])
-		if last < 2 {
-			last = 2
-		}
+		e.b.WriteString(e.d.String())
+		first = 3
 	}
-	for n := 2; n <= last; n++ {
-		if typ != 'H' || n > 2 {
-			e.b.WriteByte(e.d.Field)
-		}
-		if n == 2 && typ == 'H' {
-			continue
-		}
+	for n := first; n <= last; n++ {
+		e.b.WriteByte(e.d.Field)
 		e.b.WriteString(fields[n])
 	}
 	e.b.WriteByte(CR)
@@ -153,14 +147,15 @@ func (e *encoder) commentRecords(cs []Comment) {
 // repeat delimiters stay.
 func (e *encoder) str(s string) string {
 	var b strings.Builder
+	start := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == e.d.Component || c == e.d.Repeat {
+		if c := s[i]; c == e.d.Component || c == e.d.Repeat {
+			b.WriteString(e.d.EscapeText(s[start:i]))
 			b.WriteByte(c)
-			continue
+			start = i + 1
 		}
-		b.WriteString(e.d.EscapeText(s[i : i+1]))
 	}
+	b.WriteString(e.d.EscapeText(s[start:]))
 	return b.String()
 }
 
@@ -174,7 +169,7 @@ func (e *encoder) comps(parts ...string) string {
 	for i, p := range parts[:n] {
 		out[i] = e.d.EscapeText(p)
 	}
-	return strings.Join(out, string(e.d.Component))
+	return strings.Join(out, sep(e.d.Component))
 }
 
 func (e *encoder) tests(ts []TestID) string {
@@ -182,5 +177,5 @@ func (e *encoder) tests(ts []TestID) string {
 	for i, t := range ts {
 		reps[i] = e.comps(append([]string{t.ID, t.Name, t.Type, t.Code}, t.Extra...)...)
 	}
-	return strings.Join(reps, string(e.d.Repeat))
+	return strings.Join(reps, sep(e.d.Repeat))
 }

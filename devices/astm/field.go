@@ -23,7 +23,7 @@ func (f Field) IsEmpty() bool { return f.raw == "" }
 
 // Repeats splits the field on the repeat delimiter.
 func (f Field) Repeats() []Field {
-	parts := strings.Split(f.raw, string(f.d.Repeat))
+	parts := strings.Split(f.raw, sep(f.d.Repeat))
 	out := make([]Field, len(parts))
 	for i, p := range parts {
 		out[i] = Field{raw: p, d: f.d}
@@ -33,8 +33,8 @@ func (f Field) Repeats() []Field {
 
 // Components returns the decoded components of the field's first repeat.
 func (f Field) Components() []string {
-	first, _, _ := strings.Cut(f.raw, string(f.d.Repeat))
-	parts := strings.Split(first, string(f.d.Component))
+	first, _, _ := strings.Cut(f.raw, sep(f.d.Repeat))
+	parts := strings.Split(first, sep(f.d.Component))
 	for i, p := range parts {
 		parts[i] = f.d.UnescapeText(p)
 	}
@@ -47,9 +47,9 @@ func (f Field) Component(n int) string {
 	if n < 1 {
 		return ""
 	}
-	first, _, _ := strings.Cut(f.raw, string(f.d.Repeat))
+	first, _, _ := strings.Cut(f.raw, sep(f.d.Repeat))
 	for i := 1; ; i++ {
-		part, rest, more := strings.Cut(first, string(f.d.Component))
+		part, rest, more := strings.Cut(first, sep(f.d.Component))
 		if i == n {
 			return f.d.UnescapeText(part)
 		}

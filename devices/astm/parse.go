@@ -219,8 +219,9 @@ func parseTestIDs(f Field) []TestID {
 	}
 	var out []TestID
 	for _, rep := range f.Repeats() {
-		if !rep.IsEmpty() {
-			out = append(out, parseTestID(rep))
+		// A repeat of bare delimiters ("^^^") names no test.
+		if t := parseTestID(rep); t.Key() != "" {
+			out = append(out, t)
 		}
 	}
 	return out

@@ -42,7 +42,7 @@ func newRecord(text string, d Delimiters) Record {
 	if t >= 'a' && t <= 'z' {
 		t -= 'a' - 'A'
 	}
-	return Record{Type: t, text: text, fields: strings.Split(text, string(d.Field)), d: d}
+	return Record{Type: t, text: text, fields: strings.Split(text, sep(d.Field)), d: d}
 }
 
 // splitRecords cuts joined frame text into record lines. Records end in CR;

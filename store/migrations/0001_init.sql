@@ -89,7 +89,7 @@ CREATE TABLE patient_terms (
     sort_name  TEXT    NOT NULL,
     PRIMARY KEY (org_id, term, patient_id)
 ) WITHOUT ROWID;
-CREATE INDEX patient_terms_patient ON patient_terms(patient_id);
+CREATE INDEX patient_terms_patient ON patient_terms(patient_id, term);
 
 CREATE TABLE waiting_rooms (
     id            INTEGER PRIMARY KEY,

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/clinicbox/clinicbox/store"
+)
+
+var deviceCmd = subcommand("device", map[string]func(context.Context, env, []string) error{
+	"add": deviceAdd, "list": deviceList, "remove": deviceRemove, "log": deviceLog,
+})
+
+// deviceAdd configures an instrument. A running server picks it up within
+// seconds, without a restart.
+func deviceAdd(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("device add", e)
+	data := fs.data()
+	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	d := &store.Device{}
+	fs.FlagSet.StringVar(&d.Name, "name", "", "the device's name, e.g. \"Cobas c111\" (required)")
+	fs.FlagSet.StringVar(&d.PortPath, "port", "", "serial port path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...")
+	fs.FlagSet.StringVar(&d.USBSerial, "usb-serial", "", "USB serial number of the adapter instead of --port (survives moving the plug)")
+	fs.FlagSet.StringVar(&d.TCPAddr, "tcp", "", "HOST:PORT to listen on for HL7 over MLLP instead of a serial port")
+	fs.FlagSet.StringVar(&d.Protocol, "protocol", "", "astm, hl7 or line (required)")
+	fs.FlagSet.IntVar(&d.Baud, "baud", 9600, "baud rate")
+	fs.FlagSet.IntVar(&d.DataBits, "data-bits", 8, "data bits: 5, 6, 7 or 8")
+	fs.FlagSet.StringVar(&d.Parity, "parity", "none", "none, odd, even, mark or space")
+	fs.FlagSet.StringVar(&d.StopBits, "stop-bits", "1", "1, 1.5 or 2")
+	fs.FlagSet.StringVar(&d.Station, "station", "", "the station (device group) whose clinicians see its readings")
+	fs.FlagSet.StringVar(&d.Options, "options", "", "driver options, key=value;key=value (e.g. tz=Europe/Copenhagen)")
+	if err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := st.DefaultOrg(ctx, *org)
+	if err != nil {
+		return userError(err)
+	}
+	if err := st.CreateDevice(ctx, o.ID, d); err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(e.stdout, "added device %q (%s on %s %s) to %s; a running server picks it up within seconds\n",
+		d.Name, d.Protocol, d.Where(), d.Framing(), o.Slug)
+	return nil
+}
+
+func deviceList(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("device list", e)
+	data := fs.data()
+	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	if err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := st.DefaultOrg(ctx, *org)
+	if err != nil {
+		return userError(err)
+	}
+	devs, err := st.Devices(ctx, o.ID, store.DeviceFilter{})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPROTOCOL\tPORT\tFRAMING\tSTATION")
+	for _, d := range devs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, d.Protocol, d.Where(), d.Framing(), d.Station)
+	}
+	return tw.Flush()
+}
+
+func deviceRemove(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("device remove", e)
+	data := fs.data()
+	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox device remove [--org SLUG] NAME") }
+	if err := fs.parse(args, 1); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("device remove: name the device")
+	}
+	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := st.DefaultOrg(ctx, *org)
+	if err != nil {
+		return userError(err)
+	}
+	d, err := st.DeviceByName(ctx, o.ID, fs.Arg(0))
+	if err != nil {
+		return userError(err)
+	}
+	if err := st.RemoveDevice(ctx, o.ID, d.ID); err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(e.stdout, "removed device %q; its messages and results are kept\n", d.Name)
+	return nil
+}
+
+// deviceLog prints a device's raw message log, oldest first, each message
+// with its bytes as received (control characters spelled out: <ENQ>, <STX>).
+func deviceLog(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("device log", e)
+	data := fs.data()
+	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	limit := fs.FlagSet.Int("limit", 50, "how many of the newest messages to print")
+	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox device log [--org SLUG] [--limit N] NAME") }
+	if err := fs.parse(args, 1); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("device log: name the device")
+	}
+	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := st.DefaultOrg(ctx, *org)
+	if err != nil {
+		return userError(err)
+	}
+	d, err := st.DeviceByName(ctx, o.ID, fs.Arg(0))
+	if err != nil {
+		return userError(err)
+	}
+	msgs, err := st.DeviceMessages(ctx, o.ID, store.DeviceMessageFilter{DeviceID: d.ID, WithRaw: true, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		fmt.Fprintf(e.stdout, "#%d %s %s %s %s", m.ID, m.ReceivedAt.Local().Format("2006-01-02 15:04:05"), m.Direction, m.Status, m.Kind)
+		if m.Observations > 0 {
+			fmt.Fprintf(e.stdout, " observations=%d", m.Observations)
+		}
+		if m.PatientRef != "" {
+			fmt.Fprintf(e.stdout, " ref=%q", m.PatientRef)
+		}
+		if m.Error != "" {
+			fmt.Fprintf(e.stdout, " error=%q", m.Error)
+		}
+		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(e.stdout, printable(m.Raw))
+	}
+	return nil
+}
+
+var controlNames = map[byte]string{0x02: "STX", 0x03: "ETX", 0x04: "EOT", 0x05: "ENQ", 0x06: "ACK", 0x0b: "VT",
+	0x15: "NAK", 0x17: "ETB", 0x1c: "FS"}
+
+// printable spells control characters out and breaks lines after CR/LF, so
+// a raw transcript reads in a terminal.
+func printable(raw []byte) string {
+	var b strings.Builder
+	for _, c := range raw {
+		switch {
+		case c == '\r':
+			b.WriteString("<CR>\n")
+		case c == '\n':
+			b.WriteString("<LF>\n")
+		case controlNames[c] != "":
+			b.WriteString("<" + controlNames[c] + ">")
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "<%02X>", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

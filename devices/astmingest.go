@@ -1,0 +1,230 @@
+package devices
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clinicbox/clinicbox/devices/astm"
+	"github.com/clinicbox/clinicbox/store"
+)
+
+// ingestASTM turns a stored ASTM transcript (ENQ ... EOT, as received) into
+// observations. Frames the link rejected (a bad checksum) are skipped by
+// astm.Unframe exactly as the live receiver skipped them, so a corrupted
+// frame never becomes a result. The parsed messages are returned too: a
+// host query is answered from them.
+func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []byte, loc *time.Location) (*store.Ingestion, []*astm.Message, error) {
+	in := &store.Ingestion{Kind: "results"}
+	text := raw
+	if bytes.IndexByte(raw, astm.STX) >= 0 {
+		text = astm.Unframe(raw)
+	}
+	if len(bytes.TrimSpace(text)) == 0 {
+		in.Status, in.Kind, in.Error = store.MessageIgnored, "empty", "no accepted frame in the transfer"
+		return in, nil, nil
+	}
+	msgs, err := astm.ParseMessages(text)
+	if err != nil {
+		in.Status, in.Error = store.MessageFailed, err.Error()
+		return in, nil, nil
+	}
+	var refs []string
+	patients := map[int64]bool{}
+	queries := 0
+	for _, m := range msgs {
+		queries += len(m.Queries)
+		qcMessage := m.Header.ProcessingID == "Q"
+		for _, p := range m.Patients {
+			var ids identifiers
+			ids.addPatient(p.PracticeID)
+			ids.addPatient(p.LabID)
+			ids.addNational(p.PatientID3)
+			for _, o := range p.Orders {
+				if o.ActionCode != "Q" {
+					ids.addSample(o.SpecimenID)
+				}
+			}
+			var patientID int64
+			allQC := qcMessage || allOrdersQC(p)
+			if !allQC {
+				patientID, err = matchOrNote(ctx, st, dev, ids, &refs)
+				if err != nil {
+					return nil, nil, err
+				}
+			}
+			for _, o := range p.Orders {
+				qc := qcMessage || o.ActionCode == "Q"
+				for _, r := range o.Results {
+					obs := astmObservation(dev, m, o, r, loc)
+					obs.QC = qc
+					if !qc {
+						obs.PatientID = patientID
+						if patientID > 0 {
+							patients[patientID] = true
+						}
+					}
+					in.Observations = append(in.Observations, obs)
+				}
+			}
+		}
+	}
+	in.PatientRef = strings.Join(refs, "; ")
+	if len(patients) == 1 {
+		for id := range patients {
+			in.PatientID = id
+		}
+	}
+	switch {
+	case len(in.Observations) > 0 && allObservationsQC(in.Observations):
+		in.Kind = "qc"
+	case len(in.Observations) == 0 && queries > 0:
+		in.Kind = "query"
+	}
+	in.Status = store.MessageIngested
+	if len(in.Observations) == 0 && queries == 0 {
+		in.Status = store.MessageIgnored
+		in.Error = "the message carries no results"
+	}
+	return in, msgs, nil
+}
+
+func allOrdersQC(p *astm.Patient) bool {
+	if len(p.Orders) == 0 {
+		return false
+	}
+	for _, o := range p.Orders {
+		if o.ActionCode != "Q" {
+			return false
+		}
+	}
+	return true
+}
+
+func allObservationsQC(obs []store.Observation) bool {
+	for _, o := range obs {
+		if !o.QC {
+			return false
+		}
+	}
+	return true
+}
+
+// matchOrNote matches a patient and records the note for people.
+func matchOrNote(ctx context.Context, st *store.Store, dev *store.Device, ids identifiers, refs *[]string) (int64, error) {
+	id, ref, err := match(ctx, st, dev.OrgID, dev.Station, ids)
+	if err != nil {
+		return 0, err
+	}
+	if ref != "" {
+		*refs = append(*refs, ref)
+	}
+	return id, nil
+}
+
+// astmObservation carries one R record verbatim: the value, units, range,
+// flags and status exactly as the analyser sent them.
+func astmObservation(dev *store.Device, m *astm.Message, o *astm.Order, r *astm.Result, loc *time.Location) store.Observation {
+	obs := store.Observation{
+		DeviceID:       dev.ID,
+		Source:         "serial",
+		Category:       "laboratory",
+		Code:           r.Test.Key(),
+		Display:        r.Test.Name,
+		Value:          r.Value,
+		Unit:           r.Units,
+		ReferenceRange: r.ReferenceRange,
+		Flags:          r.Flags,
+		Status:         r.Status,
+		Operator:       r.Operator,
+		Instrument:     firstNonEmpty(r.InstrumentID, m.Header.SenderName, dev.Name),
+	}
+	switch {
+	case r.Test.Code != "":
+		obs.CodeSystem = "astm-manufacturer"
+	case r.Test.ID != "":
+		obs.CodeSystem = "astm-universal"
+	default:
+		obs.CodeSystem = "astm"
+	}
+	if obs.Display == "" && len(r.Test.Extra) > 0 {
+		obs.Display = r.Test.Extra[0]
+	}
+	if obs.Code == "" {
+		obs.Code = "unknown"
+	}
+	obs.MeasuredAtText = firstNonEmpty(r.CompletedAt, r.StartedAt, o.CollectedAt, m.Header.Timestamp)
+	if t, err := astm.ParseTimestamp(obs.MeasuredAtText, loc); err == nil {
+		obs.MeasuredAt = t
+	}
+	return obs
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// answerQueries builds the host's answer to the Q records of a message:
+// for each queried sample labelled with a sample order, the patient (P) and
+// the order (O) with its tests; a sample we know nothing about is answered
+// with termination code I ("no information available").
+func answerQueries(ctx context.Context, st *store.Store, orgID int64, q *astm.Message, now time.Time) ([]byte, error) {
+	ans := &astm.Message{
+		Delimiters: q.Delimiters,
+		Header: astm.Header{
+			SenderName:   "CLINICBOX",
+			ReceiverID:   q.Header.SenderName,
+			ProcessingID: "P",
+			Version:      "LIS2-A2",
+			Timestamp:    now.Format("20060102150405"),
+		},
+	}
+	if ans.Header.ProcessingID = q.Header.ProcessingID; ans.Header.ProcessingID == "" {
+		ans.Header.ProcessingID = "P"
+	}
+	for _, query := range q.Queries {
+		sample := query.SpecimenID()
+		o, err := st.SampleOrderBySample(ctx, orgID, sample)
+		if err != nil {
+			continue
+		}
+		p, err := st.Patient(ctx, orgID, o.PatientID)
+		if err != nil {
+			continue
+		}
+		birth := strings.ReplaceAll(p.BirthDate, "-", "")
+		sex := map[string]string{"male": "M", "female": "F"}[p.Gender]
+		if sex == "" {
+			sex = "U"
+		}
+		pid := p.MRN
+		if pid == "" {
+			pid = p.UUID
+		}
+		order := &astm.Order{SpecimenID: o.SampleID, Priority: o.Priority, ActionCode: "N", ReportType: "Q",
+			RequestedAt: o.CreatedAt.In(now.Location()).Format("20060102150405")}
+		for _, t := range o.Tests {
+			order.Tests = append(order.Tests, astm.TestID{Code: t})
+		}
+		ans.Patients = append(ans.Patients, &astm.Patient{
+			PracticeID: pid, LabID: p.UUID, PatientID3: p.NationalID,
+			Name:      astm.Name{Last: p.LastName(), First: p.FirstName(), Middle: p.MiddleName()},
+			Birthdate: birth, Sex: sex, Orders: []*astm.Order{order},
+		})
+	}
+	if len(ans.Patients) == 0 {
+		ans.TerminationCode = "I"
+	}
+	b, err := astm.Encode(ans)
+	if err != nil {
+		return nil, fmt.Errorf("answer query: %w", err)
+	}
+	return b, nil
+}

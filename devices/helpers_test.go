@@ -1,0 +1,112 @@
+package devices_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clinicbox/clinicbox/devices"
+	"github.com/clinicbox/clinicbox/store"
+)
+
+// env is a store with one clinic, a patient, and a running Manager.
+type env struct {
+	st      *store.Store
+	org     *store.Org
+	patient *store.Patient
+	mgr     *devices.Manager
+	ctx     context.Context
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{st: st, ctx: ctx, org: &store.Org{Name: "Clinic", Slug: "clinic"}}
+	if err := st.CreateOrg(ctx, e.org); err != nil {
+		t.Fatal(err)
+	}
+	e.patient = &store.Patient{MRN: "PAT-100234", NationalID: "NI-7781234", Active: true,
+		Names: []store.HumanName{{FirstName: "Erika", LastName: "Mustermann"}}, BirthDate: "1978-05-12", Gender: "female"}
+	if err := st.CreatePatient(ctx, e.org.ID, e.patient); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	e.mgr = devices.NewManager(st, devices.Options{Log: log, PollInterval: 50 * time.Millisecond,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Go(func() { e.mgr.Run(ctx) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		st.Close()
+	})
+	return e
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// link re-points a symlink (the configured device path) at target.
+func link(t *testing.T, linkPath, target string) {
+	t.Helper()
+	tmp := linkPath + ".tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, linkPath); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) addDevice(t *testing.T, d *store.Device) *store.Device {
+	t.Helper()
+	if err := e.st.CreateDevice(e.ctx, e.org.ID, d); err != nil {
+		t.Fatal(err)
+	}
+	e.mgr.Reload()
+	waitFor(t, "device connected", func() bool {
+		s, ok := e.mgr.State(e.org.ID, d.ID)
+		return ok && s.Connected
+	})
+	return d
+}
+
+func (e *env) observations(t *testing.T, f store.ObservationFilter) []store.Observation {
+	t.Helper()
+	obs, err := e.st.Observations(e.ctx, e.org.ID, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs
+}
+
+func (e *env) messages(t *testing.T, deviceID int64) []store.DeviceMessage {
+	t.Helper()
+	ms, err := e.st.DeviceMessages(e.ctx, e.org.ID, store.DeviceMessageFilter{DeviceID: deviceID, Oldest: true, WithRaw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}

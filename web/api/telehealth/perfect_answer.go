@@ -1,0 +1,258 @@
+package telehealth
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
+)
+
+// The perfect-answer request fills questions of these visit note templates
+// (their question ids are fixed in store.DefaultVisitNoteTemplates).
+const (
+	templateNeurology = "Acute Neurology - Physician Services"
+	templateEEG       = "EEG - Physician Services"
+)
+
+// Question ids of the default templates that the request's values go to.
+const (
+	qPatientLocation    = "264d75b4-3a2b-44c9-890a-f865a466b1c3"
+	qConsultType        = "6d24875f-ca61-4267-8b63-52fe5f9c765f"
+	qReason             = "3b3a886e-26cf-4387-a135-2cee7ef85766"
+	qRequestingProvider = "a9517f08-97d3-4e9b-a48a-323f1ef3b8a5"
+	qCallbackNumber     = "bbb30615-3c20-4178-b371-04193667c635"
+	qCallCenterNotified = "184b81d0-7a98-4e85-9cbf-be79892af326"
+	qPhysicianNotified  = "e76ac567-6f30-4e22-af67-68444910b3e8"
+	qCaller             = "38053bb8-20a8-4808-8efc-04f1706201c3"
+	qEEGUrgency         = "d39ff193-db9c-4d4a-bad9-346c12438c91"
+)
+
+var (
+	consultTypes = []string{"new", "update"}
+	paReasons    = []string{"Stroke", "EEG Stat", "EEG Routine"}
+)
+
+// duplicateWindow: a second visit for the same patient within this time is
+// rejected.
+const duplicateWindow = 24 * time.Hour
+
+// MsgDuplicateVisit is the documented rejection.
+const MsgDuplicateVisit = "A visit has already been created for the patient within 24 hours"
+
+type perfectAnswerInput struct {
+	FirstName               *string `json:"firstName"`
+	LastName                *string `json:"lastName"`
+	DOB                     *string `json:"dob"`
+	LocationID              *string `json:"locationId"`
+	MRN                     *string `json:"mrn"`
+	PhysicianCallbackNumber *string `json:"physicianCallbackNumber"`
+	RequestingProvider      *string `json:"requestingProvider"`
+	CallCenterNotified      *string `json:"callCenterNotified"`
+	PhysicianNotified       *string `json:"physicianNotified"`
+	PatientLocation         *string `json:"patientLocation"`
+	ConsultType             *string `json:"consultType"`
+	Reason                  *string `json:"reason"`
+	Caller                  *string `json:"caller"`
+}
+
+func val(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimSpace(*p)
+}
+
+// validate checks every field with the face's messages.
+func (in *perfectAnswerInput) validate() error {
+	var v store.Validator
+	required := map[string]*string{"firstName": in.FirstName, "lastName": in.LastName, "dob": in.DOB,
+		"locationId": in.LocationID, "mrn": in.MRN, "requestingProvider": in.RequestingProvider,
+		"consultType": in.ConsultType, "reason": in.Reason}
+	for name, p := range required {
+		v.Check(val(p) != "", name, "This value should not be blank.")
+	}
+	for name, p := range map[string]*string{"firstName": in.FirstName, "lastName": in.LastName, "mrn": in.MRN,
+		"requestingProvider": in.RequestingProvider, "physicianCallbackNumber": in.PhysicianCallbackNumber,
+		"patientLocation": in.PatientLocation, "caller": in.Caller} {
+		v.Check(len(val(p)) <= 200, name, "This value is too long. It should have 200 characters or less.")
+	}
+	if s := val(in.DOB); s != "" {
+		if d, err := time.Parse("2006-01-02", s); err != nil {
+			v.Add("dob", "This value is not a valid date.")
+		} else {
+			v.Check(!d.After(time.Now()), "dob", "This value should not be in the future.")
+		}
+	}
+	if s := val(in.LocationID); s != "" {
+		v.Check(store.IsUUID(s), "locationId", "This is not a valid UUID.")
+	}
+	for name, p := range map[string]*string{"callCenterNotified": in.CallCenterNotified, "physicianNotified": in.PhysicianNotified} {
+		if s := val(p); s != "" {
+			_, err := time.Parse(time.RFC3339, s)
+			v.Check(err == nil, name, "This value is not a valid datetime.")
+		}
+	}
+	if s := val(in.ConsultType); s != "" {
+		v.Check(slices.Contains(consultTypes, s), "consultType", "The value you selected is not a valid choice.")
+	}
+	if s := val(in.Reason); s != "" {
+		v.Check(slices.Contains(paReasons, s), "reason", "The value you selected is not a valid choice.")
+	}
+	return v.Err()
+}
+
+// answers are the visit note answers per template for the request.
+func (in *perfectAnswerInput) answers() map[string][]store.VisitNoteAnswer {
+	add := func(list []store.VisitNoteAnswer, id string, p *string) []store.VisitNoteAnswer {
+		if s := val(p); s != "" {
+			list = append(list, store.VisitNoteAnswer{QuestionID: id, Value: []string{s}})
+		}
+		return list
+	}
+	var neuro []store.VisitNoteAnswer
+	neuro = add(neuro, qConsultType, in.ConsultType)
+	neuro = add(neuro, qReason, in.Reason)
+	neuro = add(neuro, qRequestingProvider, in.RequestingProvider)
+	neuro = add(neuro, qCallbackNumber, in.PhysicianCallbackNumber)
+	neuro = add(neuro, qCallCenterNotified, in.CallCenterNotified)
+	neuro = add(neuro, qPhysicianNotified, in.PhysicianNotified)
+	neuro = add(neuro, qPatientLocation, in.PatientLocation)
+	neuro = add(neuro, qCaller, in.Caller)
+	out := map[string][]store.VisitNoteAnswer{templateNeurology: neuro}
+	if r := val(in.Reason); strings.HasPrefix(r, "EEG") {
+		out[templateEEG] = add(nil, qEEGUrgency, in.Reason)
+	}
+	return out
+}
+
+type perfectAnswerJSON struct {
+	PatientID   string `json:"patientId"`
+	EncounterID string `json:"encounterId"`
+}
+
+// perfectAnswer: POST /qapi/v1/perfect-answer. Creates or updates the
+// patient (found by MRN), rejects a second visit within 24 hours, creates
+// the appointment in the waiting room of the location named by locationId
+// (its geolocation id) and fills the visit note templates with the request's
+// values. Answers 201 {"patientId": uuid, "encounterId": uuid}.
+func (h *Handler) perfectAnswer(w http.ResponseWriter, r *http.Request) {
+	var in perfectAnswerInput
+	if err := httpx.DecodeJSON(w, r, &in, 64<<10); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := in.validate(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx, org := r.Context(), orgID(r)
+	loc, err := h.store.LocationByGeolocationID(ctx, org, val(in.LocationID))
+	if errors.Is(err, store.ErrNotFound) {
+		h.fail(w, r, store.Invalid("locationId", "Location not found."))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if loc.WaitingRoomID == 0 {
+		h.fail(w, r, store.Invalid("locationId", "No waiting room is set for this location."))
+		return
+	}
+	// The templates must exist before anything is written, so that a
+	// misconfigured organisation gets an error and no half-made visit.
+	templates, err := h.store.VisitNoteTemplates(ctx, org)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	answers := in.answers()
+	for name := range answers {
+		if !slices.ContainsFunc(templates, func(t store.VisitNoteTemplate) bool { return t.Name == name }) {
+			writeError(w, http.StatusConflict, "The visit note template \""+name+"\" is not available: check the waiting room configuration")
+			return
+		}
+	}
+
+	patient, err := h.store.PatientBy(ctx, org, store.ByMRN, val(in.MRN))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		patient = nil
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	}
+	if patient != nil {
+		dup, err := h.recentVisit(r, patient.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if dup {
+			writeError(w, http.StatusConflict, MsgDuplicateVisit)
+			return
+		}
+		patient, err = h.store.UpdatePatient(ctx, org, store.ByID, strconv.FormatInt(patient.ID, 10), func(p *store.Patient) error {
+			setPatientName(p, val(in.FirstName), val(in.LastName))
+			p.BirthDate = val(in.DOB)
+			return nil
+		})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	} else {
+		patient = &store.Patient{MRN: val(in.MRN), BirthDate: val(in.DOB), Active: true}
+		setPatientName(patient, val(in.FirstName), val(in.LastName))
+		if err := h.store.CreatePatient(ctx, org, patient); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	appt := &store.Appointment{PatientID: patient.ID, WaitingRoomID: loc.WaitingRoomID, Reasons: []string{val(in.Reason)}}
+	if err := h.store.CreateAppointment(ctx, org, appt); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, name := range []string{templateNeurology, templateEEG} {
+		if a, ok := answers[name]; ok && len(a) > 0 {
+			if err := h.store.SetVisitNoteAnswers(ctx, org, appt.ID, name, a); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+	}
+	httpx.JSON(w, http.StatusCreated, perfectAnswerJSON{PatientID: patient.UUID, EncounterID: appt.UUID})
+}
+
+// recentVisit reports whether the patient has an appointment, not
+// cancelled, that was created within the duplicate window.
+func (h *Handler) recentVisit(r *http.Request, patientID int64) (bool, error) {
+	since := h.store.Now().Add(-duplicateWindow)
+	rows, _, err := h.store.Appointments(r.Context(), orgID(r), store.AppointmentFilter{PatientID: patientID, Limit: 1000})
+	if err != nil {
+		return false, err
+	}
+	for _, a := range rows {
+		if a.Status != store.StatusCancelled && !a.CreatedAt.Before(since) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// setPatientName sets the first and last name of the patient's shown name,
+// keeping its other parts and any further names.
+func setPatientName(p *store.Patient, first, last string) {
+	if len(p.Names) == 0 {
+		p.Names = []store.HumanName{{Use: "usual"}}
+	}
+	n := &p.Names[0]
+	n.FirstName, n.LastName = first, last
+	n.Family = strings.TrimSpace(first + " " + last)
+}

@@ -1,0 +1,226 @@
+// Package visit serves the patient-facing visit pages: a visit link carries
+// a random token bound to one appointment and one role (patient or
+// provider). There are no accounts; the token is the credential.
+package visit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
+)
+
+// LinkLifetime is how long after an appointment's planned end its links work.
+const LinkLifetime = 24 * time.Hour
+
+// LobbyRefresh is how often the lobby page reloads itself (seconds).
+const LobbyRefresh = 10
+
+// Deps is what the visit pages need.
+type Deps struct {
+	Store *store.Store
+	Log   *slog.Logger
+}
+
+type handler struct {
+	store *store.Store
+	log   *slog.Logger
+}
+
+// Register adds the visit pages to mux.
+func Register(mux *http.ServeMux, d Deps) {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	h := &handler{store: d.Store, log: d.Log}
+	mux.HandleFunc("GET /visit/{token}", h.page)
+	mux.HandleFunc("POST /visit/{token}/checkin", h.checkIn)
+	mux.HandleFunc("POST /visit/{token}/start", h.start)
+	mux.HandleFunc("POST /visit/{token}/complete", h.complete)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func lobbyRefresh(stage string) int {
+	if stage == "lobby" {
+		return LobbyRefresh
+	}
+	return 0
+}
+
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Robots-Tag", "noindex")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		h.log.Error("visit page", "err", err)
+	}
+}
+
+func (h *handler) message(w http.ResponseWriter, r *http.Request, status int, title, msg, testID string) {
+	h.render(w, r, status, MessagePage(MessageProps{Title: title, Message: msg, TestID: testID}))
+}
+
+// resolve finds the token's appointment and role, answering the 404 and
+// 410 pages itself (ok false).
+func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (*store.Appointment, string, bool) {
+	token := r.PathValue("token")
+	a, role, err := h.store.AppointmentByToken(r.Context(), token)
+	if errors.Is(err, store.ErrNotFound) {
+		h.message(w, r, http.StatusNotFound, "Link not found", "This visit link is not valid. Please check the link you were sent, or contact the clinic.", "not-found")
+		return nil, "", false
+	}
+	if err != nil {
+		h.log.Error("visit link", "err", err)
+		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.", "error")
+		return nil, "", false
+	}
+	if h.store.Now().After(a.End().Add(LinkLifetime)) {
+		h.message(w, r, http.StatusGone, "This link has expired", "Visit links work until 24 hours after the appointment. Please contact the clinic for a new link.", "expired")
+		return nil, "", false
+	}
+	return a, role, true
+}
+
+// actorCtx attributes changes made through a link.
+func actorCtx(r *http.Request, a *store.Appointment, name string) context.Context {
+	return store.WithActor(r.Context(), store.Actor{OrgID: a.OrgID, Name: name, RemoteAddr: httpx.ClientIP(r)})
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	a, role, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	org, err := h.store.Org(ctx, a.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	room, err := h.store.WaitingRoom(ctx, a.OrgID, a.WaitingRoomID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	when := a.Start.In(room.Location()).Format("Monday 2 January 2006, 15:04 MST")
+	if role == "patient" {
+		h.render(w, r, http.StatusOK, PatientPage(PatientProps{Token: r.PathValue("token"), Clinic: org.Name,
+			WaitingRoom: room.Name, When: when, Status: a.Status, Stage: patientStage(a)}))
+		return
+	}
+	p, err := h.store.Patient(ctx, a.OrgID, a.PatientID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.store.AuditRead(actorCtx(r, a, "provider-link"), a.OrgID, "appointment", fmt.Sprint(a.ID), a.PatientID)
+	h.render(w, r, http.StatusOK, ProviderPage(ProviderProps{Token: r.PathValue("token"), Clinic: org.Name,
+		WaitingRoom: room.Name, When: when, PatientName: p.DisplayName(), BirthDate: p.BirthDate, Reasons: a.Reasons,
+		Status: a.Status, CanStart: canStart(a), CanComplete: inProgress(a)}))
+}
+
+// patientStage is which patient page an appointment shows.
+func patientStage(a *store.Appointment) string {
+	switch {
+	case a.Status == store.StatusCancelled:
+		return "cancelled"
+	case !a.Open():
+		return "ended"
+	case a.Status == store.StatusScheduled:
+		return "checkin"
+	case inProgress(a):
+		return "ready"
+	}
+	return "lobby"
+}
+
+func inProgress(a *store.Appointment) bool {
+	return strings.HasSuffix(a.Status, ".progress")
+}
+
+func canStart(a *store.Appointment) bool {
+	return a.Open() && !inProgress(a)
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("visit page", "err", err)
+	h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.", "error")
+}
+
+// change applies a status change made through a link of the given role and
+// sends the browser back to the page.
+func (h *handler) change(w http.ResponseWriter, r *http.Request, wantRole, actor string, fn func(*store.Appointment) error) {
+	a, role, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	if role != wantRole {
+		h.message(w, r, http.StatusForbidden, "Not allowed", "This link cannot do that.", "forbidden")
+		return
+	}
+	_, err := h.store.UpdateAppointment(actorCtx(r, a, actor), a.OrgID, a.ID, fn)
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		h.message(w, r, http.StatusConflict, "Not possible now", conflict.Msg, "conflict")
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/visit/"+r.PathValue("token"), http.StatusSeeOther)
+}
+
+// checkIn: the patient says they have arrived.
+func (h *handler) checkIn(w http.ResponseWriter, r *http.Request) {
+	h.change(w, r, "patient", "patient-link", func(a *store.Appointment) error {
+		switch {
+		case a.Status == store.StatusScheduled:
+			a.Status = store.StatusArrived
+		case !a.Open():
+			return store.Conflict("This appointment can no longer be checked in to.")
+		}
+		return nil // already checked in: nothing to do
+	})
+}
+
+// start: the provider starts the visit.
+func (h *handler) start(w http.ResponseWriter, r *http.Request) {
+	h.change(w, r, "provider", "provider-link", func(a *store.Appointment) error {
+		if !canStart(a) {
+			return store.Conflict("This visit cannot be started now.")
+		}
+		a.Status = store.StatusExamProgress
+		return nil
+	})
+}
+
+// complete: the provider completes the visit.
+func (h *handler) complete(w http.ResponseWriter, r *http.Request) {
+	h.change(w, r, "provider", "provider-link", func(a *store.Appointment) error {
+		if !inProgress(a) {
+			return store.Conflict("Only a visit in progress can be completed.")
+		}
+		a.Status = store.StatusCompleted
+		return nil
+	})
+}
