@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -225,7 +226,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, email))
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a real check so timing does not reveal accounts.
-		CheckSecret(dummyHash, password)
+		CheckSecret(dummyHash(), password)
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -265,7 +266,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	return u, nil
 }
 
-var dummyHash = HashSecret("clinicbox-timing-equaliser")
+// dummyHash is made on first use, not at start-up: an argon2id hash costs
+// tens of milliseconds and megabytes that a command may never need.
+var dummyHash = sync.OnceValue(func() string { return HashSecret("clinicbox-timing-equaliser") })
 
 // Session is a server-side record of a signed-in browser.
 type Session struct {
