@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/clinicbox/clinicbox/assets"
 	"github.com/clinicbox/clinicbox/devices"
@@ -55,7 +56,11 @@ func New(d Deps) http.Handler {
 		static.ServeHTTP(w, r)
 	}))
 
-	a := &auth.Auth{Store: d.Store, Sessions: auth.NewSessionStore(d.Store, d.SecureCookies, d.SessionKeys...)}
+	a := &auth.Auth{
+		Store:    d.Store,
+		Sessions: auth.NewSessionStore(d.Store, d.SecureCookies, d.SessionKeys...),
+		Limiter:  auth.NewMemoryLimiter(20, 15*time.Minute),
+	}
 	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
 	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports}).Register(mux)
 	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log})

@@ -18,6 +18,9 @@ const userKey = "user_id"
 type Auth struct {
 	Store    *store.Store
 	Sessions *SessionStore
+	// Limiter slows down password guessing from one address across
+	// accounts (the store locks each account on its own).
+	Limiter Limiter
 }
 
 type ctxKey struct{}
@@ -113,6 +116,9 @@ func (a *Auth) SignOut(w http.ResponseWriter, r *http.Request) error {
 	sess.Options.MaxAge = -1
 	return sess.Save(r, w)
 }
+
+// ClientKey is the key a Limiter counts a request's attempts under.
+func ClientKey(r *http.Request) string { return clientIP(r) }
 
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -3,8 +3,10 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -27,7 +29,17 @@ func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"), "/board")
 	p := signInProps{Page: layout.PageProps{Title: text.T.SignInTitle}, Email: email, Next: next}
+	key := auth.ClientKey(r)
+	if ok, wait := h.auth.Limiter.Allow(key); !ok {
+		p.Error = text.T.TooManyAttempts(int(wait.Minutes()) + 1)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.render(w, r, http.StatusTooManyRequests, signInPage(p))
+		return
+	}
 	u, err := h.st.Authenticate(r.Context(), email, password)
+	if errors.Is(err, store.ErrBadCredentials) {
+		h.auth.Limiter.Fail(key)
+	}
 	var locked *store.LockedError
 	switch {
 	case errors.As(err, &locked):

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -185,6 +186,26 @@ func TestSignInLockOut(t *testing.T) {
 	}
 	if b.get("/board").status != http.StatusSeeOther {
 		t.Error("a locked-out sign-in must not start a session")
+	}
+}
+
+// Guessing across many accounts from one computer is slowed down too, even
+// though no single account reaches its lock-out.
+func TestSignInSlowDownPerAddress(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	for i := range 20 {
+		r := b.post("/signin", url.Values{"email": {fmt.Sprintf("guess%d@test.example", i)}, "password": {"wrong"}})
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: status %d", i, r.status)
+		}
+	}
+	r := b.post("/signin", url.Values{"email": {"front@test.example"}, "password": {password}})
+	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "from this computer") {
+		t.Fatalf("after 20 failures: status %d, body %.300s", r.status, r.body)
+	}
+	if b.get("/board").status != http.StatusSeeOther {
+		t.Error("a refused sign-in must not start a session")
 	}
 }
 

@@ -27,6 +27,7 @@ type Strings struct {
 	SignInTitle, Email, Password, SignIn, BadCredentials string
 	SignOutEverywhere, SignedOutEverywhere, SignedOut    string
 	AccountLocked                                        func(until string) string
+	TooManyAttempts                                      func(minutes int) string
 
 	// Board.
 	BoardTitle, BoardDate, BoardShow, BoardLiveOn, BoardLiveOff, BoardNoRooms string
@@ -99,6 +100,9 @@ var English = Strings{
 	SignedOut: "You have been signed out.",
 	AccountLocked: func(until string) string {
 		return "Too many failed sign-in attempts. Try again after " + until + "."
+	},
+	TooManyAttempts: func(minutes int) string {
+		return fmt.Sprintf("Too many failed sign-in attempts from this computer. Try again in %d minutes.", minutes)
 	},
 
 	BoardTitle: "Waiting-room board", BoardDate: "Day", BoardShow: "Show",
