@@ -3,10 +3,13 @@ package devices_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,20 +116,17 @@ func TestASTMReconnect(t *testing.T) {
 	link(t, port, first.Path)
 	dev := e.addDevice(t, &store.Device{Name: "HX-500", Protocol: "astm", PortPath: port, Baud: 115200})
 
-	inst := simulator(t, first, sim.Config{Protocol: sim.ASTM, FrameSize: 64})
+	cable := &cutter{f: first.Master}
+	inst := sim.New(cable, sim.Config{Protocol: sim.ASTM, FrameSize: 64, ReplyTimeout: 2 * time.Second})
+	defer inst.Close()
 	send(t, inst, sample(t, "chemistry.astm"))
 	waitFor(t, "first message", func() bool { return len(e.observations(t, store.ObservationFilter{DeviceID: dev.ID})) == 10 })
 
-	// Start the second message, then pull the cable after two frames.
-	first.Master.Write([]byte{astm.ENQ})
-	readReply(t, first.Master)
-	for i, f := range astm.SplitFrames(sample(t, "haematology.astm"), 64)[:2] {
-		first.Master.Write(astm.AppendFrame(nil, f))
-		if r := readReply(t, first.Master); r != astm.ACK {
-			t.Fatalf("frame %d answered %q", i+1, r)
-		}
+	// Start the second message and pull the cable after two frames.
+	cable.cutAfter.Store(2)
+	if _, err := inst.Send(context.Background(), sample(t, "haematology.astm")); err == nil {
+		t.Fatal("the send survived a pulled cable")
 	}
-	inst.Close()
 	first.Close()
 	waitFor(t, "disconnect noticed", func() bool { s, _ := e.mgr.State(e.org.ID, dev.ID); return !s.Connected })
 
@@ -143,13 +143,48 @@ func TestASTMReconnect(t *testing.T) {
 	}
 }
 
-func readReply(t *testing.T, r io.Reader) byte {
-	t.Helper()
-	b := make([]byte, 1)
-	if _, err := r.Read(b); err != nil {
-		t.Fatal(err)
+// cutter is a cable that can be pulled: after cutAfter more frames it
+// closes the instrument's end of the pty.
+type cutter struct {
+	f        *os.File
+	cutAfter atomic.Int32 // 0: never
+	frames   int32
+}
+
+func (c *cutter) Read(p []byte) (int, error) { return c.f.Read(p) }
+
+func (c *cutter) Write(p []byte) (int, error) {
+	if n := c.cutAfter.Load(); n > 0 && len(p) > 0 && p[0] == astm.STX {
+		if c.frames++; c.frames > n {
+			c.f.Close()
+			return 0, errors.New("cable pulled")
+		}
 	}
-	return b[0]
+	return c.f.Write(p)
+}
+
+// sendASTMRaw sends a message as an analyser does, for tests that then
+// read the host's reply themselves (the simulator keeps reading its port).
+func sendASTMRaw(t *testing.T, rw io.ReadWriter, text []byte) {
+	t.Helper()
+	reply := func() byte {
+		b := make([]byte, 1)
+		if _, err := rw.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		return b[0]
+	}
+	rw.Write([]byte{astm.ENQ})
+	if r := reply(); r != astm.ACK {
+		t.Fatalf("ENQ answered %q", r)
+	}
+	for _, f := range astm.SplitFrames(text, 240) {
+		rw.Write(astm.AppendFrame(nil, f))
+		if r := reply(); r != astm.ACK {
+			t.Fatalf("frame answered %q", r)
+		}
+	}
+	rw.Write([]byte{astm.EOT})
 }
 
 // receiveASTM plays the instrument's receiving side: it answers the host's
@@ -190,9 +225,7 @@ func TestASTMHostQuery(t *testing.T) {
 	}
 	p := openPTY(t)
 	dev := e.addDevice(t, &store.Device{Name: "CX300", Protocol: "astm", PortPath: p.Path})
-	inst := simulator(t, p, sim.Config{Protocol: sim.ASTM})
-	send(t, inst, sample(t, "query.astm"))
-	inst.Close()
+	sendASTMRaw(t, p.Master, sample(t, "query.astm"))
 	text := receiveASTM(t, p.Master)
 	ans, err := astm.Parse(text)
 	if err != nil {

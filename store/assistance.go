@@ -381,8 +381,10 @@ func scanAssistance(row interface{ Scan(...any) error }) (*AssistanceRequest, er
 
 // OpenAssistanceRequest creates an open request at the care location, or
 // returns the one already open there (created reports which).
-func (s *Store) OpenAssistanceRequest(ctx context.Context, orgID, careLocationID int64, fromAPI bool) (req *AssistanceRequest, created bool, err error) {
-	err = s.write(ctx, func(tx *Tx) error {
+func (s *Store) OpenAssistanceRequest(ctx context.Context, orgID, careLocationID int64, fromAPI bool) (*AssistanceRequest, bool, error) {
+	var req *AssistanceRequest
+	var created bool
+	err := s.write(ctx, func(tx *Tx) error {
 		cur, err := scanAssistance(tx.QueryRow(`SELECT `+assistanceCols+` FROM assistance_requests
 			WHERE org_id = ? AND care_location_id = ? AND status = 'incomplete'`, orgID, careLocationID))
 		if err == nil {
@@ -417,7 +419,10 @@ func (s *Store) OpenAssistanceRequest(ctx context.Context, orgID, careLocationID
 		req, created = a, true
 		return nil
 	})
-	return req, created, err
+	if err != nil {
+		return nil, false, err // the results may still be written by a write the caller gave up on
+	}
+	return req, created, nil
 }
 
 // CurrentAssistanceRequest returns the open request at a care location.
@@ -453,7 +458,10 @@ func (s *Store) FinishAssistanceRequest(ctx context.Context, orgID, careLocation
 		out = a
 		return tx.Audit(orgID, status, "assistance-request", a.UUID, a.PatientID, "")
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // AssistanceRequests lists an organisation's requests, newest first.

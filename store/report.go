@@ -358,5 +358,8 @@ func (s *Store) FailPendingEncounterReports(ctx context.Context, reason string, 
 		n, _ = res.RowsAffected()
 		return nil
 	})
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }

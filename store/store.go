@@ -263,13 +263,10 @@ func (s *Store) write(ctx context.Context, fn func(*Tx) error) error {
 	case <-s.stop:
 		return errors.New("store closed")
 	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		// The write may still commit; the caller gave up waiting.
-		return ctx.Err()
-	}
+	// Once queued, always wait for the answer: fn may be running, and the
+	// caller must not read what fn writes before it is done. A request
+	// whose context ends before its turn is skipped by the writer.
+	return <-req.done
 }
 
 const maxBatch = 64

@@ -174,7 +174,10 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID int64, uuid, endpoint s
 		out = w
 		return tx.Audit(orgID, "update", "webhook", w.UUID, 0, w.Endpoint)
 	})
-	return out, err
+	if err != nil {
+		return nil, err // out may still be written by a write the caller gave up on
+	}
+	return out, nil
 }
 
 // DeactivateWebhook stops a webhook: it receives nothing more, and its
@@ -313,7 +316,9 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 		return nil, nil
 	}
 	var out []WebhookDelivery
-	err := s.write(ctx, func(tx *Tx) error {
+	// Not cancellable: a claim that commits after the caller gave up would
+	// leave leased deliveries nobody tries until the lease ends.
+	err := s.write(context.WithoutCancel(ctx), func(tx *Tx) error {
 		out = nil
 		q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
 			WHERE d.status = 'pending' AND d.next_attempt_at <= ?`

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: clinicbox COMMAND [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --data DIR (or CLINICBOX_DATA); 'clinicbox COMMAND -h' lists its flags.")
 }

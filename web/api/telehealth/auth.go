@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -22,7 +24,7 @@ func (h *Handler) apiKey(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "Missing Api-Key header")
 			return
 		}
-		key, err := h.store.APIKeyByToken(r.Context(), token)
+		key, err := h.lookupKey(r.Context(), token)
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "Invalid or revoked Api-Key")
 			return
@@ -57,3 +59,64 @@ func (h *Handler) touchKey(ctx context.Context, key *store.APIKey) {
 
 // orgID is the organisation the request's key belongs to.
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }
+
+// keyCacheTTL is how long a verified key is trusted without asking the
+// database again. It bounds how long a revoked key keeps working (the
+// command line revokes from another process, so the cache cannot simply be
+// told); it saves one query on every request of a busy integration.
+const keyCacheTTL = 5 * time.Second
+
+// keyCache holds recently verified keys. Only keys that verified are
+// cached, so its size is bounded by the number of issued keys; entries are
+// keyed by the key itself (already in this process's memory while a
+// request is served) and never logged.
+type keyCache struct {
+	mu  sync.Mutex
+	m   map[string]cachedKey
+	ttl time.Duration // 0: keyCacheTTL; negative: no caching (tests)
+}
+
+type cachedKey struct {
+	key     *store.APIKey
+	expires time.Time
+}
+
+func (c *keyCache) get(token string, now time.Time) (*store.APIKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[token]
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.key, true
+}
+
+func (c *keyCache) put(token string, k *store.APIKey, now time.Time) {
+	ttl := c.ttl
+	if ttl == 0 {
+		ttl = keyCacheTTL
+	}
+	if ttl < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedKey{} // drop stale entries wholesale; keys are few
+	}
+	c.m[token] = cachedKey{key: k, expires: now.Add(ttl)}
+}
+
+// lookupKey verifies a key, from the cache when it was verified recently.
+func (h *Handler) lookupKey(ctx context.Context, token string) (*store.APIKey, error) {
+	now := time.Now()
+	if k, ok := h.keys.get(token, now); ok {
+		return k, nil
+	}
+	k, err := h.store.APIKeyByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	h.keys.put(token, k, now)
+	return k, nil
+}

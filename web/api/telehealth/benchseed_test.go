@@ -46,7 +46,7 @@ func TestSeedBenchDB(t *testing.T) {
 				p := &store.Patient{ExternalID: fmt.Sprintf("bench-%d", i), MRN: fmt.Sprintf("MRN-%d", i), Active: true,
 					Names:     []store.HumanName{{Use: "usual", FirstName: "Pat", LastName: fmt.Sprintf("Bench%d", i)}},
 					BirthDate: "1980-01-01", Gender: "female",
-					Telecom:   []store.ContactPoint{{Use: "home", System: "email", Value: fmt.Sprintf("p%d@bench.example", i)}}}
+					Telecom: []store.ContactPoint{{Use: "home", System: "email", Value: fmt.Sprintf("p%d@bench.example", i)}}}
 				if err := st.CreatePatient(ctx, org.ID, p); err != nil {
 					errs <- err
 					return

@@ -1,6 +1,7 @@
 package telehealth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -73,6 +74,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusConflict, "Conflict with existing data")
 	case errors.Is(err, store.ErrForbidden):
 		writeError(w, http.StatusForbidden, "Forbidden")
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; nobody reads this answer.
+		writeError(w, 499, "Client closed request")
 	default:
 		h.log.Error("telehealth api", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, "Internal server error")

@@ -27,6 +27,7 @@ type Handler struct {
 	reports   ReportJobs // part B
 
 	keyUse sync.Map // api key id -> last time we recorded its use (unix seconds)
+	keys   keyCache // recently verified keys
 
 	mu         sync.Mutex
 	registered []string // every pattern Register added, for the OpenAPI test

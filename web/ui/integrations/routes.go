@@ -37,4 +37,12 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /admin/integrations/api-keys/{id}/revoke", page(h.revokeAPIKey))
 
 	// part B routes
+	mux.Handle("GET /admin/integrations/webhooks", page(h.webhooks))
+	mux.Handle("POST /admin/integrations/webhooks/deliveries/{id}/retry", page(h.retryDelivery))
+	mux.Handle("GET /admin/integrations/linking", page(h.linking))
+	mux.Handle("POST /admin/integrations/linking/rotate", page(h.rotateLinkingSecret))
+	mux.Handle("GET /admin/integrations/locations", page(h.places))
+	mux.Handle("POST /admin/integrations/locations", page(h.createLocation))
+	mux.Handle("POST /admin/integrations/care-locations", page(h.createCareLocation))
+	mux.Handle("POST /admin/integrations/report-presets", page(h.createReportPreset))
 }
