@@ -111,12 +111,12 @@ func TestASTMOverPTY(t *testing.T) {
 // acknowledged message is stored, the interrupted one arrives again.
 func TestASTMReconnect(t *testing.T) {
 	e := newEnv(t)
-	first := openPTY(t)
+	firstMaster, firstPath := pullablePTY(t)
 	port := filepath.Join(t.TempDir(), "ttyANALYSER")
-	link(t, port, first.Path)
+	link(t, port, firstPath)
 	dev := e.addDevice(t, &store.Device{Name: "HX-500", Protocol: "astm", PortPath: port, Baud: 115200})
 
-	cable := &cutter{f: first.Master}
+	cable := &cutter{f: firstMaster}
 	inst := sim.New(cable, sim.Config{Protocol: sim.ASTM, FrameSize: 64, ReplyTimeout: 2 * time.Second})
 	defer inst.Close()
 	send(t, inst, sample(t, "chemistry.astm"))
@@ -127,7 +127,6 @@ func TestASTMReconnect(t *testing.T) {
 	if _, err := inst.Send(context.Background(), sample(t, "haematology.astm")); err == nil {
 		t.Fatal("the send survived a pulled cable")
 	}
-	first.Close()
 	waitFor(t, "disconnect noticed", func() bool { s, _ := e.mgr.State(e.org.ID, dev.ID); return !s.Connected })
 
 	second := openPTY(t)

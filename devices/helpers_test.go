@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -109,4 +112,39 @@ func (e *env) messages(t *testing.T, deviceID int64) []store.DeviceMessage {
 		t.Fatal(err)
 	}
 	return ms
+}
+
+// pullablePTY is a pty pair whose instrument end can really be pulled out:
+// the master is put in non-blocking mode so the runtime poller owns it,
+// and Close interrupts a read in progress (on a blocking *os.File, Close
+// waits for the pending read to return, so the "cable" would stay in).
+func pullablePTY(t *testing.T) (master *os.File, path string) {
+	t.Helper()
+	m, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	tio.Oflag &^= unix.OPOST
+	tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	if err := unix.IoctlSetTermios(int(tty.Fd()), unix.TCSETS, tio); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Dup(int(m.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if err := unix.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	master = os.NewFile(uintptr(fd), "ptmx")
+	path = tty.Name()
+	tty.Close() // the pts lives as long as the master: closing it is pulling the cable
+	t.Cleanup(func() { master.Close() })
+	return master, path
 }

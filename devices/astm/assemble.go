@@ -16,10 +16,13 @@ const (
 // out-of-sequence ones. The live Link and Unframe share it, so a stored
 // transcript re-parses to exactly what the receiver accepted at the time.
 type assembler struct {
-	maxText int
-	text    []byte
-	frames  int
-	last    int // number of the last accepted frame, -1 before the first
+	maxText   int
+	text      []byte
+	frames    int
+	last      int  // number of the last accepted frame, -1 before the first
+	lastFinal bool // the last accepted frame ended in ETX
+
+	undoText, undoLast int // state before the last accepted frame, for undo
 }
 
 func newAssembler(maxText int) *assembler { return &assembler{maxText: maxText, last: -1} }
@@ -46,10 +49,22 @@ func (a *assembler) add(b []byte) (verdict, error) {
 	if len(a.text)+len(f.Text) > a.maxText {
 		return rejected, fmt.Errorf("%w (%d bytes)", ErrMessageTooLarge, a.maxText)
 	}
+	a.undoText, a.undoLast = len(a.text), a.last
 	a.text = append(a.text, f.Text...)
 	a.frames++
 	a.last = f.Number
+	a.lastFinal = f.Final
 	return accepted, nil
+}
+
+// undo forgets the frame just accepted, so that when it is NAKed after all
+// (Config.Commit failed) its retransmission is taken as new, not as a
+// duplicate.
+func (a *assembler) undo() {
+	a.text = a.text[:a.undoText]
+	a.frames--
+	a.last = a.undoLast
+	a.lastFinal = false
 }
 
 // Unframe extracts the message text from a recorded transcript of the line

@@ -48,6 +48,7 @@ type AbortError struct {
 	Raw []byte // bytes received from ENQ up to the abort
 }
 
+// Error describes the discarded message and why.
 func (e *AbortError) Error() string { return "astm: message discarded: " + e.Err.Error() }
 
 // Unwrap lets errors.Is match the reason.

@@ -16,6 +16,15 @@ type Config struct {
 	// Busy, if set, is asked when the instrument bids (ENQ): returning true
 	// answers NAK ("not ready, try again in 10 s") instead of ACK.
 	Busy func() bool
+	// Commit, if set, is called before the receiver acknowledges a frame
+	// that ends in ETX (the end of a message), with every byte received
+	// since the ENQ. Storing them there means an acknowledged message is
+	// never lost: if Commit returns an error the frame is NAKed instead,
+	// and the instrument keeps the message and sends it again (after six
+	// NAKs it gives up; Receive then reports ErrSenderAborted). Analysers
+	// that send one record per ETX frame cause one call per record, each
+	// with the longer capture.
+	Commit func(raw []byte) error
 
 	ReceiveTimeout  time.Duration // receiver timer, 30 s: silence mid-message aborts it
 	ReplyTimeout    time.Duration // sender timer, 15 s: wait for ACK/NAK after ENQ or a frame

@@ -674,3 +674,46 @@ func TestSendReceiveRoundTrip(t *testing.T) {
 		t.Fatalf("got %v %q", r.err, r.tr.Text)
 	}
 }
+
+// TestReceiverCommit: the final frame is acknowledged only once Commit has
+// the message; a failing Commit NAKs it, and its retransmission is judged
+// afresh rather than ACKed as a duplicate.
+func TestReceiverCommit(t *testing.T) {
+	var commits [][]byte
+	fail := true
+	l, p := newLink(t, astm.Config{Commit: func(raw []byte) error {
+		commits = append(commits, raw)
+		if fail {
+			fail = false
+			return errors.New("disk full")
+		}
+		return nil
+	}})
+	res := receiveAsync(l)
+	p.write(astm.ENQ)
+	p.expect(astm.ACK)
+	p.frame(1, rec1, false) // ETB: no commit
+	p.expect(astm.ACK)
+	p.frame(2, rec2, true)
+	p.expect(astm.NAK) // commit failed
+	p.frame(2, rec2, true)
+	p.expect(astm.ACK)
+	p.write(astm.EOT)
+	r := wait(t, res)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if string(r.tr.Text) != rec1+rec2 {
+		t.Errorf("text = %q", r.tr.Text)
+	}
+	if len(commits) != 2 {
+		t.Fatalf("%d commits, want 2", len(commits))
+	}
+	last := commits[1]
+	if last[0] != astm.ENQ || !bytes.HasSuffix(astm.Unframe(last), []byte(rec2)) {
+		t.Errorf("commit got %q", last)
+	}
+	if string(astm.Unframe(last)) != rec1+rec2 {
+		t.Errorf("committed capture unframes to %q", astm.Unframe(last))
+	}
+}

@@ -204,13 +204,21 @@ func parseQuery(r Record) *Query {
 		To:         r.str(8),
 		Status:     r.str(13),
 	}
-	if f := r.Field(3); !f.IsEmpty() {
-		q.StartRange = f.Components()
-	}
-	if f := r.Field(4); !f.IsEmpty() {
-		q.EndRange = f.Components()
-	}
+	q.StartRange = components(r.Field(3))
+	q.EndRange = components(r.Field(4))
 	return q
+}
+
+// components returns the components of f, or nil if they are all empty:
+// a range of bare delimiters ("^") names nothing.
+func components(f Field) []string {
+	c := f.Components()
+	for _, s := range c {
+		if s != "" {
+			return c
+		}
+	}
+	return nil
 }
 
 func parseTestIDs(f Field) []TestID {

@@ -1,6 +1,7 @@
 package astm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 )
@@ -101,6 +102,12 @@ func (l *Link) receiveFrames(ctx context.Context) (*Transfer, error) {
 			var ferr error
 			v, ferr = asm.add(frame)
 			tooLarge = tooLarge || errors.Is(ferr, ErrMessageTooLarge)
+			if v == accepted && asm.lastFinal && l.cfg.Commit != nil {
+				if err := l.cfg.Commit(bytes.Clone(l.raw)); err != nil {
+					asm.undo()
+					v = rejected
+				}
+			}
 		}
 		tooLarge = tooLarge || len(l.raw) >= l.rawMax
 		lastReply = ACK

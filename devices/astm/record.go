@@ -1,9 +1,6 @@
 package astm
 
-import (
-	"bytes"
-	"strings"
-)
+import "strings"
 
 // Record is one E1394 record: a line of fields such as
 // "R|1|^^^GLU|5.4|mmol/L". Field numbers follow the standard, so Field(1)
@@ -48,21 +45,27 @@ func newRecord(text string, d Delimiters) Record {
 // splitRecords cuts joined frame text into record lines. Records end in CR;
 // CR LF, a bare LF, a missing final CR and framing characters left at the
 // edges of a record (an ETB after the CR of analysers that end every record
-// with CR ETB) are all tolerated.
+// with CR ETB) are all tolerated. The text is converted to a string once and
+// the records are slices of it.
 func splitRecords(text []byte) []string {
+	s := string(text)
 	var out []string
-	for len(text) > 0 {
-		i := bytes.IndexAny(text, "\r\n")
-		var line []byte
+	for len(s) > 0 {
+		i := strings.IndexAny(s, "\r\n")
+		var line string
 		if i < 0 {
-			line, text = text, nil
+			line, s = s, ""
 		} else {
-			line, text = text[:i], text[i+1:]
+			line, s = s[:i], s[i+1:]
 		}
-		line = bytes.TrimFunc(line, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7F })
+		line = strings.TrimFunc(line, isFramingByte)
 		if len(line) > 0 {
-			out = append(out, string(line))
+			out = append(out, line)
 		}
 	}
 	return out
 }
+
+// isFramingByte reports control characters other than tab: they never
+// belong at the edge of a record.
+func isFramingByte(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7F }

@@ -1,0 +1,83 @@
+package devices
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clinicbox/clinicbox/devices/astm"
+	"github.com/clinicbox/clinicbox/store"
+)
+
+// message50 is an ASTM transcript (ENQ, frames, EOT) carrying 50 results.
+func message50() []byte {
+	var b strings.Builder
+	b.WriteString("H|\\^&|||CX300^2.1.4^SN48213|||||||P|LIS2-A2|20250314093012\r")
+	b.WriteString("P|1|PAT-100234||NI-7781234|Mustermann^Erika||19780512|F\r")
+	b.WriteString("O|1|S24031401||^^^ALL|R|20250314081500|20250314082000||||N||||SER||||||||||F\r")
+	for i := 1; i <= 50; i++ {
+		fmt.Fprintf(&b, "R|%d|^^^T%02d^Test %d|%d,%d|mmol/L|3,9-5,5|H||F||opA|20250314092001|20250314092155|CX300\r", i, i, i, i, i%10)
+	}
+	b.WriteString("L|1|N\r")
+	raw := []byte{astm.ENQ}
+	for _, f := range astm.SplitFrames([]byte(b.String()), 240) {
+		raw = astm.AppendFrame(raw, f)
+	}
+	return append(raw, astm.EOT)
+}
+
+// BenchmarkIngest50 stores the raw bytes of a 50-result ASTM message, then
+// parses it, matches the patient and stores the 50 observations with their
+// events and the message's status: the whole path after the link layer.
+func BenchmarkIngest50(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	org := &store.Org{Name: "Clinic", Slug: "clinic"}
+	st.CreateOrg(ctx, org)
+	st.CreatePatient(ctx, org.ID, &store.Patient{MRN: "PAT-100234", Active: true})
+	dev := &store.Device{Name: "CX300", Protocol: "astm", PortPath: "/dev/null"}
+	if err := st.CreateDevice(ctx, org.ID, dev); err != nil {
+		b.Fatal(err)
+	}
+	raw := message50()
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for b.Loop() {
+		m := &store.DeviceMessage{DeviceID: dev.ID, Protocol: "astm", Raw: raw}
+		if err := st.SaveDeviceMessage(ctx, org.ID, m); err != nil {
+			b.Fatal(err)
+		}
+		in, err := ingestStored(ctx, st, dev, m, time.UTC)
+		if err != nil || len(in.Observations) != 50 || in.PatientID == 0 {
+			b.Fatalf("ingest: %v %+v", err, in)
+		}
+	}
+}
+
+// BenchmarkParse50 is the parsing and mapping alone (no writes).
+func BenchmarkParse50(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	org := &store.Org{Name: "Clinic", Slug: "clinic"}
+	st.CreateOrg(ctx, org)
+	dev := &store.Device{ID: 1, OrgID: org.ID, Name: "CX300", Protocol: "astm"}
+	raw := message50()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		in, _, err := ingestASTM(ctx, st, dev, raw, time.UTC)
+		if err != nil || len(in.Observations) != 50 {
+			b.Fatal(err)
+		}
+	}
+}
