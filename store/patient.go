@@ -453,8 +453,7 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 		return s.listPatients(ctx, orgID, f)
 	}
 	// Each word must be the prefix of one of a patient's terms. The rarest
-	// word drives an index range scan; the others are checked per patient
-	// through the (patient_id, term) index. Results are ordered by the
+	// word drives an index range scan; the others filter it as IN lists. Results are ordered by the
 	// sort_name kept in the term rows, so only the page's patients are read.
 	driver, err := s.rarestWord(ctx, orgID, words)
 	if err != nil {
@@ -466,8 +465,10 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 		if i == driver {
 			continue
 		}
-		q += ` AND EXISTS (SELECT 1 FROM patient_terms o WHERE o.patient_id = t.patient_id AND o.term >= ? AND o.term < ?)`
-		args = append(args, w, w+"\U0010FFFF")
+		// SQLite materialises each IN list once as an in-memory index:
+		// cheaper than probing the term index once per driving row.
+		q += ` AND t.patient_id IN (SELECT patient_id FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?)`
+		args = append(args, orgID, w, w+"\U0010FFFF")
 	}
 	if f.Active != nil {
 		q += ` AND EXISTS (SELECT 1 FROM patients p WHERE p.id = t.patient_id AND p.active = ?)`
@@ -519,22 +520,27 @@ const PatientSearchCap = 1000
 // word (name parts and identifiers).
 const maxTermsPerMatch = 8
 
-// rarestWord returns the index of the word with the fewest matching terms
-// (counted up to a cap, so the estimate itself stays cheap).
+// rarestWord returns the index of the word with the fewest matching terms.
+// Counting stops at a small cap to keep the estimate cheap; among words past
+// the cap the longest prefix is taken as the rarest.
 func (s *Store) rarestWord(ctx context.Context, orgID int64, words []string) (int, error) {
 	if len(words) == 1 {
 		return 0, nil
 	}
+	const estimateCap = 2000
 	best, bestN := 0, -1
 	for i, w := range words {
 		var n int
 		err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM patient_terms
-			WHERE org_id = ? AND term >= ? AND term < ? LIMIT 20000)`, orgID, w, w+"\U0010FFFF").Scan(&n)
+			WHERE org_id = ? AND term >= ? AND term < ? LIMIT ?)`, orgID, w, w+"\U0010FFFF", estimateCap).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("patients: %w", err)
 		}
-		if bestN < 0 || n < bestN {
+		switch {
+		case bestN < 0 || n < bestN:
 			best, bestN = i, n
+		case n == bestN && n == estimateCap && len(w) > len(words[best]):
+			best = i
 		}
 	}
 	return best, nil

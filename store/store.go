@@ -33,7 +33,8 @@ var migrationFS embed.FS
 type Store struct {
 	path string
 	w    *sql.DB
-	r    *sql.DB
+	wc   *stmtCache // the writer's prepared statements
+	r    *stmtCache // the reader pool, through prepared statements
 	now  func() time.Time
 	log  *slog.Logger
 
@@ -89,8 +90,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
+	// Writes are serialised by the one write loop, not by the pool. The pool
+	// has a second connection so that a statement can be prepared (for the
+	// statement cache) while the loop's transaction holds the first.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	w.SetConnMaxLifetime(0)
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
@@ -112,7 +116,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.w, s.r = w, r
+	s.w, s.wc, s.r = w, newStmtCache(w), newStmtCache(r)
 	go s.writeLoop()
 	go s.auditLoop()
 	return s, nil
@@ -125,7 +129,7 @@ func (s *Store) Close() error {
 		<-s.auditDone
 		close(s.stop)
 		<-s.done
-		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(s.r.Close(), s.wc.Close())
 	})
 	return s.closeErr
 }
@@ -242,6 +246,7 @@ type Tx struct {
 	*sql.Tx
 	Now    time.Time
 	ctx    context.Context
+	cache  *stmtCache
 	events int
 }
 
@@ -323,7 +328,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		tx := &Tx{Tx: sqlTx, Now: now, ctx: r.ctx}
+		tx := &Tx{Tx: sqlTx, Now: now, ctx: r.ctx, cache: s.wc}
 		err := runWrite(r.fn, tx)
 		if err != nil {
 			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); rbErr != nil {
