@@ -61,6 +61,8 @@ type Strings struct {
 
 	// Admin.
 	AdminTitle, AdminUsers, AdminRooms, AdminAudit, AdminUsersHint, AdminRoomsHint, AdminAuditHint string
+	AdminAPIKeys, AdminAPIKeysHint, AdminWebhooks, AdminWebhooksHint                               string
+	AdminLinking, AdminLinkingHint, AdminLocations, AdminLocationsHint                             string
 	NewUser, EditUser, Role, InitialPassword, InitialPasswordHint, UserCreated, UserSaved          string
 	GeneratedPassword, GeneratedPasswordHint, ResetPassword, NewPassword, PasswordReset            string
 	UserSignedOutEverywhere, LastSignIn, Never, UsersEmpty, Inactive                               string
@@ -170,7 +172,11 @@ var English = Strings{
 	AdminTitle: "Administration", AdminUsers: "Users", AdminRooms: "Waiting rooms", AdminAudit: "Audit log",
 	AdminUsersHint: "Staff accounts, roles and passwords.", AdminRoomsHint: "Slots, time zones and opening hours.",
 	AdminAuditHint: "Who read or changed what, and whether the log is intact.",
-	NewUser:        "New user", EditUser: "Edit user", Role: "Role", InitialPassword: "Initial password",
+	AdminAPIKeys:   "API keys", AdminAPIKeysHint: "Keys for the telehealth API: issue, see last use, revoke.",
+	AdminWebhooks: "Webhooks", AdminWebhooksHint: "Where events are delivered, and the delivery log.",
+	AdminLinking: "Context-aware linking", AdminLinkingHint: "The secret that EHR links are encrypted with.",
+	AdminLocations: "Locations and care locations", AdminLocationsHint: "Geolocations, rooms and beds, devices, report presets.",
+	NewUser: "New user", EditUser: "Edit user", Role: "Role", InitialPassword: "Initial password",
 	InitialPasswordHint: "At least 10 characters. Leave empty to generate one.",
 	UserCreated:         "User created.", UserSaved: "User saved.",
 	GeneratedPassword:     "Generated password",
