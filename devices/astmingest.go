@@ -71,6 +71,13 @@ func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []b
 			}
 		}
 	}
+	for _, m := range msgs {
+		if !m.Terminated {
+			// Some analysers never send L; the results that did arrive are
+			// kept, with a note that the message may be incomplete.
+			in.Error = "the message has no terminator record (L): it may be incomplete"
+		}
+	}
 	in.PatientRef = strings.Join(refs, "; ")
 	if len(patients) == 1 {
 		for id := range patients {

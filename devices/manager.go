@@ -395,7 +395,7 @@ func (r *runner) record(ctx context.Context, msgID int64, in *store.Ingestion) e
 	defer cancel()
 	if err := r.m.st.RecordIngestion(sctx, r.dev.OrgID, msgID, in); err != nil {
 		// Keep the message (its raw bytes are stored) as failed.
-		failed := &store.Ingestion{Kind: in.Kind, Status: store.MessageFailed, Error: err.Error(), PatientRef: in.PatientRef}
+		failed := &store.Ingestion{Kind: in.Kind, Status: store.MessageFailed, Error: err.Error(), PatientRef: in.PatientRef, Raw: in.Raw}
 		if err2 := r.m.st.RecordIngestion(sctx, r.dev.OrgID, msgID, failed); err2 != nil {
 			return fmt.Errorf("record ingestion of message %d: %w", msgID, err2)
 		}

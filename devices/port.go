@@ -104,3 +104,13 @@ func openSerial(d *store.Device) (io.ReadWriteCloser, string, error) {
 	}
 	return p, path, nil
 }
+
+// OpenPort opens a serial port at baud, 8N1: the simulator's end of a real
+// cable (clinicbox simulate --port).
+func OpenPort(path string, baud int) (io.ReadWriteCloser, error) {
+	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return p, nil
+}

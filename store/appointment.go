@@ -102,20 +102,23 @@ func (s *Store) CreateAppointment(ctx context.Context, orgID int64, a *Appointme
 func CreateAppointmentTx(ctx context.Context, tx *Tx, orgID int64, a *Appointment) error {
 	a.OrgID = orgID
 	var v Validator
-	var room *WaitingRoom
+	// Only existence (and the room's slot duration) is needed here: no
+	// need to read and decode the whole rows inside the writer.
+	slotDuration := 0
 	if a.WaitingRoomID == 0 {
 		v.Add("waitingRoom", "is required")
 	} else {
-		r, err := scanWaitingRoom(tx.QueryRow(`SELECT `+waitingRoomCols+` FROM waiting_rooms WHERE org_id = ? AND id = ?`, orgID, a.WaitingRoomID))
-		if errors.Is(err, ErrNotFound) {
+		err := tx.QueryRow(`SELECT slot_duration FROM waiting_rooms WHERE org_id = ? AND id = ?`, orgID, a.WaitingRoomID).Scan(&slotDuration)
+		if errors.Is(err, sql.ErrNoRows) {
 			v.Add("waitingRoom", "does not exist")
 		} else if err != nil {
 			return fmt.Errorf("create appointment: %w", err)
 		}
-		room = r
 	}
 	if a.PatientID > 0 {
-		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(a.PatientID)); errors.Is(err, ErrNotFound) {
+		var one int
+		err := tx.QueryRow(`SELECT 1 FROM patients WHERE org_id = ? AND id = ?`, orgID, a.PatientID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
 			v.Add("patient", "does not exist")
 		} else if err != nil {
 			return fmt.Errorf("create appointment: %w", err)
@@ -130,7 +133,7 @@ func CreateAppointmentTx(ctx context.Context, tx *Tx, orgID int64, a *Appointmen
 		return err
 	}
 	if a.Duration == 0 {
-		a.Duration = room.SlotDuration
+		a.Duration = slotDuration
 	}
 	if a.Status == "" {
 		a.Status = StatusScheduled

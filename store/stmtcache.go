@@ -82,28 +82,47 @@ func (c *stmtCache) Close() error {
 	return c.db.Close()
 }
 
+// stmt returns query as a statement of the write transaction, bound once
+// per batch from the writer's statement cache; nil when the cache does not
+// hold it (the caller then runs the query directly).
+func (tx *Tx) stmt(query string) *sql.Stmt {
+	if tx.batch != nil {
+		if st := tx.batch.stmts[query]; st != nil {
+			return st
+		}
+	}
+	st := tx.cache.stmt(context.Background(), query)
+	if st == nil {
+		return nil
+	}
+	txst := tx.Tx.Stmt(st)
+	if tx.batch != nil {
+		tx.batch.stmts[query] = txst
+	}
+	return txst
+}
+
 // Exec runs a statement in the write transaction through the writer's
-// statement cache (the writer has one connection, so a cached statement is
-// always prepared on it already).
+// statement cache.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
-	if st := tx.cache.stmt(context.Background(), query); st != nil {
-		return tx.Tx.Stmt(st).Exec(args...)
+	if st := tx.stmt(query); st != nil {
+		return st.Exec(args...)
 	}
 	return tx.Tx.Exec(query, args...)
 }
 
 // QueryRow runs a query in the write transaction through the cache.
 func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
-	if st := tx.cache.stmt(context.Background(), query); st != nil {
-		return tx.Tx.Stmt(st).QueryRow(args...)
+	if st := tx.stmt(query); st != nil {
+		return st.QueryRow(args...)
 	}
 	return tx.Tx.QueryRow(query, args...)
 }
 
 // Query runs a query in the write transaction through the cache.
 func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
-	if st := tx.cache.stmt(context.Background(), query); st != nil {
-		return tx.Tx.Stmt(st).Query(args...)
+	if st := tx.stmt(query); st != nil {
+		return st.Query(args...)
 	}
 	return tx.Tx.Query(query, args...)
 }

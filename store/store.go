@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -247,7 +248,21 @@ type Tx struct {
 	Now    time.Time
 	ctx    context.Context
 	cache  *stmtCache
+	batch  *txBatch
 	events int
+}
+
+// txBatch is what the writes of one group-commit transaction share.
+type txBatch struct {
+	// stmts are the cached statements bound to this transaction, so that
+	// each is bound once per batch rather than once per call.
+	stmts map[string]*sql.Stmt
+	// auditHash is the hash of the newest audit row written in this
+	// transaction (valid when auditKnown): the next row chains to it
+	// without reading it back. The transaction holds SQLite's write lock,
+	// so no other connection can append in between.
+	auditHash  string
+	auditKnown bool
 }
 
 type writeReq struct {
@@ -307,51 +322,105 @@ func (s *Store) writeLoop() {
 	}
 }
 
-func (s *Store) commitBatch(batch []*writeReq) {
+var dbgN, dbgB, dbgExec, dbgCommit int64
+var dbgT = time.Now()
+
+func (s *Store) commitBatch(reqs []*writeReq) {
+	t0 := time.Now()
+	defer func() {
+		dbgN++
+		dbgB += int64(len(reqs))
+		if time.Since(dbgT) > 2*time.Second {
+			fmt.Fprintf(os.Stderr, "DBG batches=%d avg=%.1f exec=%v commit=%v\n", dbgN, float64(dbgB)/float64(dbgN), time.Duration(dbgExec/dbgN), time.Duration(dbgCommit/dbgN))
+			dbgN, dbgB, dbgExec, dbgCommit, dbgT = 0, 0, 0, 0, time.Now()
+		}
+	}()
+	_ = t0
 	ctx := context.Background()
 	now := s.Now()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		for _, r := range batch {
+		for _, r := range reqs {
 			r.done <- fmt.Errorf("begin: %w", err)
 		}
 		return
 	}
-	results := make([]error, len(batch))
+	b := &txBatch{stmts: map[string]*sql.Stmt{}}
+	if len(reqs) == 1 {
+		// A write alone needs no SAVEPOINT: if it fails, the whole
+		// transaction is rolled back.
+		s.commitOne(sqlTx, b, now, reqs[0])
+		return
+	}
+	results := make([]error, len(reqs))
 	events := 0
-	for i, r := range batch {
+	for i, r := range reqs {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		tx := &Tx{Tx: sqlTx, Now: now, ctx: r.ctx, cache: s.wc, batch: b}
+		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		tx := &Tx{Tx: sqlTx, Now: now, ctx: r.ctx, cache: s.wc}
+		// A write rolled back to its savepoint must not leave the audit
+		// chain pointing at a row that no longer exists.
+		hash, known := b.auditHash, b.auditKnown
 		err := runWrite(r.fn, tx)
 		if err != nil {
-			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); rbErr != nil {
+			b.auditHash, b.auditKnown = hash, known
+			if _, rbErr := tx.Exec("ROLLBACK TO w"); rbErr != nil {
 				err = errors.Join(err, rbErr)
 			}
 		} else {
 			events += tx.events
 		}
-		if _, relErr := sqlTx.ExecContext(ctx, "RELEASE w"); relErr != nil && err == nil {
+		if _, relErr := tx.Exec("RELEASE w"); relErr != nil && err == nil {
 			err = relErr
 		}
 		results[i] = err
 	}
+	t1 := time.Now()
+	dbgExec += int64(t1.Sub(t0))
+	defer func() { dbgCommit += int64(time.Since(t1)) }()
 	if err := sqlTx.Commit(); err != nil {
-		for _, r := range batch {
+		for _, r := range reqs {
 			r.done <- fmt.Errorf("commit: %w", err)
 		}
 		return
 	}
-	for i, r := range batch {
+	for i, r := range reqs {
 		r.done <- results[i]
 	}
 	if events > 0 {
+		s.notify()
+	}
+}
+
+// commitOne runs a write that has the transaction to itself.
+func (s *Store) commitOne(sqlTx *sql.Tx, b *txBatch, now time.Time, r *writeReq) {
+	if err := r.ctx.Err(); err != nil {
+		sqlTx.Rollback()
+		r.done <- err
+		return
+	}
+	tx := &Tx{Tx: sqlTx, Now: now, ctx: r.ctx, cache: s.wc, batch: b}
+	t0 := time.Now()
+	defer func() { dbgExec += int64(time.Since(t0)) }()
+	if err := runWrite(r.fn, tx); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		r.done <- err
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		r.done <- fmt.Errorf("commit: %w", err)
+		return
+	}
+	r.done <- nil
+	if tx.events > 0 {
 		s.notify()
 	}
 }

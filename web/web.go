@@ -17,6 +17,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/ui"
 	"github.com/clinicbox/clinicbox/web/ui/integrations"
+	"github.com/clinicbox/clinicbox/web/ui/station"
 	"github.com/clinicbox/clinicbox/web/visit"
 )
 
@@ -66,6 +67,7 @@ func New(d Deps) http.Handler {
 	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log})
 	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
 	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
+	station.Register(mux, station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: d.Devices, Log: d.Log})
 
 	// Browsers may only change state from our own pages. API clients do not
 	// use cookies, so their routes need no such check.

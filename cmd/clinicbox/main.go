@@ -54,6 +54,7 @@ func commands() []command {
 		{"device", "manage instruments: device add, list, remove, log", deviceCmd},
 		{"client", "manage instrument API clients: client create, list, revoke", clientCmd},
 		{"results", "print stored instrument results: results list [--json]", resultsCmd},
+		{"simulate", "speak like an instrument (astm, hl7, line) on a pty, a serial port or TCP", simulateCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

@@ -209,16 +209,17 @@ func parseQuery(r Record) *Query {
 	return q
 }
 
-// components returns the components of f, or nil if they are all empty:
-// a range of bare delimiters ("^") names nothing.
+// components returns the components of f without trailing empty ones,
+// which carry nothing ("^^^GLU^" is "^^^GLU", and "^" names nothing: nil).
 func components(f Field) []string {
 	c := f.Components()
-	for _, s := range c {
-		if s != "" {
-			return c
-		}
+	for len(c) > 0 && c[len(c)-1] == "" {
+		c = c[:len(c)-1]
 	}
-	return nil
+	if len(c) == 0 {
+		return nil
+	}
+	return c
 }
 
 func parseTestIDs(f Field) []TestID {
@@ -236,7 +237,7 @@ func parseTestIDs(f Field) []TestID {
 }
 
 func parseTestID(f Field) TestID {
-	c := f.Components()
+	c := components(f)
 	get := func(i int) string {
 		if i < len(c) {
 			return c[i]

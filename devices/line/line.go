@@ -36,7 +36,7 @@ type Reading struct {
 
 // Parser turns lines into readings with one regular expression.
 type Parser struct {
-	re                        *regexp.Regexp
+	re                       *regexp.Regexp
 	code, value, unit, flags int // submatch indexes, -1 if absent
 }
 

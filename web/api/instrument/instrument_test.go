@@ -295,7 +295,7 @@ func TestTokens(t *testing.T) {
 		{name: "expired token", method: "GET", path: path, headers: auth("{{tokenA}}"), status: 401,
 			want: map[string]any{"error.message": "~expired"}},
 		{name: "expired token posts nothing", method: "POST", path: "/api/v1/instrumentResults", headers: auth("{{tokenA}}"),
-			body: `{"patientID":"{{patientA}}","measurementType":"ECG","measuredAt":"2025-06-30T07:10:00Z","results":[{"code":"NPU1","value":"1"}]}`,
+			body:   `{"patientID":"{{patientA}}","measurementType":"ECG","measuredAt":"2025-06-30T07:10:00Z","results":[{"code":"NPU1","value":"1"}]}`,
 			status: 401, check: nothingStored},
 	})
 	// A revoked client's fresh token stops working at once.
@@ -326,8 +326,8 @@ func TestInstrumentPatients(t *testing.T) {
 		{name: "wider window, second appointment falls back to the room's type", method: "GET",
 			path:    "/api/v1/instrumentPatients?from=2025-06-01T00:00:00Z&to=2025-07-31T23:59:59Z",
 			headers: auth("{{tokenA}}"), status: 200,
-			want:    map[string]any{"data.1.appointmentStart": "2025-07-02T09:30:00.000Z", "data.1.employeeName": "", "data.1.appointmentTypeName": "Consultation"},
-			absent:  []string{"data.2"}},
+			want:   map[string]any{"data.1.appointmentStart": "2025-07-02T09:30:00.000Z", "data.1.employeeName": "", "data.1.appointmentTypeName": "Consultation"},
+			absent: []string{"data.2"}},
 		{name: "to is inclusive", method: "GET",
 			path:    "/api/v1/instrumentPatients?from=2025-06-30T06:00:00.000Z&to=2025-06-30T07:00:00.000Z",
 			headers: auth("{{tokenA}}"), status: 200, want: map[string]any{"data.0.cpr": "0101801234"}},

@@ -37,6 +37,10 @@ func benchServer(b *testing.B) (*httptest.Server, string) {
 	New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://bench"}).Register(mux)
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
+	// Keep a connection per client goroutine alive (as wrk does): the
+	// default of 2 idle connections per host would have most requests
+	// open a new connection and measure that instead.
+	srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	return srv, string(key)
 }
 

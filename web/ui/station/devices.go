@@ -1,0 +1,157 @@
+package station
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/clinicbox/clinicbox/devices"
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
+)
+
+// DeviceRow is a device with its live state.
+type DeviceRow struct {
+	Device  store.Device
+	State   devices.State
+	Running bool // the manager runs it (false: server not running devices, or just added)
+}
+
+// DevicesProps is the device admin page.
+type DevicesProps struct {
+	Page     layout.PageProps
+	Devices  []DeviceRow
+	Ports    []devices.PortInfo
+	PortsErr string
+	Form     store.Device
+	Errors   layout.Errors
+}
+
+// DeviceLogProps is a device's raw message log.
+type DeviceLogProps struct {
+	Page     layout.PageProps
+	Device   store.Device
+	Messages []store.DeviceMessage
+}
+
+func (h *handlers) devicesProps(w http.ResponseWriter, r *http.Request) (DevicesProps, error) {
+	p := DevicesProps{Page: h.pageProps(w, r, "Devices", layout.NavAdmin), Form: store.Device{Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Protocol: "astm"}}
+	devs, err := h.st.Devices(r.Context(), orgOf(r), store.DeviceFilter{})
+	if err != nil {
+		return p, err
+	}
+	for _, d := range devs {
+		st, ok := h.devices.State(orgOf(r), d.ID)
+		p.Devices = append(p.Devices, DeviceRow{Device: d, State: st, Running: ok})
+	}
+	p.Ports, err = devices.ListPorts()
+	if err != nil {
+		p.PortsErr = err.Error()
+	}
+	return p, nil
+}
+
+// adminDevices lists the devices with their live state, the serial ports
+// present, and a form to add a device.
+func (h *handlers) adminDevices(w http.ResponseWriter, r *http.Request) {
+	p, err := h.devicesProps(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	layout.Render(w, r, http.StatusOK, DevicesPage(p))
+}
+
+func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
+	d := &store.Device{Name: r.PostFormValue("name"), Protocol: r.PostFormValue("protocol"), PortPath: r.PostFormValue("port_path"),
+		USBSerial: r.PostFormValue("usb_serial"), TCPAddr: r.PostFormValue("tcp_addr"), Parity: r.PostFormValue("parity"),
+		StopBits: r.PostFormValue("stop_bits"), Station: r.PostFormValue("station"), Options: r.PostFormValue("options")}
+	var bad layout.Errors = layout.Errors{}
+	var err error
+	if d.Baud, err = strconv.Atoi(r.PostFormValue("baud")); err != nil {
+		bad["baud"] = "must be a number"
+	}
+	if d.DataBits, err = strconv.Atoi(r.PostFormValue("data_bits")); err != nil {
+		bad["dataBits"] = "must be a number"
+	}
+	if len(bad) == 0 {
+		err = h.st.CreateDevice(r.Context(), orgOf(r), d)
+		var ve *store.ValidationError
+		var ce *store.ConflictError
+		switch {
+		case errors.As(err, &ve):
+			bad = ve.Fields
+		case errors.As(err, &ce):
+			bad["name"] = ce.Msg
+		case err != nil:
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if len(bad) > 0 {
+		p, err := h.devicesProps(w, r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		p.Form, p.Errors = *d, bad
+		layout.Render(w, r, http.StatusUnprocessableEntity, DevicesPage(p))
+		return
+	}
+	h.devices.Reload()
+	layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Device %s added; it starts within seconds.", d.Name))
+	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
+}
+
+func (h *handlers) removeDevice(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err := h.st.RemoveDevice(r.Context(), orgOf(r), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.devices.Reload()
+	layout.SetFlash(w, layout.FlashOK, "Device removed; its messages and results are kept.")
+	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
+}
+
+// deviceLog shows the newest raw messages of a device, byte for byte.
+func (h *handlers) deviceLog(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	d, err := h.st.Device(r.Context(), orgOf(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ms, err := h.st.DeviceMessages(r.Context(), orgOf(r), store.DeviceMessageFilter{DeviceID: id, WithRaw: true, Limit: 100})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.pageProps(w, r, "Log of "+d.Name, layout.NavAdmin), Device: *d, Messages: ms}))
+}
+
+// reingest runs ingestion again on a stored message.
+func (h *handlers) reingest(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	mid, _ := strconv.ParseInt(r.PathValue("mid"), 10, 64)
+	m, err := h.st.DeviceMessage(r.Context(), orgOf(r), mid)
+	if err != nil || m.DeviceID != id {
+		h.fail(w, r, store.ErrNotFound)
+		return
+	}
+	in, err := devices.Reingest(r.Context(), h.st, orgOf(r), mid)
+	var ve *store.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		layout.SetFlash(w, layout.FlashError, ve.Error())
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	case in.Status == store.MessageFailed:
+		layout.SetFlash(w, layout.FlashError, fmt.Sprintf("Message %d still fails: %s", mid, in.Error))
+	default:
+		layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Message %d ingested again: %d results (%s).", mid, len(in.Observations), in.Status))
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/devices/%d/log", id), http.StatusSeeOther)
+}
