@@ -19,7 +19,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 )
 
-func sample(t *testing.T, name string) []byte {
+func sample(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := sim.Sample(name)
 	if err != nil {
@@ -28,7 +28,7 @@ func sample(t *testing.T, name string) []byte {
 	return b
 }
 
-func openPTY(t *testing.T) *sim.PTY {
+func openPTY(t testing.TB) *sim.PTY {
 	t.Helper()
 	p, err := sim.OpenPTY()
 	if err != nil {
@@ -38,14 +38,14 @@ func openPTY(t *testing.T) *sim.PTY {
 	return p
 }
 
-func simulator(t *testing.T, p *sim.PTY, cfg sim.Config) *sim.Instrument {
+func simulator(t testing.TB, p *sim.PTY, cfg sim.Config) *sim.Instrument {
 	t.Helper()
 	in := sim.New(p.Master, cfg)
 	t.Cleanup(func() { in.Close() })
 	return in
 }
 
-func send(t *testing.T, in *sim.Instrument, msg []byte) sim.Report {
+func send(t testing.TB, in *sim.Instrument, msg []byte) sim.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -300,4 +300,30 @@ func TestUnmatchedQCAndReingest(t *testing.T) {
 		t.Fatal("another organisation re-ingested the message")
 	}
 	_ = fmt.Sprint
+}
+
+// BenchmarkASTMOverPTY is the whole path for one 10-result message:
+// simulator → pty → serial → link (ACK after storing) → ingestion. The
+// wire rate it reports (MB/s of ASTM bytes) must exceed 115200 baud, i.e.
+// 0.0115 MB/s, for the host to keep up with the fastest serial analysers.
+func BenchmarkASTMOverPTY(b *testing.B) {
+	e := newEnv(b)
+	p := openPTY(b)
+	dev := e.addDevice(b, &store.Device{Name: "CX300", Protocol: "astm", PortPath: p.Path, Baud: 115200})
+	inst := simulator(b, p, sim.Config{Protocol: sim.ASTM})
+	msg := sample(b, "chemistry.astm")
+	wire := 0
+	for _, f := range astm.SplitFrames(msg, 240) {
+		wire += len(astm.AppendFrame(nil, f)) + 1 // and its ACK
+	}
+	b.SetBytes(int64(wire + 3)) // ENQ, its ACK, EOT
+	b.ResetTimer()
+	for b.Loop() {
+		send(b, inst, msg)
+	}
+	b.StopTimer()
+	waitFor(b, "all ingested", func() bool {
+		ms, _ := e.st.DeviceMessages(e.ctx, e.org.ID, store.DeviceMessageFilter{DeviceID: dev.ID, Status: store.MessageReceived})
+		return len(ms) == 0
+	})
 }

@@ -26,7 +26,7 @@ type env struct {
 	ctx     context.Context
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
@@ -59,7 +59,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -83,7 +83,7 @@ func link(t *testing.T, linkPath, target string) {
 	}
 }
 
-func (e *env) addDevice(t *testing.T, d *store.Device) *store.Device {
+func (e *env) addDevice(t testing.TB, d *store.Device) *store.Device {
 	t.Helper()
 	if err := e.st.CreateDevice(e.ctx, e.org.ID, d); err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func (e *env) addDevice(t *testing.T, d *store.Device) *store.Device {
 	return d
 }
 
-func (e *env) observations(t *testing.T, f store.ObservationFilter) []store.Observation {
+func (e *env) observations(t testing.TB, f store.ObservationFilter) []store.Observation {
 	t.Helper()
 	obs, err := e.st.Observations(e.ctx, e.org.ID, f)
 	if err != nil {

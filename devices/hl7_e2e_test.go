@@ -126,3 +126,37 @@ func TestHL7AndLineOverPTY(t *testing.T) {
 		t.Fatalf("want the 2 banner lines ignored, got %d", ignored)
 	}
 }
+
+// TestDevicesFromAnotherProcess: a device added through another handle on
+// the database (as `clinicbox device add` does while the server runs) is
+// picked up without a restart or a Reload call, and a device whose port
+// does not exist reports its error without stopping the others.
+func TestDevicesFromAnotherProcess(t *testing.T) {
+	e := newEnv(t)
+	other, err := store.Open(e.ctx, e.st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	broken := &store.Device{Name: "Unplugged", Protocol: "astm", PortPath: "/dev/does-not-exist"}
+	if err := other.CreateDevice(e.ctx, e.org.ID, broken); err != nil {
+		t.Fatal(err)
+	}
+	p := openPTY(t)
+	good := &store.Device{Name: "Scale", Protocol: "line", PortPath: p.Path}
+	if err := other.CreateDevice(e.ctx, e.org.ID, good); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both devices running", func() bool {
+		b, ok1 := e.mgr.State(e.org.ID, broken.ID)
+		g, ok2 := e.mgr.State(e.org.ID, good.ID)
+		return ok1 && ok2 && g.Connected && !b.Connected && strings.Contains(b.LastError, "does-not-exist")
+	})
+	send(t, simulator(t, p, sim.Config{Protocol: sim.Line}), []byte("WT 80.1 kg\n"))
+	waitFor(t, "the good device's reading", func() bool { return len(e.observations(t, store.ObservationFilter{DeviceID: good.ID})) == 1 })
+	// Removing a device stops it.
+	if err := other.RemoveDevice(e.ctx, e.org.ID, broken.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "removed device stopped", func() bool { _, ok := e.mgr.State(e.org.ID, broken.ID); return !ok })
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -50,16 +49,15 @@ func (ids *identifiers) ref() string {
 	return strings.Join(parts, ", ")
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // match finds the patient a message's results belong to:
 //
 //  1. every identifier the message carries (patient ids of any kind, national
 //     ids, sample ids labelled with a sample order) is looked up; if those
 //     found all point to one patient, that is the patient (an instrument's
 //     own numbering that we do not know is ignored then);
-//  2. if they point to different patients the results stay unmatched (a
-//     clinician decides): a wrong patient is worse than none;
+//  2. if they point to different patients (or one id is shared by two) the
+//     results stay unmatched (a clinician decides): a wrong patient is worse
+//     than none;
 //  3. if the message names only patients that we do not know, they stay
 //     unmatched too: they are not silently put on whoever is selected;
 //  4. otherwise (no patient named, at most unknown sample numbers) the
@@ -71,25 +69,20 @@ func match(ctx context.Context, st *store.Store, orgID int64, station string, id
 	found := map[int64]bool{}
 	var unknown []string
 	lookup := func(v string, keys ...store.PatientKey) error {
-		for _, k := range keys {
-			p, err := st.PatientBy(ctx, orgID, k, v)
-			if err == nil {
-				found[p.ID] = true
-				return nil
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		pids, err := st.PatientIDsByIdentifier(ctx, orgID, v, keys...)
+		if err != nil {
+			return err
 		}
-		unknown = append(unknown, v)
+		if len(pids) == 0 {
+			unknown = append(unknown, v)
+		}
+		for _, id := range pids {
+			found[id] = true
+		}
 		return nil
 	}
 	for _, v := range ids.patient {
-		keys := []store.PatientKey{store.ByMRN, store.ByExternalID, store.ByNationalID, store.ByHSID}
-		if uuidRE.MatchString(v) {
-			keys = append([]store.PatientKey{store.ByUUID}, keys...)
-		}
-		if err := lookup(v, keys...); err != nil {
+		if err := lookup(v); err != nil {
 			return 0, "", fmt.Errorf("match patient: %w", err)
 		}
 	}

@@ -391,3 +391,37 @@ func TestPatientFiles(t *testing.T) {
 		t.Fatal("no file event")
 	}
 }
+
+func TestPatientIDsByIdentifier(t *testing.T) {
+	st, _ := newStore(t)
+	ctx := context.Background()
+	f := newFixture(t, st, "a")
+	other := newFixture(t, st, "b")
+	twin := &store.Patient{MRN: "SHARED", Active: true}
+	twin2 := &store.Patient{HSID: "SHARED", Active: true}
+	st.CreatePatient(ctx, f.org.ID, twin)
+	st.CreatePatient(ctx, f.org.ID, twin2)
+	cases := []struct {
+		value string
+		keys  []store.PatientKey
+		want  int
+	}{
+		{"MRN-1", nil, 1},
+		{"ext-1", nil, 1},
+		{"010203-1234", nil, 1},
+		{f.patient.UUID, nil, 1},
+		{"MRN-1", []store.PatientKey{store.ByNationalID}, 0},
+		{"SHARED", nil, 2},
+		{"", nil, 0},
+		{other.patient.UUID, nil, 0},
+	}
+	for _, c := range cases {
+		ids, err := st.PatientIDsByIdentifier(ctx, f.org.ID, c.value, c.keys...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != c.want {
+			t.Errorf("%q %v: got %v, want %d ids", c.value, c.keys, ids, c.want)
+		}
+	}
+}

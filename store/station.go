@@ -252,3 +252,47 @@ func (s *Store) SampleOrders(ctx context.Context, orgID int64, station string, l
 	}
 	return out, rows.Err()
 }
+
+// PatientIDsByIdentifier returns the ids of the organisation's patients
+// that carry value under any of keys (all identifier keys when none are
+// given): what instrument ingestion matches a message's patient ids with.
+// One query; each arm can use its column's index. More than one id means
+// the identifier is ambiguous.
+func (s *Store) PatientIDsByIdentifier(ctx context.Context, orgID int64, value string, keys ...PatientKey) ([]int64, error) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, nil
+	}
+	if len(keys) == 0 {
+		keys = []PatientKey{ByUUID, ByMRN, ByExternalID, ByNationalID, ByHSID}
+	}
+	arms := map[PatientKey]string{
+		ByUUID:       `uuid = ?2`,
+		ByMRN:        `mrn = ?2 AND mrn <> ''`,
+		ByExternalID: `external_id = ?2`,
+		ByNationalID: `national_id = ?2 AND national_id <> ''`,
+		ByHSID:       `hsid = ?2 AND hsid <> ''`,
+	}
+	var parts []string
+	for _, k := range keys {
+		arm, ok := arms[k]
+		if !ok {
+			return nil, fmt.Errorf("patients by identifier: unknown key %q", k)
+		}
+		parts = append(parts, `SELECT id FROM patients WHERE org_id = ?1 AND `+arm)
+	}
+	rows, err := s.r.QueryContext(ctx, strings.Join(parts, " UNION ")+` LIMIT 10`, orgID, value)
+	if err != nil {
+		return nil, fmt.Errorf("patients by identifier: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("patients by identifier: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
