@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -244,6 +245,7 @@ type patientProps struct {
 	Upcoming []store.AppointmentRow
 	Past     []store.AppointmentRow
 	Days     []obsDay
+	Files    []store.PatientFile
 	Loc      *time.Location
 }
 
@@ -280,7 +282,12 @@ func (h *handlers) patient(w http.ResponseWriter, r *http.Request) {
 	for _, d := range devices {
 		deviceNames[d.ID] = d.Name
 	}
-	p := patientProps{Patient: pat, Loc: clinicLocation(rooms)}
+	files, err := h.st.PatientFiles(ctx, orgID, pat.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := patientProps{Patient: pat, Files: files, Loc: clinicLocation(rooms)}
 	now := h.st.Now()
 	for _, a := range appts {
 		if a.Start.Before(now) {
@@ -338,4 +345,15 @@ func sourceName(o *store.Observation, deviceNames map[int64]string) string {
 		return text.T.Device + " " + itoa(o.DeviceID)
 	}
 	return o.Source
+}
+
+// fileSize is a byte count as people read it.
+func fileSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -495,6 +495,32 @@ func TestBoardEventsStream(t *testing.T) {
 	}
 }
 
+// Files that instruments send are listed on the patient page and download
+// from it.
+func TestPatientPageListsFiles(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Ek", LastName: "G"}}}
+	must(t, e.st.CreatePatient(ctx, e.org.ID, pat))
+	b := e.browser().signIn("doc@test.example")
+	if r := b.get("/patients/" + itoa(pat.ID)); !strings.Contains(r.body, "No files for this patient.") {
+		t.Fatalf("no empty state for files: %.300s", r.body)
+	}
+	f := &store.PatientFile{PatientID: pat.ID, Title: "Resting ECG", Filename: "ecg-12-lead.pdf",
+		Data: []byte("%PDF-1.4 test"), Source: "instrument-api", SourceRef: "CardioSoft"}
+	must(t, e.st.AddPatientFile(ctx, e.org.ID, f))
+	r := b.get("/patients/" + itoa(pat.ID))
+	for _, want := range []string{`data-testid="file-` + itoa(f.ID) + `"`, `href="/patient-files/` + itoa(f.ID) + `"`,
+		"ecg-12-lead.pdf", "Resting ECG", "CardioSoft", "13 bytes"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("patient page lacks %q", want)
+		}
+	}
+	if r := b.get("/patient-files/" + itoa(f.ID)); r.status != http.StatusOK || r.body != "%PDF-1.4 test" {
+		t.Fatalf("download: %d %q", r.status, r.body)
+	}
+}
+
 func TestPatientViewIsAudited(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

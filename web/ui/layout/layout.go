@@ -67,6 +67,7 @@ const (
 	NavBoard        = "board"
 	NavAppointments = "appointments"
 	NavPatients     = "patients"
+	NavStations     = "stations"
 	NavAdmin        = "admin"
 )
 
@@ -305,6 +306,9 @@ func navItems(u *store.User) []navItem {
 		{NavBoard, "/board", text.T.NavBoard},
 		{NavAppointments, "/appointments", text.T.NavAppointments},
 		{NavPatients, "/patients", text.T.NavPatients},
+	}
+	if u != nil && (u.Role == store.RoleAdmin || u.Role == store.RoleClinician) {
+		items = append(items, navItem{NavStations, "/stations", text.T.NavStations})
 	}
 	if u != nil && u.Role == store.RoleAdmin {
 		items = append(items, navItem{NavAdmin, "/admin", text.T.NavAdmin})

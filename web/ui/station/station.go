@@ -98,7 +98,7 @@ func (h *handlers) stations(w http.ResponseWriter, r *http.Request) {
 		}
 		list[i].Devices = append(list[i].Devices, d)
 	}
-	layout.Render(w, r, http.StatusOK, StationsPage(StationsProps{Page: h.pageProps(w, r, "Stations", ""), Stations: list}))
+	layout.Render(w, r, http.StatusOK, StationsPage(StationsProps{Page: h.pageProps(w, r, "Stations", layout.NavStations), Stations: list}))
 }
 
 // stationDevices returns the station's devices; ErrNotFound when it has none.
@@ -162,7 +162,7 @@ func (h *handlers) station(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p.Page = h.pageProps(w, r, "Station "+name, "")
+	p.Page = h.pageProps(w, r, "Station "+name, layout.NavStations)
 	layout.Render(w, r, http.StatusOK, StationPage(p))
 }
 

@@ -14,14 +14,14 @@ type Strings struct {
 	AppName string
 
 	// Navigation and layout.
-	NavBoard, NavAppointments, NavPatients, NavAdmin string
-	NavLabel, SkipToContent, SignedInAs, SignOut     string
-	Previous, Next, PaginationLabel                  string
-	PageOf                                           func(page, pages, total int) string
-	Required, Optional, Save, Cancel, Back, Edit     string
-	Search, Yes, No, Unknown, None                   string
-	FormHasErrors                                    string
-	NotFound, Forbidden, InternalError               string
+	NavBoard, NavAppointments, NavPatients, NavStations, NavAdmin string
+	NavLabel, SkipToContent, SignedInAs, SignOut                  string
+	Previous, Next, PaginationLabel                               string
+	PageOf                                                        func(page, pages, total int) string
+	Required, Optional, Save, Cancel, Back, Edit                  string
+	Search, Yes, No, Unknown, None                                string
+	FormHasErrors                                                 string
+	NotFound, Forbidden, InternalError                            string
 
 	// Sign-in.
 	SignInTitle, Email, Password, SignIn, BadCredentials string
@@ -54,6 +54,7 @@ type Strings struct {
 	FirstName, MiddleName, LastName, BirthDate, Gender, MRN, NationalID, HSID, ExternalID string
 	Phone, AddressLine, City, PostalCode, Country, Active, Demographics, Identifiers      string
 	Contact, PatientAppointments, Upcoming, Past, Observations, ObservationsEmpty         string
+	Files, FilesEmpty, Received, FileName, FileTitle, FileSize                            string
 	NoAppointments, Code, Value, Unit, ReferenceRange, Flags, Measured, Source, Device    string
 	NameRequired, BookAppointment, Name, Language, Deceased                               string
 	GenderLabel                                                                           map[string]string
@@ -63,6 +64,7 @@ type Strings struct {
 	AdminTitle, AdminUsers, AdminRooms, AdminAudit, AdminUsersHint, AdminRoomsHint, AdminAuditHint string
 	AdminAPIKeys, AdminAPIKeysHint, AdminWebhooks, AdminWebhooksHint                               string
 	AdminLinking, AdminLinkingHint, AdminLocations, AdminLocationsHint                             string
+	AdminDevices, AdminDevicesHint, AdminInstrumentClients, AdminInstrumentClientsHint             string
 	NewUser, EditUser, Role, InitialPassword, InitialPasswordHint, UserCreated, UserSaved          string
 	GeneratedPassword, GeneratedPasswordHint, ResetPassword, NewPassword, PasswordReset            string
 	UserSignedOutEverywhere, LastSignIn, Never, UsersEmpty, Inactive                               string
@@ -84,7 +86,7 @@ var English = Strings{
 	Lang:    "en",
 	AppName: "Clinicbox",
 
-	NavBoard: "Board", NavAppointments: "Appointments", NavPatients: "Patients", NavAdmin: "Admin",
+	NavBoard: "Board", NavAppointments: "Appointments", NavPatients: "Patients", NavStations: "Stations", NavAdmin: "Admin",
 	NavLabel: "Main", SkipToContent: "Skip to content", SignedInAs: "Signed in as", SignOut: "Sign out",
 	Previous: "Previous", Next: "Next", PaginationLabel: "Pages",
 	PageOf: func(page, pages, total int) string {
@@ -156,7 +158,9 @@ var English = Strings{
 	Phone: "Phone", AddressLine: "Address", City: "City", PostalCode: "Postal code", Country: "Country",
 	Active: "Active", Demographics: "Demographics", Identifiers: "Identifiers", Contact: "Contact",
 	PatientAppointments: "Appointments", Upcoming: "Upcoming", Past: "Past", Observations: "Observations",
-	ObservationsEmpty: "No observations recorded for this patient.", NoAppointments: "No appointments.",
+	ObservationsEmpty: "No observations recorded for this patient.",
+	Files:             "Files", FilesEmpty: "No files for this patient.", Received: "Received", FileName: "File",
+	FileTitle: "Measurement", FileSize: "Size", NoAppointments: "No appointments.",
 	Code: "Code", Value: "Value", Unit: "Unit", ReferenceRange: "Reference range", Flags: "Flags",
 	Measured: "Measured", Source: "Source", Device: "Device",
 	NameRequired: "a first or last name is required", BookAppointment: "Book appointment", Name: "Name",
@@ -172,7 +176,9 @@ var English = Strings{
 	AdminTitle: "Administration", AdminUsers: "Users", AdminRooms: "Waiting rooms", AdminAudit: "Audit log",
 	AdminUsersHint: "Staff accounts, roles and passwords.", AdminRoomsHint: "Slots, time zones and opening hours.",
 	AdminAuditHint: "Who read or changed what, and whether the log is intact.",
-	AdminAPIKeys:   "API keys", AdminAPIKeysHint: "Keys for the telehealth API: issue, see last use, revoke.",
+	AdminDevices:   "Instruments", AdminDevicesHint: "Serial and network instruments, their live state and raw message log.",
+	AdminInstrumentClients: "Instrument API clients", AdminInstrumentClientsHint: "Credentials for instrument vendors' software.",
+	AdminAPIKeys: "API keys", AdminAPIKeysHint: "Keys for the telehealth API: issue, see last use, revoke.",
 	AdminWebhooks: "Webhooks", AdminWebhooksHint: "Where events are delivered, and the delivery log.",
 	AdminLinking: "Context-aware linking", AdminLinkingHint: "The secret that EHR links are encrypted with.",
 	AdminLocations: "Locations and care locations", AdminLocationsHint: "Geolocations, rooms and beds, devices, report presets.",
