@@ -19,13 +19,14 @@ import (
 // flagSet is a FlagSet whose flags fall back to CLINICBOX_* variables.
 type flagSet struct {
 	*flag.FlagSet
-	e env
+	e          env
+	positional []string
 }
 
 func newFlagSet(name string, e env) *flagSet {
 	fs := flag.NewFlagSet("clinicbox "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	return &flagSet{fs, e}
+	return &flagSet{FlagSet: fs, e: e}
 }
 
 // envName is the variable that backs a flag: --public-url → CLINICBOX_PUBLIC_URL.
@@ -53,15 +54,40 @@ func (f *flagSet) data() *string {
 	return f.String("data", "./data", "data directory: database, certificate, keys")
 }
 
-// parse parses args and refuses stray positional arguments beyond want.
+// parse parses args, allowing flags after positional arguments
+// ("device log Demo --data DIR"), and refuses more than want positionals.
 func (f *flagSet) parse(args []string, want int) error {
-	if err := f.Parse(args); err != nil {
-		return err
+	f.positional = nil
+	for {
+		if err := f.Parse(args); err != nil {
+			return err
+		}
+		rest := f.FlagSet.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			f.positional = append(f.positional, rest...) // after "--" nothing is a flag
+			break
+		}
+		f.positional = append(f.positional, rest[0])
+		args = rest[1:]
 	}
-	if f.NArg() > want {
-		return fmt.Errorf("unexpected argument %q", f.Arg(want))
+	if len(f.positional) > want {
+		return fmt.Errorf("unexpected argument %q", f.positional[want])
 	}
 	return nil
+}
+
+// NArg is the number of positional arguments.
+func (f *flagSet) NArg() int { return len(f.positional) }
+
+// Arg is the i-th positional argument, or "".
+func (f *flagSet) Arg(i int) string {
+	if i < 0 || i >= len(f.positional) {
+		return ""
+	}
+	return f.positional[i]
 }
 
 const dbFile = "clinicbox.db"

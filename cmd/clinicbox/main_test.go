@@ -54,6 +54,8 @@ func TestCLI(t *testing.T) {
 		{"migrate", "", []string{"migrate"}, "", "database is up to date"},
 		{"backup without file", "", []string{"backup"}, "name the FILE", ""},
 		{"backup", "", []string{"backup", filepath.Join(t.TempDir(), "b.db")}, "", "backup written"},
+		{"backup flags after the file", "", []string{"backup", filepath.Join(t.TempDir(), "c.db"), "--data", data}, "", "backup written"},
+		{"backup two files", "", []string{"backup", "a.db", "b.db"}, `unexpected argument "b.db"`, ""},
 		{"serve bad addr", "", []string{"serve", "--addr", "nonsense"}, "--addr", ""},
 		{"serve tls half", "", []string{"serve", "--tls-cert", "x.pem"}, "go together", ""},
 	}
