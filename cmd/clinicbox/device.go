@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
+	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
 )
 
@@ -155,31 +155,7 @@ func deviceLog(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, " error=%q", m.Error)
 		}
 		fmt.Fprintln(e.stdout)
-		fmt.Fprintln(e.stdout, printable(m.Raw))
+		fmt.Fprintln(e.stdout, devices.Transcript(m.Raw))
 	}
 	return nil
-}
-
-var controlNames = map[byte]string{0x02: "STX", 0x03: "ETX", 0x04: "EOT", 0x05: "ENQ", 0x06: "ACK", 0x0b: "VT",
-	0x15: "NAK", 0x17: "ETB", 0x1c: "FS"}
-
-// printable spells control characters out and breaks lines after CR/LF, so
-// a raw transcript reads in a terminal.
-func printable(raw []byte) string {
-	var b strings.Builder
-	for _, c := range raw {
-		switch {
-		case c == '\r':
-			b.WriteString("<CR>\n")
-		case c == '\n':
-			b.WriteString("<LF>\n")
-		case controlNames[c] != "":
-			b.WriteString("<" + controlNames[c] + ">")
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, "<%02X>", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return strings.TrimRight(b.String(), "\n")
 }

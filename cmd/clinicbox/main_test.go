@@ -105,7 +105,9 @@ func startServe(t testing.TB, data string, extra ...string) (string, *syncBuffer
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	args := append([]string{"serve", "--data", data, "--addr", addr, "--public-url", base}, extra...)
-	go func() { done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, &syncBuffer{}) }()
+	go func() {
+		done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, &syncBuffer{})
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := insecureClient.Get(base + "/readyz")

@@ -1,4 +1,4 @@
-package station
+package devices
 
 import (
 	"fmt"
@@ -8,9 +8,10 @@ import (
 var controlNames = map[byte]string{0x02: "STX", 0x03: "ETX", 0x04: "EOT", 0x05: "ENQ", 0x06: "ACK", 0x0b: "VT",
 	0x15: "NAK", 0x17: "ETB", 0x1c: "FS"}
 
-// printable spells a raw message's control characters out (<ENQ>, <STX>)
-// and breaks lines after CR/LF, so it reads on a page.
-func printable(raw []byte) string {
+// Transcript spells a raw message's control characters out (<ENQ>, <STX>,
+// <1C>) and breaks lines after CR and LF, so that a transcript reads in a
+// terminal or on a page.
+func Transcript(raw []byte) string {
 	var b strings.Builder
 	for _, c := range raw {
 		switch {
