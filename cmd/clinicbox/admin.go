@@ -98,15 +98,11 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	if generated {
 		password = store.NewToken(12)
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	u := &store.User{Email: *email, Name: *name, Role: *role}
 	if err := st.CreateUser(ctx, o.ID, u, password); err != nil {
 		return userError(err)

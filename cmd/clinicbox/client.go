@@ -21,15 +21,11 @@ func clientCreate(ctx context.Context, e env, args []string) error {
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	c, secret, err := st.CreateInstrumentClient(ctx, o.ID, *name)
 	if err != nil {
 		return userError(err)
@@ -46,15 +42,11 @@ func clientList(ctx context.Context, e env, args []string) error {
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	cs, err := st.InstrumentClients(ctx, o.ID)
 	if err != nil {
 		return err
@@ -85,15 +77,11 @@ func clientRevoke(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("client revoke: name the CLIENT_ID")
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	if err := st.RevokeInstrumentClient(ctx, o.ID, fs.Arg(0)); err != nil {
 		return userError(err)
 	}

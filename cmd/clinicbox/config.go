@@ -100,6 +100,21 @@ func openStore(ctx context.Context, dir string, log *slog.Logger) (*store.Store,
 	return store.Open(ctx, filepath.Join(dir, dbFile), store.WithLogger(log))
 }
 
+// openOrg opens the database in dir and resolves the organisation a command
+// acts on (slug may be empty while there is only one).
+func openOrg(ctx context.Context, e env, dir, slug string) (*store.Store, *store.Org, error) {
+	st, err := openStore(ctx, dir, newLogger(e.stderr, "text"))
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := st.DefaultOrg(ctx, slug)
+	if err != nil {
+		st.Close()
+		return nil, nil, userError(err)
+	}
+	return st, o, nil
+}
+
 // serveConfig is the whole configuration of 'clinicbox serve', validated in
 // one place.
 type serveConfig struct {

@@ -35,15 +35,11 @@ func deviceAdd(ctx context.Context, e env, args []string) error {
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	if err := st.CreateDevice(ctx, o.ID, d); err != nil {
 		return userError(err)
 	}
@@ -59,15 +55,11 @@ func deviceList(ctx context.Context, e env, args []string) error {
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	devs, err := st.Devices(ctx, o.ID, store.DeviceFilter{})
 	if err != nil {
 		return err
@@ -91,15 +83,11 @@ func deviceRemove(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("device remove: name the device")
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	d, err := st.DeviceByName(ctx, o.ID, fs.Arg(0))
 	if err != nil {
 		return userError(err)
@@ -125,15 +113,11 @@ func deviceLog(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("device log: name the device")
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	d, err := st.DeviceByName(ctx, o.ID, fs.Arg(0))
 	if err != nil {
 		return userError(err)

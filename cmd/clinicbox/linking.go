@@ -16,15 +16,11 @@ func linkingSecretCmd(ctx context.Context, e env, args []string) error {
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	secret := o.LinkingSecret
 	if *rotate {
 		if secret, err = st.RotateLinkingSecret(ctx, o.ID); err != nil {

@@ -51,15 +51,11 @@ func resultsList(ctx context.Context, e env, args []string) error {
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, newLogger(e.stderr, "text"))
+	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	o, err := st.DefaultOrg(ctx, *org)
-	if err != nil {
-		return userError(err)
-	}
 	f := store.ObservationFilter{Limit: *limit}
 	if *device != "" {
 		d, err := st.DeviceByName(ctx, o.ID, *device)
