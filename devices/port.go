@@ -54,16 +54,22 @@ func resolvePath(d *store.Device) (string, error) {
 	if d.USBSerial == "" {
 		return d.PortPath, nil
 	}
-	details, err := enumerator.GetDetailedPortsList()
+	ports, err := ListPorts()
 	if err != nil {
 		return "", fmt.Errorf("find USB serial %s: %w", d.USBSerial, err)
 	}
-	for _, p := range details {
-		if p.IsUSB && p.SerialNumber == d.USBSerial {
-			return p.Name, nil
+	return findUSBSerial(ports, d.USBSerial)
+}
+
+// findUSBSerial picks the port whose USB adapter reports serial: the same
+// adapter is found whichever socket it was plugged into.
+func findUSBSerial(ports []PortInfo, serial string) (string, error) {
+	for _, p := range ports {
+		if p.IsUSB && p.SerialNumber == serial {
+			return p.Path, nil
 		}
 	}
-	return "", fmt.Errorf("no USB serial adapter with serial number %s is plugged in", d.USBSerial)
+	return "", fmt.Errorf("no USB serial adapter with serial number %s is plugged in", serial)
 }
 
 // serialMode translates a device's framing for go.bug.st/serial.

@@ -392,13 +392,18 @@ func patientBy(ctx context.Context, q queryer, orgID int64, key PatientKey, valu
 	if value == "" {
 		return nil, ErrNotFound
 	}
-	// Unique keys need no ORDER BY (and with it, SQLite 3.54 re-prepares
-	// the statement on every call: 4x the cost of the lookup).
-	order := ` ORDER BY id LIMIT 1`
-	if key == ByID || key == ByUUID || key == ByExternalID {
-		order = ``
+	// Unique keys need no ORDER BY: with it, the bundled SQLite re-plans
+	// the statement on every call (a lookup by the client's id cost 4x).
+	// The other keys have partial indexes (WHERE col <> ''), which SQLite
+	// can only use when the query states that condition itself: "col = ?"
+	// does not imply it (? could be ''), and without it the lookup scanned
+	// every patient of the organisation.
+	cond := ``
+	switch key {
+	case ByMRN, ByHSID, ByNationalID:
+		cond = ` AND ` + col + ` <> '' ORDER BY id LIMIT 1`
 	}
-	p, err := scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND `+col+` = ?`+order, orgID, value))
+	p, err := scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE org_id = ? AND `+col+` = ?`+cond, orgID, value))
 	if err != nil {
 		return nil, fmt.Errorf("patient %s=%s: %w", key, value, err)
 	}

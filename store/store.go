@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
-	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -88,11 +87,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	params.Set("_synchronous", "FULL")
 	params.Set("_busy_timeout", "5000")
 	params.Set("_txlock", "immediate")
-	wp := writerPragmas
-	if x := os.Getenv("XXX_WPRAGMAS"); x != "" { // TEMP experiment
-		wp = append(append([]string{}, wp...), strings.Split(x, ";")...)
-	}
-	w := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), wp))
+	w := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), writerPragmas))
 	// Writes are serialised by the one write loop, not by the pool. The pool
 	// has a second connection so that a statement can be prepared (for the
 	// statement cache) while the loop's transaction holds the first.
@@ -111,11 +106,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	rp.Set("_foreign_keys", "on")
 	rp.Set("_busy_timeout", "5000")
 	rp.Set("mode", "ro")
-	rps := readerPragmas
-	if x := os.Getenv("XXX_RPRAGMAS"); x != "" { // TEMP experiment
-		rps = append(append([]string{}, rps...), strings.Split(x, ";")...)
-	}
-	r := sql.OpenDB(newConnector("file:"+path+"?"+rp.Encode(), rps))
+	r := sql.OpenDB(newConnector("file:"+path+"?"+rp.Encode(), readerPragmas))
 	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
@@ -136,7 +127,14 @@ var writerPragmas = []string{
 }
 
 // readerPragmas are set on each reader connection.
-var readerPragmas = []string{}
+//
+//   - mmap_size: readers map the database file instead of copying each
+//     page they miss into their own page cache with a read call (a lookup
+//     of one patient measured 25 % faster). The writer keeps ordinary
+//     I/O, so no write goes through the mapping.
+var readerPragmas = []string{
+	"PRAGMA mmap_size = 268435456",
+}
 
 // connector opens connections of the sqlite3 driver and runs pragmas on
 // each new one, without registering a driver name globally.
