@@ -117,6 +117,10 @@ func (h *Hub) publish(e store.Event) {
 // type passes keep is written as an SSE "event: <type>" with its payload;
 // a lag is written as "event: resync".
 func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, orgID int64, keep func(store.Event) bool) {
+	// Subscribe before the first byte goes out: a client that has read the
+	// stream's opening line must not miss an event committed after that.
+	sub, cancel := h.Subscribe(orgID)
+	defer cancel()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -126,8 +130,6 @@ func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, orgID int64, keep f
 	if err := rc.Flush(); err != nil {
 		return
 	}
-	sub, cancel := h.Subscribe(orgID)
-	defer cancel()
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
 	for {
