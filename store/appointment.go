@@ -470,3 +470,16 @@ func (s *Store) Appointments(ctx context.Context, orgID int64, f AppointmentFilt
 	}
 	return out, total, rows.Err()
 }
+
+// HasRecentAppointmentTx reports, within a write, whether the patient has an
+// appointment that is not cancelled and was created at or after since.
+// Inside the write the answer cannot change before the write commits.
+func HasRecentAppointmentTx(tx *Tx, orgID, patientID int64, since time.Time) (bool, error) {
+	var n int
+	err := tx.QueryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM appointments WHERE org_id = ? AND patient_id = ?
+		AND status <> ? AND created_at >= ? LIMIT 1)`, orgID, patientID, StatusCancelled, unix(since)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("recent appointment: %w", err)
+	}
+	return n > 0, nil
+}

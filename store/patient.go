@@ -202,6 +202,20 @@ func (s *Store) CreatePatient(ctx context.Context, orgID int64, p *Patient) erro
 	return s.write(ctx, func(tx *Tx) error { return createPatient(tx, orgID, p) })
 }
 
+// CreatePatientTx is CreatePatient within a larger write.
+func CreatePatientTx(tx *Tx, orgID int64, p *Patient) error {
+	p.OrgID = orgID
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return createPatient(tx, orgID, p)
+}
+
+// PatientByTx is PatientBy within a write, seeing the write's own changes.
+func PatientByTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, value string) (*Patient, error) {
+	return patientBy(ctx, txQueryer{tx}, orgID, key, value)
+}
+
 func createPatient(tx *Tx, orgID int64, p *Patient) error {
 	p.OrgID = orgID
 	p.UUID = NewUUID()
@@ -420,47 +434,53 @@ func (s *Store) Patient(ctx context.Context, orgID, id int64) (*Patient, error) 
 func (s *Store) UpdatePatient(ctx context.Context, orgID int64, key PatientKey, value string, change func(*Patient) error) (*Patient, error) {
 	var out *Patient
 	err := s.write(ctx, func(tx *Tx) error {
-		p, err := patientBy(ctx, txQueryer{tx}, orgID, key, value)
-		if err != nil {
-			return err
-		}
-		wasActive := p.Active
-		if err := change(p); err != nil {
-			return err
-		}
-		if err := p.Validate(); err != nil {
-			return err
-		}
-		p.UpdatedAt = tx.Now
-		_, vals := patientValues(p)
-		res, err := tx.Exec(`UPDATE patients SET `+patientSet+`, updated_at = ? WHERE org_id = ? AND id = ?`,
-			append(vals, unix(tx.Now), orgID, p.ID)...)
-		if isUnique(err) {
-			return Conflict(fmt.Sprintf("a patient with id %q already exists", p.ExternalID))
-		}
-		if err != nil {
-			return fmt.Errorf("update patient: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if err := writePatientTerms(tx, p); err != nil {
-			return err
-		}
-		typ := EventPatientUpdated
-		if wasActive && !p.Active {
-			typ = EventPatientDeactivated
-		}
-		if err := tx.Event(orgID, typ, "patient", p.ID, map[string]any{"patientId": p.ID}); err != nil {
-			return err
-		}
-		if err := tx.Audit(orgID, "update", "patient", fmt.Sprint(p.ID), p.ID, ""); err != nil {
-			return err
-		}
+		p, err := UpdatePatientTx(ctx, tx, orgID, key, value, change)
 		out = p
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// UpdatePatientTx is UpdatePatient within a larger write.
+func UpdatePatientTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, value string, change func(*Patient) error) (*Patient, error) {
+	p, err := patientBy(ctx, txQueryer{tx}, orgID, key, value)
+	if err != nil {
+		return nil, err
+	}
+	wasActive := p.Active
+	if err := change(p); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	p.UpdatedAt = tx.Now
+	_, vals := patientValues(p)
+	res, err := tx.Exec(`UPDATE patients SET `+patientSet+`, updated_at = ? WHERE org_id = ? AND id = ?`,
+		append(vals, unix(tx.Now), orgID, p.ID)...)
+	if isUnique(err) {
+		return nil, Conflict(fmt.Sprintf("a patient with id %q already exists", p.ExternalID))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update patient: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, ErrNotFound
+	}
+	if err := writePatientTerms(tx, p); err != nil {
+		return nil, err
+	}
+	typ := EventPatientUpdated
+	if wasActive && !p.Active {
+		typ = EventPatientDeactivated
+	}
+	if err := tx.Event(orgID, typ, "patient", p.ID, map[string]any{"patientId": p.ID}); err != nil {
+		return nil, err
+	}
+	if err := tx.Audit(orgID, "update", "patient", fmt.Sprint(p.ID), p.ID, ""); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // txQueryer lets read helpers run inside a write without the request's

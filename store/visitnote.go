@@ -255,6 +255,14 @@ func (s *Store) SetVisitNoteAnswers(ctx context.Context, orgID, appointmentID in
 	if err := s.ensureVisitNoteTemplates(ctx, orgID); err != nil {
 		return err
 	}
+	return s.write(ctx, func(tx *Tx) error {
+		return SetVisitNoteAnswersTx(ctx, tx, orgID, appointmentID, templateName, answers)
+	})
+}
+
+// SetVisitNoteAnswersTx is SetVisitNoteAnswers within a larger write; the
+// organisation's templates must exist already (VisitNoteTemplates makes them).
+func SetVisitNoteAnswersTx(ctx context.Context, tx *Tx, orgID, appointmentID int64, templateName string, answers []VisitNoteAnswer) error {
 	var v Validator
 	if strings.TrimSpace(templateName) == "" {
 		v.Add("name", "is required")
@@ -269,36 +277,34 @@ func (s *Store) SetVisitNoteAnswers(ctx context.Context, orgID, appointmentID in
 	if err := v.Err(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
-		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
-		if err != nil {
-			return err
+	a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
+	if err != nil {
+		return err
+	}
+	t, err := scanTemplate(tx.QueryRow(`SELECT id, uuid, org_id, name, flow_json FROM visit_note_templates
+		WHERE org_id = ? AND name = ? AND active = 1`, orgID, templateName))
+	if errors.Is(err, ErrNotFound) {
+		return Invalid("name", fmt.Sprintf("there is no visit note template named %q", templateName))
+	}
+	if err != nil {
+		return fmt.Errorf("set visit note: %w", err)
+	}
+	for i, ans := range answers {
+		if _, q := t.Flow.question(ans.QuestionID); q == nil {
+			return Invalid(fmt.Sprintf("questions[%d].id", i), fmt.Sprintf("is not a question of template %q", templateName))
 		}
-		t, err := scanTemplate(tx.QueryRow(`SELECT id, uuid, org_id, name, flow_json FROM visit_note_templates
-			WHERE org_id = ? AND name = ? AND active = 1`, orgID, templateName))
-		if errors.Is(err, ErrNotFound) {
-			return Invalid("name", fmt.Sprintf("there is no visit note template named %q", templateName))
-		}
-		if err != nil {
+		val, _ := json.Marshal(nonNil(ans.Value))
+		if _, err := tx.Exec(`INSERT INTO visit_note_responses (org_id, appointment_id, template_id, question_id, value_json, answered_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (appointment_id, template_id, question_id)
+			DO UPDATE SET value_json = excluded.value_json, answered_at = excluded.answered_at`,
+			orgID, a.ID, t.ID, ans.QuestionID, string(val), unix(tx.Now)); err != nil {
 			return fmt.Errorf("set visit note: %w", err)
 		}
-		for i, ans := range answers {
-			if _, q := t.Flow.question(ans.QuestionID); q == nil {
-				return Invalid(fmt.Sprintf("questions[%d].id", i), fmt.Sprintf("is not a question of template %q", templateName))
-			}
-			val, _ := json.Marshal(nonNil(ans.Value))
-			if _, err := tx.Exec(`INSERT INTO visit_note_responses (org_id, appointment_id, template_id, question_id, value_json, answered_at)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (appointment_id, template_id, question_id)
-				DO UPDATE SET value_json = excluded.value_json, answered_at = excluded.answered_at`,
-				orgID, a.ID, t.ID, ans.QuestionID, string(val), unix(tx.Now)); err != nil {
-				return fmt.Errorf("set visit note: %w", err)
-			}
-		}
-		if err := tx.Event(orgID, EventVisitNoteUpdated, "appointment", a.ID, map[string]any{"appointmentId": a.ID, "template": t.Name}); err != nil {
-			return err
-		}
-		return tx.Audit(orgID, "update", "visit-note", fmt.Sprint(a.ID), a.PatientID, t.Name)
-	})
+	}
+	if err := tx.Event(orgID, EventVisitNoteUpdated, "appointment", a.ID, map[string]any{"appointmentId": a.ID, "template": t.Name}); err != nil {
+		return err
+	}
+	return tx.Audit(orgID, "update", "visit-note", fmt.Sprint(a.ID), a.PatientID, t.Name)
 }
 
 // AddVisitNoteComment adds a clinician's comment to a visit note.

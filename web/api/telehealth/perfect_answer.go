@@ -179,71 +179,58 @@ func (h *Handler) perfectAnswer(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	patient, err := h.store.PatientBy(ctx, org, store.ByMRN, val(in.MRN))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		patient = nil
-	case err != nil:
-		h.fail(w, r, err)
-		return
-	}
-	if patient != nil {
-		dup, err := h.recentVisit(r, patient.ID)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		if dup {
-			writeError(w, http.StatusConflict, MsgDuplicateVisit)
-			return
-		}
-		patient, err = h.store.UpdatePatient(ctx, org, store.ByID, strconv.FormatInt(patient.ID, 10), func(p *store.Patient) error {
+	// One transaction: the 24-hour check and the visit it allows commit
+	// together, so two identical requests cannot both pass, and a failure
+	// half-way leaves nothing behind.
+	var patient *store.Patient
+	appt := &store.Appointment{WaitingRoomID: loc.WaitingRoomID, Reasons: []string{val(in.Reason)}}
+	err = h.store.Write(ctx, func(tx *store.Tx) error {
+		p, err := store.PatientByTx(ctx, tx, org, store.ByMRN, val(in.MRN))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p = &store.Patient{MRN: val(in.MRN), BirthDate: val(in.DOB), Active: true}
 			setPatientName(p, val(in.FirstName), val(in.LastName))
-			p.BirthDate = val(in.DOB)
-			return nil
-		})
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	} else {
-		patient = &store.Patient{MRN: val(in.MRN), BirthDate: val(in.DOB), Active: true}
-		setPatientName(patient, val(in.FirstName), val(in.LastName))
-		if err := h.store.CreatePatient(ctx, org, patient); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	appt := &store.Appointment{PatientID: patient.ID, WaitingRoomID: loc.WaitingRoomID, Reasons: []string{val(in.Reason)}}
-	if err := h.store.CreateAppointment(ctx, org, appt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	for _, name := range []string{templateNeurology, templateEEG} {
-		if a, ok := answers[name]; ok && len(a) > 0 {
-			if err := h.store.SetVisitNoteAnswers(ctx, org, appt.ID, name, a); err != nil {
-				h.fail(w, r, err)
-				return
+			if err := store.CreatePatientTx(tx, org, p); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			dup, err := store.HasRecentAppointmentTx(tx, org, p.ID, tx.Now.Add(-duplicateWindow))
+			if err != nil {
+				return err
+			}
+			if dup {
+				return store.Conflict(MsgDuplicateVisit)
+			}
+			p, err = store.UpdatePatientTx(ctx, tx, org, store.ByID, strconv.FormatInt(p.ID, 10), func(p *store.Patient) error {
+				setPatientName(p, val(in.FirstName), val(in.LastName))
+				p.BirthDate = val(in.DOB)
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
+		appt.PatientID = p.ID
+		if err := store.CreateAppointmentTx(ctx, tx, org, appt); err != nil {
+			return err
+		}
+		for _, name := range []string{templateNeurology, templateEEG} {
+			if a, ok := answers[name]; ok && len(a) > 0 {
+				if err := store.SetVisitNoteAnswersTx(ctx, tx, org, appt.ID, name, a); err != nil {
+					return err
+				}
+			}
+		}
+		patient = p
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	httpx.JSON(w, http.StatusCreated, perfectAnswerJSON{PatientID: patient.UUID, EncounterID: appt.UUID})
-}
-
-// recentVisit reports whether the patient has an appointment, not
-// cancelled, that was created within the duplicate window.
-func (h *Handler) recentVisit(r *http.Request, patientID int64) (bool, error) {
-	since := h.store.Now().Add(-duplicateWindow)
-	rows, _, err := h.store.Appointments(r.Context(), orgID(r), store.AppointmentFilter{PatientID: patientID, Limit: 1000})
-	if err != nil {
-		return false, err
-	}
-	for _, a := range rows {
-		if a.Status != store.StatusCancelled && !a.CreatedAt.Before(since) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // setPatientName sets the first and last name of the patient's shown name,

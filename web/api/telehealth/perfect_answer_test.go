@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -140,5 +141,45 @@ func TestPerfectAnswer(t *testing.T) {
 	}
 	if len(answers) != len(want) {
 		t.Errorf("answers %v", answers)
+	}
+}
+
+// Identical requests that arrive together make one visit: the 24-hour check
+// and the visit it allows are one transaction.
+func TestPerfectAnswerConcurrentDuplicates(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	if err := e.st.SaveLocation(ctx, e.orgA.ID, &store.Location{Name: "Main campus", GeolocationID: geoID, WaitingRoomID: e.roomA.ID}); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(strings.Replace(specPerfectAnswer, "{{loc}}", geoID, 1))
+	if !strings.Contains(string(body), geoID) {
+		t.Fatal("the spec example has no locationId line to replace")
+	}
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			status, _, _ := e.do("POST", "/qapi/v1/perfect-answer", e.keyA, "application/json", body)
+			codes <- status
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[201] != 1 || count[409] != n-1 {
+		t.Fatalf("status counts %v, want one 201 and %d 409", count, n-1)
+	}
+	rows, total, err := e.st.Appointments(ctx, e.orgA.ID, store.AppointmentFilter{})
+	if err != nil || total != 1 {
+		t.Fatalf("%d appointments stored (%v), want 1: %+v", total, err, rows)
+	}
+	_, patients, _ := e.st.Patients(ctx, e.orgA.ID, store.PatientFilter{Query: "AA-00000001"})
+	if patients != 1 {
+		t.Fatalf("%d patients with the MRN, want 1", patients)
 	}
 }
