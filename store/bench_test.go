@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -90,60 +89,4 @@ func BenchmarkCreatePatientParallel(b *testing.B) {
 			}
 		}
 	})
-}
-
-// TestAuditChainAcrossRolledBackWrites checks the audit chain that the
-// writer keeps in memory within a group-commit batch: writes that append
-// audit rows and then fail are rolled back to their savepoint, and the rows
-// written after them must chain to the last row that stayed. (It lives
-// here, beside the benchmarks of the same write path.)
-func TestAuditChainAcrossRolledBackWrites(t *testing.T) {
-	ctx := context.Background()
-	st, _ := newStore(t)
-	f := newFixture(t, st, "a")
-	before, err := st.AuditLog(ctx, f.org.ID, store.AuditFilter{Limit: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errFail := errors.New("fail after auditing")
-	const n = 300
-	var wg sync.WaitGroup
-	var failed, kept atomic.Int64
-	for i := range n {
-		wg.Go(func() {
-			err := st.Write(ctx, func(tx *store.Tx) error {
-				for range 1 + i%2 {
-					if err := tx.Audit(f.org.ID, "read", "patient", fmt.Sprint(i), f.patient.ID, ""); err != nil {
-						return err
-					}
-				}
-				if i%3 == 0 {
-					return errFail
-				}
-				return nil
-			})
-			switch {
-			case err == nil:
-				kept.Add(int64(1 + i%2))
-			case errors.Is(err, errFail):
-				failed.Add(1)
-			default:
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if failed.Load() != n/3 {
-		t.Fatalf("%d writes failed, want %d", failed.Load(), n/3)
-	}
-	after, err := st.AuditLog(ctx, f.org.ID, store.AuditFilter{Limit: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := int64(len(after) - len(before)); got != kept.Load() {
-		t.Fatalf("%d audit rows added, want %d", got, kept.Load())
-	}
-	if bad, err := st.VerifyAuditChain(ctx); err != nil || bad != 0 {
-		t.Fatalf("audit chain broken at row %d: %v", bad, err)
-	}
 }
