@@ -44,7 +44,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 		case errors.As(err, &typ):
 			field := typ.Field
 			if field == "" {
-				return &DecodeError{fmt.Sprintf("request body must be a JSON %s", jsonKind(typ.Type.Kind().String()))}
+				return &DecodeError{fmt.Sprintf("request body must be %s", jsonKind(typ.Type.Kind().String()))}
 			}
 			return &DecodeError{fmt.Sprintf("field %s must be %s", field, jsonKind(typ.Type.Kind().String()))}
 		case errors.As(err, &tooBig):
