@@ -116,6 +116,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("ready", "addr", ln.Addr().String(), "url", cfg.PublicURL, "startup_ms", time.Since(started).Milliseconds())
 	fmt.Fprintf(e.stdout, "Clinicbox %s is running at %s\n", version, cfg.PublicURL)
+	if host, port, err := net.SplitHostPort(cfg.Addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") &&
+		strings.Contains(cfg.PublicURL, "://localhost:") {
+		// Tablets and phones on the clinic network need an address, not localhost.
+		scheme := strings.SplitN(cfg.PublicURL, "://", 2)[0]
+		for _, ip := range lanAddrs() {
+			if ip.To4() != nil {
+				fmt.Fprintf(e.stdout, "  on the clinic network: %s://%s (set --public-url for visit links)\n", scheme, net.JoinHostPort(ip.String(), port))
+			}
+		}
+	}
 	if login != nil {
 		fmt.Fprintf(e.stdout, "Demo clinic admin: %s  password: %s\n", login.Email, login.Password)
 	}
