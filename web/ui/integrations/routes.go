@@ -1,5 +1,6 @@
 // Package integrations is the administration pages for the appliance's
-// integrations: telehealth API keys (and, from part B, webhooks and linking).
+// integrations: telehealth API keys, webhooks and their delivery log, the
+// context-aware linking secret, locations and report presets.
 package integrations
 
 import (
@@ -36,7 +37,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /admin/integrations/api-keys", page(h.createAPIKey))
 	mux.Handle("POST /admin/integrations/api-keys/{id}/revoke", page(h.revokeAPIKey))
 
-	// part B routes
+	// Webhooks, linking, locations and report presets.
 	mux.Handle("GET /admin/integrations/webhooks", page(h.webhooks))
 	mux.Handle("POST /admin/integrations/webhooks/deliveries/{id}/retry", page(h.retryDelivery))
 	mux.Handle("GET /admin/integrations/linking", page(h.linking))
