@@ -18,7 +18,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
-func TestPartBAdminPages(t *testing.T) {
+func TestWebhookLinkingAndPlacesPages(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
 	if err != nil {
