@@ -78,7 +78,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	email := fs.FlagSet.String("email", "", "sign-in email (required)")
 	name := fs.FlagSet.String("name", "", "full name (required)")
 	role := fs.FlagSet.String("role", "", "admin, clinician or frontdesk (required)")
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	fromStdin := fs.FlagSet.Bool("password-stdin", false, "read the password from the first line of standard input")
 	if err := fs.parse(args, 0); err != nil {
 		return err

@@ -20,7 +20,7 @@ func apikeyCreate(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("apikey create", e)
 	data := fs.data()
 	name := fs.FlagSet.String("name", "", "what the key is for, e.g. the integration's name (required)")
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func clientCreate(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("client create", e)
 	data := fs.data()
 	name := fs.FlagSet.String("name", "", "the vendor or software the client is for (required)")
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func clientCreate(ctx context.Context, e env, args []string) error {
 func clientList(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("client list", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func clientList(ctx context.Context, e env, args []string) error {
 func clientRevoke(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("client revoke", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox client revoke [--org SLUG] CLIENT_ID") }
 	if err := fs.parse(args, 1); err != nil {
 		return err

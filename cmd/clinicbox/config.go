@@ -54,6 +54,10 @@ func (f *flagSet) data() *string {
 	return f.String("data", "./data", "data directory: database, certificate, keys")
 }
 
+func (f *flagSet) org() *string {
+	return f.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+}
+
 // parse parses args, allowing flags after positional arguments
 // ("device log Demo --data DIR"), and refuses more than want positionals.
 func (f *flagSet) parse(args []string, want int) error {

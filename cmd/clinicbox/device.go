@@ -19,7 +19,7 @@ var deviceCmd = subcommand("device", map[string]func(context.Context, env, []str
 func deviceAdd(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("device add", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	d := &store.Device{}
 	fs.FlagSet.StringVar(&d.Name, "name", "", "the device's name, e.g. \"Cobas c111\" (required)")
 	fs.FlagSet.StringVar(&d.PortPath, "port", "", "serial port path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...")
@@ -51,7 +51,7 @@ func deviceAdd(ctx context.Context, e env, args []string) error {
 func deviceList(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("device list", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func deviceList(ctx context.Context, e env, args []string) error {
 func deviceRemove(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("device remove", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox device remove [--org SLUG] NAME") }
 	if err := fs.parse(args, 1); err != nil {
 		return err
@@ -104,7 +104,7 @@ func deviceRemove(ctx context.Context, e env, args []string) error {
 func deviceLog(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("device log", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	limit := fs.FlagSet.Int("limit", 50, "how many of the newest messages to print")
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox device log [--org SLUG] [--limit N] NAME") }
 	if err := fs.parse(args, 1); err != nil {

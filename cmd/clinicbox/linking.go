@@ -11,7 +11,7 @@ import (
 func linkingSecretCmd(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("linking-secret", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	rotate := fs.FlagSet.Bool("rotate", false, "replace the secret with a new one first (links made with the old one stop working)")
 	if err := fs.parse(args, 0); err != nil {
 		return err

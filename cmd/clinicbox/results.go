@@ -42,7 +42,7 @@ type resultJSON struct {
 func resultsList(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("results list", e)
 	data := fs.data()
-	org := fs.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	org := fs.org()
 	device := fs.FlagSet.String("device", "", "only this device's results (its name)")
 	patient := fs.FlagSet.String("patient", "", "only this patient's results (id, uuid or MRN)")
 	since := fs.FlagSet.String("since", "", "only results stored since T: RFC 3339, YYYY-MM-DD, or a duration such as 2h")

@@ -26,6 +26,26 @@ type appointmentInput struct {
 	Status          *string   `json:"status"` // PUT only: "cancelled"
 }
 
+// apply copies the fields the client sent (create and update alike); the
+// waiting room, episode and status are resolved by the handlers.
+func (in *appointmentInput) apply(a *store.Appointment) {
+	if in.Date != nil {
+		a.Start = time.Unix(*in.Date, 0)
+	}
+	if in.Duration != nil {
+		a.Duration = *in.Duration
+	}
+	if in.Reasons != nil {
+		a.Reasons = *in.Reasons
+	}
+	if in.ExternalID != nil {
+		a.ExternalID = *in.ExternalID
+	}
+	if in.AccountNumber != nil {
+		a.AccountNumber = *in.AccountNumber
+	}
+}
+
 func (in *appointmentInput) check(v *store.Validator) {
 	if in.Duration != nil && (*in.Duration < 1 || *in.Duration > 86400) {
 		v.Add("duration", "must be in range [1, 86400]")
@@ -105,21 +125,7 @@ func (h *Handler) postAppointment(w http.ResponseWriter, r *http.Request) {
 		}
 		a.EpisodeID = ep.ID
 	}
-	if in.Date != nil {
-		a.Start = time.Unix(*in.Date, 0)
-	}
-	if in.Duration != nil {
-		a.Duration = *in.Duration
-	}
-	if in.Reasons != nil {
-		a.Reasons = *in.Reasons
-	}
-	if in.ExternalID != nil {
-		a.ExternalID = *in.ExternalID
-	}
-	if in.AccountNumber != nil {
-		a.AccountNumber = *in.AccountNumber
-	}
+	in.apply(a)
 	if err := h.store.CreateAppointment(ctx, org, a); err != nil {
 		h.fail(w, r, err)
 		return
@@ -273,21 +279,7 @@ func (h *Handler) updateAppointment(w http.ResponseWriter, r *http.Request) {
 			}
 			a.Status = store.StatusCancelled
 		}
-		if in.Date != nil {
-			a.Start = time.Unix(*in.Date, 0)
-		}
-		if in.Duration != nil {
-			a.Duration = *in.Duration
-		}
-		if in.Reasons != nil {
-			a.Reasons = *in.Reasons
-		}
-		if in.ExternalID != nil {
-			a.ExternalID = *in.ExternalID
-		}
-		if in.AccountNumber != nil {
-			a.AccountNumber = *in.AccountNumber
-		}
+		in.apply(a)
 		return nil
 	})
 	if err != nil {
