@@ -1,12 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,6 +80,22 @@ func (tx *Tx) Audit(orgID int64, action, entity, entityID string, patientID int6
 }
 
 func (tx *Tx) appendAudit(e AuditEntry) error {
+	return tx.appendAudits([]AuditEntry{e})
+}
+
+// auditRowsPerInsert is how many rows one INSERT statement writes: one
+// statement for many rows saves the per-statement cost of database/sql and
+// cgo, which was most of a read audit's cost.
+const auditRowsPerInsert = 64
+
+const auditInsert = `INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
+		patient_id, detail, remote_addr, created_at, prev_hash, hash) VALUES `
+const auditValues = `(?, NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`
+
+var auditInsertMany = auditInsert + strings.TrimSuffix(strings.Repeat(auditValues+",", auditRowsPerInsert), ",")
+
+// appendAudits chains es to the log, in order.
+func (tx *Tx) appendAudits(es []AuditEntry) error {
 	// The previous hash is read once per transaction; later rows of the
 	// same transaction chain to the hash kept in memory (commitBatch
 	// restores it when a write is rolled back to its savepoint).
@@ -92,19 +111,30 @@ func (tx *Tx) appendAudit(e AuditEntry) error {
 		}
 		b.auditHash, b.auditKnown = prev, true
 	}
-	e.PrevHash = b.auditHash
-	e.Hash = e.computeHash()
-	_, err := tx.Exec(`INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
-		patient_id, detail, remote_addr, created_at, prev_hash, hash)
-		VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`,
-		e.OrgID, e.UserID, e.Actor, e.Action, e.Entity, e.EntityID, e.PatientID, e.Detail,
-		e.RemoteAddr, unix(e.CreatedAt), e.PrevHash, e.Hash)
-	if err != nil {
-		// The row may or may not be there: read the chain again next time.
-		b.auditKnown = false
-		return fmt.Errorf("audit: %w", err)
+	hash := b.auditHash
+	args := make([]any, 0, 12*min(len(es), auditRowsPerInsert))
+	for len(es) > 0 {
+		n, query := auditRowsPerInsert, auditInsertMany
+		if len(es) < auditRowsPerInsert {
+			n, query = 1, auditInsert+auditValues
+		}
+		args = args[:0]
+		for i := range es[:n] {
+			e := &es[i]
+			e.PrevHash = hash
+			e.Hash = e.computeHash()
+			hash = e.Hash
+			args = append(args, e.OrgID, e.UserID, e.Actor, e.Action, e.Entity, e.EntityID, e.PatientID,
+				e.Detail, e.RemoteAddr, unix(e.CreatedAt), e.PrevHash, e.Hash)
+		}
+		if _, err := tx.Exec(query, args...); err != nil {
+			// The rows may or may not be there: read the chain again next time.
+			b.auditKnown = false
+			return fmt.Errorf("audit: %w", err)
+		}
+		b.auditHash = hash
+		es = es[n:]
 	}
-	b.auditHash = e.Hash
 	return nil
 }
 
@@ -127,13 +157,33 @@ func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID str
 	}
 }
 
+// Read audits are gathered for up to auditGather (or auditGatherMax rows)
+// and written as one write.
+//
+// The cost of a read audit is mostly the page of the per-patient index
+// (audit_patient) that its row dirties: reads of random patients dirty one
+// page each, and every commit writes each dirty page to the WAL. Within one
+// transaction a page is written once however many rows land on it, so one
+// write per window costs far fewer page writes than one per read or per
+// small chunk (splitting a window into chunks of 512 rows measured ~8 %
+// fewer reads per second). Rows are sorted by second, then organisation
+// and patient, which keeps the index inserts close together. The price is
+// that a write arriving during a busy window waits for it (tens of
+// milliseconds at 10,000 reads/s), and that reads of the last window are
+// lost if the power fails before it is written.
+const (
+	auditGather    = 250 * time.Millisecond
+	auditGatherMax = 8192
+)
+
 func (s *Store) auditLoop() {
 	defer close(s.auditDone)
+	batch := make([]AuditEntry, 0, auditGatherMax)
 	for first := range s.auditReads {
-		batch := []AuditEntry{first}
-		timer := time.NewTimer(50 * time.Millisecond)
+		batch = append(batch[:0], first)
+		timer := time.NewTimer(auditGather)
 	gather:
-		for len(batch) < 500 {
+		for len(batch) < auditGatherMax {
 			select {
 			case e, ok := <-s.auditReads:
 				if !ok {
@@ -145,15 +195,10 @@ func (s *Store) auditLoop() {
 			}
 		}
 		timer.Stop()
-		err := s.write(context.Background(), func(tx *Tx) error {
-			for _, e := range batch {
-				if err := tx.appendAudit(e); err != nil {
-					return err
-				}
-			}
-			return nil
+		slices.SortStableFunc(batch, func(a, b AuditEntry) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.OrgID, b.OrgID), cmp.Compare(a.PatientID, b.PatientID))
 		})
-		if err != nil {
+		if err := s.write(context.Background(), func(tx *Tx) error { return tx.appendAudits(batch) }); err != nil {
 			s.log.Error("audit reads", "err", err, "rows", len(batch))
 		}
 	}

@@ -230,6 +230,7 @@ func createPatient(tx *Tx, orgID int64, p *Patient) error {
 		return fmt.Errorf("create patient: %w", err)
 	}
 	p.ID, _ = res.LastInsertId()
+	tx.touchPatient(p.ID)
 	// A new patient has no terms yet: nothing to delete first.
 	if err := insertPatientTerms(tx, p); err != nil {
 		return err
@@ -455,6 +456,7 @@ func UpdatePatientTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, v
 		return nil, err
 	}
 	p.UpdatedAt = tx.Now
+	tx.touchPatient(p.ID)
 	_, vals := patientValues(p)
 	res, err := tx.Exec(`UPDATE patients SET `+patientSet+`, updated_at = ? WHERE org_id = ? AND id = ?`,
 		append(vals, unix(tx.Now), orgID, p.ID)...)

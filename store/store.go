@@ -34,6 +34,7 @@ var migrationFS embed.FS
 type Store struct {
 	path string
 	w    *sql.DB
+	wtx  *sql.Conn  // the connection the write loop's transactions run on
 	wc   *stmtCache // the writer's prepared statements
 	r    *stmtCache // the reader pool, through prepared statements
 	now  func() time.Time
@@ -48,6 +49,9 @@ type Store struct {
 
 	auditReads chan AuditEntry
 	auditDone  chan struct{}
+
+	cachesMu sync.Mutex
+	caches   []*PatientCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -73,7 +77,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 		subs:       map[chan struct{}]struct{}{},
-		auditReads: make(chan AuditEntry, 4096),
+		auditReads: make(chan AuditEntry, 2*auditGatherMax),
 		auditDone:  make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -110,7 +114,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.w, s.wc, s.r = w, newStmtCache(w), newStmtCache(r)
+	// The write loop keeps one connection for itself. Taking any free one
+	// from the pool alternated between the two, and each connection's page
+	// cache was then outdated by the other's last commit.
+	wtx, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.w, s.wtx, s.wc, s.r = w, wtx, newStmtCache(w), newStmtCache(r)
 	go s.writeLoop()
 	go s.auditLoop()
 	return s, nil
@@ -170,7 +183,7 @@ func (s *Store) Close() error {
 		<-s.auditDone
 		close(s.stop)
 		<-s.done
-		s.closeErr = errors.Join(s.r.Close(), s.wc.Close())
+		s.closeErr = errors.Join(s.r.Close(), s.wtx.Close(), s.wc.Close())
 	})
 	return s.closeErr
 }
@@ -303,6 +316,9 @@ type txBatch struct {
 	// so no other connection can append in between.
 	auditHash  string
 	auditKnown bool
+	// patients are the ids this transaction wrote: their cached answers
+	// are dropped once it commits.
+	patients []int64
 }
 
 type writeReq struct {
@@ -365,7 +381,7 @@ func (s *Store) writeLoop() {
 func (s *Store) commitBatch(reqs []*writeReq) {
 	ctx := context.Background()
 	now := s.Now()
-	sqlTx, err := s.w.BeginTx(ctx, nil)
+	sqlTx, err := s.wtx.BeginTx(ctx, nil)
 	if err != nil {
 		for _, r := range reqs {
 			r.done <- fmt.Errorf("begin: %w", err)
@@ -408,7 +424,9 @@ func (s *Store) commitBatch(reqs []*writeReq) {
 		}
 		results[i] = err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	s.dropPatients(b.patients)
+	if err != nil {
 		for _, r := range reqs {
 			r.done <- fmt.Errorf("commit: %w", err)
 		}
@@ -437,7 +455,9 @@ func (s *Store) commitOne(sqlTx *sql.Tx, b *txBatch, now time.Time, r *writeReq)
 		r.done <- err
 		return
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err := sqlTx.Commit()
+	s.dropPatients(b.patients)
+	if err != nil {
 		r.done <- fmt.Errorf("commit: %w", err)
 		return
 	}

@@ -32,6 +32,7 @@ type Deps struct {
 	Version       string
 	Reports       telehealth.ReportJobs // encounter-report jobs (reports.Jobs); nil answers 503
 	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
+	APICacheBytes int                   // memory for cached API answers; 0: none
 }
 
 // New builds the appliance's HTTP handler.
@@ -63,7 +64,7 @@ func New(d Deps) http.Handler {
 		Limiter:  auth.NewMemoryLimiter(20, 15*time.Minute),
 	}
 	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
-	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports}).Register(mux)
+	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Register(mux)
 	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log})
 	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
 	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)

@@ -130,6 +130,7 @@ type serveConfig struct {
 	PlainHTTP bool
 	Demo      bool
 	LogFormat string
+	CacheMB   int
 }
 
 func parseServeConfig(e env, args []string) (*serveConfig, error) {
@@ -143,9 +144,15 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	plain := fs.Bool("http", false, "serve plain HTTP (only behind a reverse proxy that terminates TLS)")
 	demo := fs.Bool("demo", false, "seed a demo clinic when the database is empty")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	cacheMB := fs.String("cache-mb", "128", "memory for cached API answers (patients), in MiB; 0 turns the cache off")
 	if err := fs.parse(args, 0); err != nil {
 		return nil, err
 	}
+	mb, err := strconv.Atoi(*cacheMB)
+	if err != nil || mb < 0 {
+		return nil, fmt.Errorf("--cache-mb %q: must be a whole number of MiB, 0 or more", *cacheMB)
+	}
+	c.CacheMB = mb
 	c.DataDir, c.Addr, c.PublicURL, c.TLSCert, c.TLSKey = *data, *addr, *public, *cert, *key
 	c.PlainHTTP, c.Demo, c.LogFormat = *plain, *demo, *logFormat
 	return c, c.validate()

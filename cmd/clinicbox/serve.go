@@ -44,7 +44,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr, cfg.LogFormat)
+	log, logBuf := newBufferedLogger(e.stderr, cfg.LogFormat)
+	logCtx, stopLog := context.WithCancel(context.Background())
+	logDone := make(chan struct{})
+	go func() { logBuf.run(logCtx); close(logDone) }()
+	defer func() { stopLog(); <-logDone }()
 	st, err := openStore(ctx, cfg.DataDir, log)
 	if err != nil {
 		return err
@@ -71,7 +75,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	handler := web.New(web.Deps{
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
-		Reports: reportJobs, Devices: instruments,
+		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20,
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -81,15 +81,28 @@ func jsonKind(goKind string) string {
 
 // JSON writes v as a JSON response with the given status.
 func JSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		http.Error(w, `{"error":{"message":"internal error"}}`, http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	WriteJSON(w, status, b)
+}
+
+// Marshal encodes v as JSON answers are sent: with a final newline.
+func Marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteJSON writes an answer already encoded by Marshal.
+func WriteJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
-	w.Write(b)
-	w.Write([]byte("\n"))
+	w.Write(body)
 }
 
 // ClientIP is the address of the client (the direct peer; the appliance is

@@ -34,7 +34,7 @@ func benchServer(b *testing.B) (*httptest.Server, string) {
 	}
 	b.Cleanup(func() { st.Close() })
 	mux := http.NewServeMux()
-	New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://bench"}).Register(mux)
+	New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://bench", CacheBytes: 128 << 20}).Register(mux)
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
 	// Keep a connection per client goroutine alive (as wrk does): the

@@ -2,7 +2,6 @@ package telehealth
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -219,15 +218,9 @@ func (h *Handler) createPatient(w http.ResponseWriter, r *http.Request) {
 // patientFromPath finds the patient named by the {patient_id} (the client's
 // id) or {solo_patient_id} (SPID) path segment; anything else is a 404.
 func (h *Handler) patientFromPath(r *http.Request) (*store.Patient, error) {
-	key, value := store.ByExternalID, r.PathValue("patient_id")
-	if spid := r.PathValue("solo_patient_id"); spid != "" {
-		if _, err := strconv.ParseInt(spid, 10, 64); err != nil {
-			return nil, notFound("Patient")
-		}
-		key, value = store.ByID, spid
-	}
-	if hsid := r.PathValue("hsid"); hsid != "" {
-		key, value = store.ByHSID, hsid
+	key, value, err := patientKeyFromPath(r)
+	if err != nil {
+		return nil, err
 	}
 	p, err := h.store.PatientBy(r.Context(), orgID(r), key, value)
 	if errors.Is(err, store.ErrNotFound) {
@@ -236,30 +229,52 @@ func (h *Handler) patientFromPath(r *http.Request) (*store.Patient, error) {
 	return p, err
 }
 
-func (h *Handler) auditPatientRead(r *http.Request, p *store.Patient) {
-	h.store.AuditRead(r.Context(), p.OrgID, "patient", fmt.Sprint(p.ID), p.ID)
+// patientKeyFromPath tells how the path names the patient: the client's
+// id, the SPID or the HSID.
+func patientKeyFromPath(r *http.Request) (store.PatientKey, string, error) {
+	if spid := r.PathValue("solo_patient_id"); spid != "" {
+		if _, err := strconv.ParseInt(spid, 10, 64); err != nil {
+			return "", "", notFound("Patient")
+		}
+		return store.ByID, spid, nil
+	}
+	if hsid := r.PathValue("hsid"); hsid != "" {
+		return store.ByHSID, hsid, nil
+	}
+	return store.ByExternalID, r.PathValue("patient_id"), nil
 }
 
 // getPatient: GET /qapi/v1/patients/{patient_id}.
 func (h *Handler) getPatient(w http.ResponseWriter, r *http.Request) {
-	p, err := h.patientFromPath(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.auditPatientRead(r, p)
-	httpx.JSON(w, http.StatusOK, toPatientJSON(p))
+	h.servePatient(w, r, "patient", func(p *store.Patient) any { return toPatientJSON(p) })
 }
 
 // getPatientBySPID: GET /qapi/v1/patients/id/type/SPID/value/{solo_patient_id}.
 func (h *Handler) getPatientBySPID(w http.ResponseWriter, r *http.Request) {
-	p, err := h.patientFromPath(r)
+	h.servePatient(w, r, "patient-spid", func(p *store.Patient) any { return toPatientSPIDJSON(p) })
+}
+
+// servePatient answers a patient read from the cache of encoded answers
+// (view names the shape) and audits it like any other read.
+func (h *Handler) servePatient(w http.ResponseWriter, r *http.Request, view string, shape func(*store.Patient) any) {
+	key, value, err := patientKeyFromPath(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.auditPatientRead(r, p)
-	httpx.JSON(w, http.StatusOK, toPatientSPIDJSON(p))
+	org := orgID(r)
+	body, id, err := h.cache.Get(r.Context(), view, org, key, value, func(p *store.Patient) ([]byte, error) {
+		return httpx.Marshal(shape(p))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("Patient")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.store.AuditRead(r.Context(), org, "patient", strconv.FormatInt(id, 10), id)
+	httpx.WriteJSON(w, http.StatusOK, body)
 }
 
 // updatePatient: PUT /qapi/v1/patients/{patient_id}. Only the fields sent

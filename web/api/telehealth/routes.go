@@ -17,6 +17,9 @@ type Deps struct {
 	Log       *slog.Logger
 	PublicURL string     // base of the visit links the API returns
 	Reports   ReportJobs // encounter-report generation (nil: those endpoints answer 503)
+	// CacheBytes is the memory for encoded patient answers, kept coherent
+	// with writes by the store; 0 turns the cache off.
+	CacheBytes int
 }
 
 // Handler serves the telehealth API.
@@ -28,6 +31,7 @@ type Handler struct {
 
 	keyUse sync.Map // api key id -> last time we recorded its use (unix seconds)
 	keys   keyCache // recently verified keys
+	cache  *store.PatientCache
 
 	mu         sync.Mutex
 	registered []string // every pattern Register added, for the OpenAPI test
@@ -38,7 +42,8 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Handler{store: d.Store, log: d.Log, publicURL: d.PublicURL, reports: d.Reports}
+	return &Handler{store: d.Store, log: d.Log, publicURL: d.PublicURL, reports: d.Reports,
+		cache: d.Store.NewPatientCache(d.CacheBytes)}
 }
 
 // Route is one line of the route table. Register serves it and the OpenAPI
