@@ -58,6 +58,8 @@ func TestCLI(t *testing.T) {
 		{"backup two files", "", []string{"backup", "a.db", "b.db"}, `unexpected argument "b.db"`, ""},
 		{"serve bad addr", "", []string{"serve", "--addr", "nonsense"}, "--addr", ""},
 		{"serve tls half", "", []string{"serve", "--tls-cert", "x.pem"}, "go together", ""},
+		{"serve negative cache", "", []string{"serve", "--cache-mb", "-1"}, "--cache-mb \"-1\": must be a whole number", ""},
+		{"serve cache not a number", "", []string{"serve", "--cache-mb", "lots"}, "--cache-mb \"lots\"", ""},
 	}
 	for _, s := range steps {
 		out, _, err := runCLI(t, env, s.stdin, s.args...)
