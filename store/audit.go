@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -83,17 +82,6 @@ func (tx *Tx) appendAudit(e AuditEntry) error {
 	return tx.appendAudits([]AuditEntry{e})
 }
 
-// auditRowsPerInsert is how many rows one INSERT statement writes: one
-// statement for many rows saves the per-statement cost of database/sql and
-// cgo, which was most of a read audit's cost.
-const auditRowsPerInsert = 64
-
-const auditInsert = `INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
-		patient_id, detail, remote_addr, created_at, prev_hash, hash) VALUES `
-const auditValues = `(?, NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`
-
-var auditInsertMany = auditInsert + strings.TrimSuffix(strings.Repeat(auditValues+",", auditRowsPerInsert), ",")
-
 // appendAudits chains es to the log, in order.
 func (tx *Tx) appendAudits(es []AuditEntry) error {
 	// The previous hash is read once per transaction; later rows of the
@@ -111,29 +99,21 @@ func (tx *Tx) appendAudits(es []AuditEntry) error {
 		}
 		b.auditHash, b.auditKnown = prev, true
 	}
-	hash := b.auditHash
-	args := make([]any, 0, 12*min(len(es), auditRowsPerInsert))
-	for len(es) > 0 {
-		n, query := auditRowsPerInsert, auditInsertMany
-		if len(es) < auditRowsPerInsert {
-			n, query = 1, auditInsert+auditValues
-		}
-		args = args[:0]
-		for i := range es[:n] {
-			e := &es[i]
-			e.PrevHash = hash
-			e.Hash = e.computeHash()
-			hash = e.Hash
-			args = append(args, e.OrgID, e.UserID, e.Actor, e.Action, e.Entity, e.EntityID, e.PatientID,
-				e.Detail, e.RemoteAddr, unix(e.CreatedAt), e.PrevHash, e.Hash)
-		}
-		if _, err := tx.Exec(query, args...); err != nil {
-			// The rows may or may not be there: read the chain again next time.
+	for i := range es {
+		e := &es[i]
+		e.PrevHash = b.auditHash
+		e.Hash = e.computeHash()
+		_, err := tx.Exec(`INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
+			patient_id, detail, remote_addr, created_at, prev_hash, hash)
+			VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`,
+			e.OrgID, e.UserID, e.Actor, e.Action, e.Entity, e.EntityID, e.PatientID, e.Detail,
+			e.RemoteAddr, unix(e.CreatedAt), e.PrevHash, e.Hash)
+		if err != nil {
+			// The row may or may not be there: read the chain again next time.
 			b.auditKnown = false
 			return fmt.Errorf("audit: %w", err)
 		}
-		b.auditHash = hash
-		es = es[n:]
+		b.auditHash = e.Hash
 	}
 	return nil
 }

@@ -527,7 +527,7 @@ func TestAuditChainAcrossRolledBackWrites(t *testing.T) {
 	}
 }
 
-// Read audits are queued, sorted and written in multi-row chunks: none is
+// Read audits are queued, sorted and written a window at a time: none is
 // lost, even when the queue overflows into synchronous writes, and the
 // chain stays intact.
 func TestAuditReadsBatched(t *testing.T) {
