@@ -105,7 +105,7 @@ func (c *PatientCache) put(k patientCacheKey, e patientCacheEntry) {
 	// Evict arbitrary entries (map order) until the new one fits: the
 	// cache is for a working set that fits; when it does not, which entry
 	// goes matters less than the cost of tracking recency on every hit.
-	for c.size+n > c.budget {
+	for c.size+n > c.budget && len(c.byKey) > 0 {
 		for old, oe := range c.byKey {
 			c.remove(old, oe)
 			break
