@@ -47,8 +47,9 @@ type Store struct {
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
 
-	auditReads chan AuditEntry
-	auditDone  chan struct{}
+	reads     readQueue
+	indexStop chan struct{}
+	indexDone chan struct{}
 
 	cachesMu sync.Mutex
 	caches   []*PatientCache
@@ -70,15 +71,16 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{
-		path:       path,
-		now:        time.Now,
-		log:        slog.Default(),
-		writes:     make(chan *writeReq, 256),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
-		subs:       map[chan struct{}]struct{}{},
-		auditReads: make(chan AuditEntry, 2*auditGatherMax),
-		auditDone:  make(chan struct{}),
+		path:      path,
+		now:       time.Now,
+		log:       slog.Default(),
+		writes:    make(chan *writeReq, 256),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		subs:      map[chan struct{}]struct{}{},
+		reads:     readQueue{full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})},
+		indexStop: make(chan struct{}),
+		indexDone: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -126,6 +128,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.w, s.wtx, s.wc, s.r = w, wtx, newStmtCache(w), newStmtCache(r)
 	go s.writeLoop()
 	go s.auditLoop()
+	go s.auditIndexLoop()
 	return s, nil
 }
 
@@ -179,8 +182,10 @@ func (c *connector) Driver() driver.Driver { return c.drv }
 // Close stops the writer, flushes pending audit rows and closes the database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.auditReads)
-		<-s.auditDone
+		close(s.reads.stop)
+		<-s.reads.done
+		close(s.indexStop)
+		<-s.indexDone
 		close(s.stop)
 		<-s.done
 		s.closeErr = errors.Join(s.r.Close(), s.wtx.Close(), s.wc.Close())

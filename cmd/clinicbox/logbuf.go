@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -13,28 +12,55 @@ import (
 // logs one line per request, and one write to stderr per line cost more
 // than building the line. Lines reach the output at most logFlushEvery
 // later, at once for warnings and errors, and on shutdown.
+//
+// Writing out happens outside the lock that request goroutines append
+// under: when the disk is busy (a checkpoint's fsync), a write to a log
+// file can stall for a while, and every request would have waited for it.
+// Only when logBufferMax bytes are waiting does a writer flush itself.
 type logBuffer struct {
-	mu  sync.Mutex
-	buf *bufio.Writer
+	out io.Writer
+
+	mu      sync.Mutex
+	pending []byte
+
+	flushMu sync.Mutex // one flush at a time, so lines keep their order
+	spare   []byte
 }
 
-const logFlushEvery = 100 * time.Millisecond
+const (
+	logFlushEvery = 100 * time.Millisecond
+	logBufferMax  = 4 << 20
+)
 
 func newLogBuffer(w io.Writer) *logBuffer {
-	return &logBuffer{buf: bufio.NewWriterSize(w, 32<<10)}
+	return &logBuffer{out: w}
 }
 
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	b.pending = append(b.pending, p...)
+	behind := len(b.pending) >= logBufferMax
+	b.mu.Unlock()
+	if behind {
+		b.Flush()
+	}
+	return len(p), nil
 }
 
 // Flush writes out what is buffered.
 func (b *logBuffer) Flush() error {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Flush()
+	data := b.pending
+	b.pending = b.spare[:0]
+	b.mu.Unlock()
+	if len(data) == 0 {
+		return nil
+	}
+	_, err := b.out.Write(data)
+	b.spare = data
+	return err
 }
 
 // run flushes every logFlushEvery until ctx ends, then once more.

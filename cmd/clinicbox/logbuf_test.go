@@ -38,3 +38,46 @@ func TestBufferedLogger(t *testing.T) {
 		t.Fatalf("stopping did not flush: %q", out.String())
 	}
 }
+
+// stalledWriter blocks every write until released, like a log file on a
+// disk busy with an fsync.
+type stalledWriter struct {
+	release chan struct{}
+	out     syncBuffer
+}
+
+func (s *stalledWriter) Write(p []byte) (int, error) {
+	<-s.release
+	return s.out.Write(p)
+}
+
+func TestBufferedLoggerDoesNotWaitForTheDisk(t *testing.T) {
+	w := &stalledWriter{release: make(chan struct{})}
+	log, buf := newBufferedLogger(w, "text")
+	log.Info("first")
+	flushed := make(chan struct{})
+	go func() { buf.Flush(); close(flushed) }() // stalls in the output
+	time.Sleep(10 * time.Millisecond)
+
+	logged := make(chan struct{})
+	go func() {
+		for i := range 1000 {
+			log.Info("request", "n", i)
+		}
+		close(logged)
+	}()
+	select {
+	case <-logged:
+	case <-time.After(5 * time.Second):
+		t.Fatal("logging waited for a stalled output")
+	}
+	close(w.release)
+	<-flushed
+	if err := buf.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s := w.out.String()
+	if !strings.Contains(s, "msg=first") || !strings.Contains(s, "n=999") || strings.Index(s, "msg=first") > strings.Index(s, "n=0") {
+		t.Fatalf("lines lost or out of order: %d bytes", len(s))
+	}
+}
