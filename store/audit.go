@@ -121,8 +121,7 @@ func (tx *Tx) appendAudits(es []AuditEntry) error {
 // AuditRead records that the actor in ctx read a patient's data. Reads are
 // queued and written in batches by one goroutine, so a busy read path costs
 // an append under a mutex: no transaction, and no wake-up of the writing
-// goroutine per read (waking it for each read cost more than the rest of
-// the audit). Close flushes the queue.
+// goroutine per read. Close flushes the queue.
 func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID string, patientID int64) {
 	a := ActorFrom(ctx)
 	e := AuditEntry{
