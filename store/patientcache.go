@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -143,12 +144,9 @@ func (c *PatientCache) drop(ids []int64) {
 	defer c.mu.Unlock()
 	c.gen++
 	for _, id := range ids {
-		for _, k := range c.keys[id] {
-			e := c.byKey[k]
-			delete(c.byKey, k)
-			c.size -= entrySize(k, e)
+		for _, k := range slices.Clone(c.keys[id]) {
+			c.remove(k, c.byKey[k])
 		}
-		delete(c.keys, id)
 	}
 }
 
