@@ -128,7 +128,7 @@ func EncryptedCSV(ctx context.Context, st *store.Store, orgID int64, r *store.En
 		return nil, 0, err
 	}
 	var buf bytes.Buffer
-	zw := NewZipWriter(&buf)
+	zw := NewZipWriter(&buf, st.Now())
 	name := fmt.Sprintf("encounter-report-%s-%s.csv", r.From.UTC().Format("20060102T150405Z"), r.To.UTC().Format("20060102T150405Z"))
 	entry, err := zw.Create(name, password)
 	if err != nil {

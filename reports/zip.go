@@ -49,8 +49,8 @@ type zipEntry struct {
 	dosTime, dosDate uint16
 }
 
-// NewZipWriter starts an archive on w.
-func NewZipWriter(w io.Writer) *ZipWriter { return &ZipWriter{w: w, now: time.Now()} }
+// NewZipWriter starts an archive on w; its entries are dated now.
+func NewZipWriter(w io.Writer, now time.Time) *ZipWriter { return &ZipWriter{w: w, now: now} }
 
 const (
 	aesKeyLen      = 32 // AES-256

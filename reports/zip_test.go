@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/pbkdf2"
 )
@@ -103,7 +104,7 @@ func readAESZip(t testing.TB, data []byte, password string) (map[string]string, 
 func makeZip(t *testing.T, files map[string]string, password string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	zw := NewZipWriter(&buf)
+	zw := NewZipWriter(&buf, time.Now())
 	for _, name := range []string{"a.csv", "b.csv", "report.csv"} {
 		content, ok := files[name]
 		if !ok {

@@ -61,7 +61,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, orgID int64, k *APIKey) (strin
 	rand.Read(p[:])
 	k.Prefix = "cbk_" + hex.EncodeToString(p[:])
 	token := k.Prefix + "_" + NewToken(32)
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		k.CreatedAt = tx.Now
 		res, err := tx.Exec(`INSERT INTO api_keys (org_id, name, prefix, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			orgID, k.Name, k.Prefix, hashAPIKey(token), unix(tx.Now))
@@ -116,7 +116,7 @@ func (s *Store) APIKeyByToken(ctx context.Context, token string) (*APIKey, error
 
 // TouchAPIKey records that a key was just used.
 func (s *Store) TouchAPIKey(ctx context.Context, id int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := tx.Exec(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`, unix(tx.Now), id); err != nil {
 			return fmt.Errorf("touch api key %d: %w", id, err)
 		}
@@ -152,7 +152,7 @@ func (s *Store) APIKeys(ctx context.Context, orgID int64) ([]APIKey, error) {
 // RevokeAPIKey revokes a key of the organisation (orgID 0: of any
 // organisation, for the command line). Revoking twice is not an error.
 func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var keyOrg int64
 		var name string
 		q := `SELECT org_id, name FROM api_keys WHERE id = ?`

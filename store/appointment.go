@@ -95,11 +95,11 @@ func (a *Appointment) Validate() error {
 // CreateAppointment stores a new appointment. Duration 0 takes the waiting
 // room's slot duration; Status "" is scheduled; Start zero is now.
 func (s *Store) CreateAppointment(ctx context.Context, orgID int64, a *Appointment) error {
-	return s.write(ctx, func(tx *Tx) error { return CreateAppointmentTx(ctx, tx, orgID, a) })
+	return s.write(ctx, func(tx *txn) error { return createAppointmentTx(ctx, tx, orgID, a) })
 }
 
-// CreateAppointmentTx is CreateAppointment within a larger write.
-func CreateAppointmentTx(ctx context.Context, tx *Tx, orgID int64, a *Appointment) error {
+// createAppointmentTx is CreateAppointment within a larger write.
+func createAppointmentTx(ctx context.Context, tx *txn, orgID int64, a *Appointment) error {
 	a.OrgID = orgID
 	var v Validator
 	// Only existence (and the room's slot duration) is needed here: no
@@ -256,16 +256,16 @@ func (s *Store) AppointmentByToken(ctx context.Context, token string) (*Appointm
 // and saves it with the event that describes the change.
 func (s *Store) UpdateAppointment(ctx context.Context, orgID, id int64, change func(*Appointment) error) (*Appointment, error) {
 	var out *Appointment
-	err := s.write(ctx, func(tx *Tx) error {
-		a, err := UpdateAppointmentTx(ctx, tx, orgID, id, change)
+	err := s.write(ctx, func(tx *txn) error {
+		a, err := updateAppointmentTx(ctx, tx, orgID, id, change)
 		out = a
 		return err
 	})
 	return out, err
 }
 
-// UpdateAppointmentTx is UpdateAppointment within a larger write.
-func UpdateAppointmentTx(ctx context.Context, tx *Tx, orgID, id int64, change func(*Appointment) error) (*Appointment, error) {
+// updateAppointmentTx is UpdateAppointment within a larger write.
+func updateAppointmentTx(ctx context.Context, tx *txn, orgID, id int64, change func(*Appointment) error) (*Appointment, error) {
 	old, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(id))
 	if err != nil {
 		return nil, err
@@ -471,10 +471,10 @@ func (s *Store) Appointments(ctx context.Context, orgID int64, f AppointmentFilt
 	return out, total, rows.Err()
 }
 
-// HasRecentAppointmentTx reports, within a write, whether the patient has an
+// hasRecentAppointmentTx reports, within a write, whether the patient has an
 // appointment that is not cancelled and was created at or after since.
 // Inside the write the answer cannot change before the write commits.
-func HasRecentAppointmentTx(tx *Tx, orgID, patientID int64, since time.Time) (bool, error) {
+func hasRecentAppointmentTx(tx *txn, orgID, patientID int64, since time.Time) (bool, error) {
 	var n int
 	err := tx.QueryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM appointments WHERE org_id = ? AND patient_id = ?
 		AND status <> ? AND created_at >= ? LIMIT 1)`, orgID, patientID, StatusCancelled, unix(since)).Scan(&n)

@@ -44,7 +44,7 @@ func (s *Store) SaveLocation(ctx context.Context, orgID int64, l *Location) erro
 	if err := l.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if l.WaitingRoomID > 0 {
 			var n int
 			tx.QueryRow(`SELECT COUNT(*) FROM waiting_rooms WHERE org_id = ? AND id = ?`, orgID, l.WaitingRoomID).Scan(&n)
@@ -181,7 +181,7 @@ func (s *Store) SaveCareLocation(ctx context.Context, orgID int64, c *CareLocati
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var v Validator
 		if c.LocationID > 0 {
 			var n int
@@ -384,7 +384,7 @@ func scanAssistance(row interface{ Scan(...any) error }) (*AssistanceRequest, er
 func (s *Store) OpenAssistanceRequest(ctx context.Context, orgID, careLocationID int64, fromAPI bool) (*AssistanceRequest, bool, error) {
 	var req *AssistanceRequest
 	var created bool
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		cur, err := scanAssistance(tx.QueryRow(`SELECT `+assistanceCols+` FROM assistance_requests
 			WHERE org_id = ? AND care_location_id = ? AND status = 'incomplete'`, orgID, careLocationID))
 		if err == nil {
@@ -442,7 +442,7 @@ func (s *Store) FinishAssistanceRequest(ctx context.Context, orgID, careLocation
 		return nil, Invalid("status", "must be complete or cancelled")
 	}
 	var out *AssistanceRequest
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		a, err := scanAssistance(tx.QueryRow(`SELECT `+assistanceCols+` FROM assistance_requests
 			WHERE org_id = ? AND care_location_id = ? AND status = 'incomplete'`, orgID, careLocationID))
 		if err != nil {

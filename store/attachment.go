@@ -49,7 +49,7 @@ func (s *Store) CreateAttachment(ctx context.Context, orgID int64, a *Attachment
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		appt, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(a.AppointmentID))
 		if err != nil {
 			return err
@@ -110,7 +110,7 @@ func (s *Store) AttachmentData(ctx context.Context, orgID int64, uuid string) (*
 // DeleteAttachment deletes an appointment's attachment: its bytes are
 // erased, the row stays (deleted) for the record.
 func (s *Store) DeleteAttachment(ctx context.Context, orgID, appointmentID int64, uuid string) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var patientID int64
 		err := tx.QueryRow(`SELECT p.patient_id FROM attachments a JOIN appointments p ON p.id = a.appointment_id
 			WHERE a.org_id = ? AND a.appointment_id = ? AND a.uuid = ? AND a.deleted = 0`, orgID, appointmentID, uuid).Scan(&patientID)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -69,8 +68,8 @@ func (e *AuditEntry) computeHash() string {
 
 // Audit appends an audit row within the write, attributed to the actor in
 // the write's context.
-func (tx *Tx) Audit(orgID int64, action, entity, entityID string, patientID int64, detail string) error {
-	a := ActorFrom(tx.ctx)
+func (tx *txn) Audit(orgID int64, action, entity, entityID string, patientID int64, detail string) error {
+	a := ActorFrom(tx.Context())
 	return tx.appendAudit(AuditEntry{
 		OrgID: orgID, UserID: a.UserID, Actor: a.Name, Action: action, Entity: entity,
 		EntityID: entityID, PatientID: patientID, Detail: detail, RemoteAddr: a.RemoteAddr,
@@ -78,30 +77,41 @@ func (tx *Tx) Audit(orgID int64, action, entity, entityID string, patientID int6
 	})
 }
 
-func (tx *Tx) appendAudit(e AuditEntry) error {
+func (tx *txn) appendAudit(e AuditEntry) error {
 	return tx.appendAudits([]AuditEntry{e})
 }
 
+// auditChain is the hash of the newest audit row written in the current
+// group-commit transaction (valid when known): the next row chains to it
+// without reading it back. The transaction holds SQLite's write lock, so
+// no other connection can append in between.
+type auditChain struct {
+	hash  string
+	known bool
+}
+
+type auditChainKey struct{}
+
 // appendAudits chains es to the log, in order.
-func (tx *Tx) appendAudits(es []AuditEntry) error {
+func (tx *txn) appendAudits(es []AuditEntry) error {
 	// The previous hash is read once per transaction; later rows of the
-	// same transaction chain to the hash kept in memory (commitBatch
-	// restores it when a write is rolled back to its savepoint).
-	b := tx.batch
-	if b == nil {
-		b = &txBatch{}
-	}
-	if !b.auditKnown {
+	// same transaction chain to the hash kept in memory. A write rolled
+	// back to its savepoint must not leave the chain pointing at a row
+	// that no longer exists: it puts the hash back.
+	c := tx.Shared(auditChainKey{}, func() any { return &auditChain{} }).(*auditChain)
+	saved := *c
+	tx.OnRollback(func() { *c = saved })
+	if !c.known {
 		var prev string
 		err := tx.QueryRow(`SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev)
 		if err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("audit: %w", err)
 		}
-		b.auditHash, b.auditKnown = prev, true
+		c.hash, c.known = prev, true
 	}
 	for i := range es {
 		e := &es[i]
-		e.PrevHash = b.auditHash
+		e.PrevHash = c.hash
 		e.Hash = e.computeHash()
 		_, err := tx.Exec(`INSERT INTO audit_log (org_id, user_id, actor, action, entity, entity_id,
 			patient_id, detail, remote_addr, created_at, prev_hash, hash)
@@ -110,10 +120,10 @@ func (tx *Tx) appendAudits(es []AuditEntry) error {
 			e.RemoteAddr, unix(e.CreatedAt), e.PrevHash, e.Hash)
 		if err != nil {
 			// The row may or may not be there: read the chain again next time.
-			b.auditKnown = false
+			c.known = false
 			return fmt.Errorf("audit: %w", err)
 		}
-		b.auditHash = e.Hash
+		c.hash = e.Hash
 	}
 	return nil
 }
@@ -128,37 +138,13 @@ func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID str
 		OrgID: orgID, UserID: a.UserID, Actor: a.Name, Action: "read", Entity: entity,
 		EntityID: entityID, PatientID: patientID, RemoteAddr: a.RemoteAddr, CreatedAt: s.Now(),
 	}
-	q := &s.reads
-	q.mu.Lock()
-	queued := !q.closed && len(q.entries) < 2*auditGatherMax
-	if queued {
-		q.entries = append(q.entries, e)
-	}
-	full := len(q.entries) >= auditGatherMax
-	q.mu.Unlock()
-	if full {
-		select {
-		case q.full <- struct{}{}:
-		default:
-		}
-	}
-	if !queued {
+	if !s.reads.Add(e) {
 		// The queue is full (or closed): write this one synchronously
 		// rather than lose it.
-		if err := s.write(context.WithoutCancel(ctx), func(tx *Tx) error { return tx.appendAudit(e) }); err != nil {
+		if err := s.write(context.WithoutCancel(ctx), func(tx *txn) error { return tx.appendAudit(e) }); err != nil {
 			s.log.Error("audit read", "err", err)
 		}
 	}
-}
-
-// readQueue holds read audits until the audit loop writes them.
-type readQueue struct {
-	mu      sync.Mutex
-	entries []AuditEntry
-	closed  bool
-	full    chan struct{} // a window's worth is waiting
-	stop    chan struct{}
-	done    chan struct{}
 }
 
 // Read audits are written every auditGather, or as soon as auditGatherMax
@@ -172,34 +158,10 @@ const (
 	auditGatherMax = 8192
 )
 
-func (s *Store) auditLoop() {
-	q := &s.reads
-	defer close(q.done)
-	t := time.NewTicker(auditGather)
-	defer t.Stop()
-	var spare []AuditEntry
-	for {
-		stopping := false
-		select {
-		case <-t.C:
-		case <-q.full:
-		case <-q.stop:
-			stopping = true
-		}
-		q.mu.Lock()
-		batch := q.entries
-		q.entries = spare[:0]
-		q.closed = stopping
-		q.mu.Unlock()
-		if len(batch) > 0 {
-			if err := s.write(context.Background(), func(tx *Tx) error { return tx.appendAudits(batch) }); err != nil {
-				s.log.Error("audit reads", "err", err, "rows", len(batch))
-			}
-		}
-		spare = batch
-		if stopping {
-			return
-		}
+// writeReadAudits writes one batch of queued read audits.
+func (s *Store) writeReadAudits(batch []AuditEntry) {
+	if err := s.write(context.Background(), func(tx *txn) error { return tx.appendAudits(batch) }); err != nil {
+		s.log.Error("audit reads", "err", err, "rows", len(batch))
 	}
 }
 

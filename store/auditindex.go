@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/clinicbox/clinicbox/store/internal/sqlite"
 )
 
 // Reads in the audit log reach the per-patient index in bulk (migration
@@ -21,29 +23,22 @@ const (
 	auditIndexChunk = 5_000            // rows per write, so other writes are not held up
 )
 
-func (s *Store) auditIndexLoop() {
-	defer close(s.indexDone)
-	t := time.NewTicker(auditIndexEvery)
-	defer t.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-s.indexStop:
-			return
-		case <-t.C:
-		}
+// startAuditIndex starts the loop that indexes reads in the background.
+func (s *Store) startAuditIndex() (stop func()) {
+	last := s.Now()
+	return sqlite.Every(auditIndexEvery, func() {
 		waiting, err := s.auditReadsWaiting(context.Background())
 		if err != nil {
 			s.log.Error("audit read index", "err", err)
-			continue
+			return
 		}
-		if waiting >= auditIndexMin || (waiting > 0 && time.Since(last) >= auditIndexAfter) {
+		if waiting >= auditIndexMin || (waiting > 0 && s.Now().Sub(last) >= auditIndexAfter) {
 			if _, err := s.IndexAuditReads(context.Background()); err != nil {
 				s.log.Error("audit read index", "err", err)
 			}
-			last = time.Now()
+			last = s.Now()
 		}
-	}
+	})
 }
 
 // auditReadsWaiting is an upper bound of the audit rows past the cursor.
@@ -98,7 +93,7 @@ func (s *Store) IndexAuditReads(ctx context.Context) (int, error) {
 		return cmp.Or(cmp.Compare(a.org, b.org), cmp.Compare(a.patient, b.patient), cmp.Compare(a.id, b.id))
 	})
 	for chunk := range slices.Chunk(es, auditIndexChunk) {
-		err := s.write(ctx, func(tx *Tx) error {
+		err := s.write(ctx, func(tx *txn) error {
 			for _, e := range chunk {
 				if _, err := tx.Exec(`INSERT OR IGNORE INTO audit_read_index (org_id, patient_id, audit_id) VALUES (?, ?, ?)`,
 					e.org, e.patient, e.id); err != nil {
@@ -111,7 +106,7 @@ func (s *Store) IndexAuditReads(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("index audit reads: %w", err)
 		}
 	}
-	err = s.write(ctx, func(tx *Tx) error {
+	err = s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`UPDATE audit_read_cursor SET last_id = ? WHERE last_id < ?`, upTo, upTo)
 		return err
 	})

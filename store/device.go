@@ -148,7 +148,7 @@ func (s *Store) CreateDevice(ctx context.Context, orgID int64, d *Device) error 
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		d.UUID = NewUUID()
 		d.CreatedAt, d.UpdatedAt = tx.Now, tx.Now
 		res, err := tx.Exec(`INSERT INTO devices (uuid, org_id, name, protocol, port_path, usb_serial, tcp_addr,
@@ -173,7 +173,7 @@ func (s *Store) CreateDevice(ctx context.Context, orgID int64, d *Device) error 
 // UpdateDevice loads a device, lets change modify it, validates and saves it.
 func (s *Store) UpdateDevice(ctx context.Context, orgID, id int64, change func(*Device) error) (*Device, error) {
 	var out *Device
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		d, err := scanDevice(tx.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE org_id = ? AND id = ? AND removed_at = 0`, orgID, id))
 		if err != nil {
 			return fmt.Errorf("device %d: %w", id, err)
@@ -208,7 +208,7 @@ func (s *Store) UpdateDevice(ctx context.Context, orgID, id int64, change func(*
 // RemoveDevice takes a device out of service. Its messages and observations
 // stay; its name may be reused.
 func (s *Store) RemoveDevice(ctx context.Context, orgID, id int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var name string
 		err := tx.QueryRow(`SELECT name FROM devices WHERE org_id = ? AND id = ? AND removed_at = 0`, orgID, id).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {

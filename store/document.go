@@ -48,7 +48,7 @@ func (s *Store) CreatePatientDocument(ctx context.Context, orgID int64, d *Patie
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(d.PatientID)); err != nil {
 			return err
 		}

@@ -78,7 +78,7 @@ func (s *Store) CreateEpisode(ctx context.Context, orgID int64, e *Episode) erro
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(e.PatientID)); err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func (s *Store) Episodes(ctx context.Context, orgID, patientID int64) ([]Episode
 // it with an episode:updated event.
 func (s *Store) UpdateEpisode(ctx context.Context, orgID int64, uuid string, change func(*Episode) error) (*Episode, error) {
 	var out *Episode
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		e, err := scanEpisode(tx.QueryRow(`SELECT `+episodeCols+` FROM episodes WHERE org_id = ? AND uuid = ?`, orgID, uuid))
 		if err != nil {
 			return err
@@ -190,7 +190,7 @@ func (s *Store) UpdateEpisode(ctx context.Context, orgID int64, uuid string, cha
 // patient, or takes it out of its episode when episodeUUID is "".
 func (s *Store) AssignEpisode(ctx context.Context, orgID, appointmentID int64, episodeUUID string) (*Appointment, error) {
 	var out *Appointment
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var epID, epPatient int64
 		if episodeUUID != "" {
 			err := tx.QueryRow(`SELECT id, patient_id FROM episodes WHERE org_id = ? AND uuid = ?`, orgID, episodeUUID).Scan(&epID, &epPatient)
@@ -201,7 +201,7 @@ func (s *Store) AssignEpisode(ctx context.Context, orgID, appointmentID int64, e
 				return fmt.Errorf("assign episode: %w", err)
 			}
 		}
-		a, err := UpdateAppointmentTx(ctx, tx, orgID, appointmentID, func(a *Appointment) error {
+		a, err := updateAppointmentTx(ctx, tx, orgID, appointmentID, func(a *Appointment) error {
 			if epID != 0 && epPatient != a.PatientID {
 				return Invalid("episodeId", "is an episode of another patient")
 			}

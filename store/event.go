@@ -41,7 +41,7 @@ type Event struct {
 }
 
 // Event appends an event to the outbox within the write. payload may be nil.
-func (tx *Tx) Event(orgID int64, typ, subjectType string, subjectID int64, payload any) error {
+func (tx *txn) Event(orgID int64, typ, subjectType string, subjectID int64, payload any) error {
 	body := []byte("{}")
 	if payload != nil {
 		b, err := json.Marshal(payload)
@@ -55,7 +55,7 @@ func (tx *Tx) Event(orgID int64, typ, subjectType string, subjectID int64, paylo
 	if err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
-	tx.events++
+	tx.Notify()
 	return nil
 }
 
@@ -115,9 +115,9 @@ func (s *Store) Cursor(ctx context.Context, consumer string) (int64, error) {
 	return id, nil
 }
 
-// SetCursorTx moves a consumer's cursor inside a write, so that what the
+// setCursor moves a consumer's cursor inside a write, so that what the
 // consumer derived from the events and its position commit together.
-func (tx *Tx) SetCursor(consumer string, lastID int64) error {
+func (tx *txn) setCursor(consumer string, lastID int64) error {
 	_, err := tx.Exec(`INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?)
 		ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id`, consumer, lastID)
 	if err != nil {
@@ -128,10 +128,5 @@ func (tx *Tx) SetCursor(consumer string, lastID int64) error {
 
 // SetCursor moves a consumer's cursor.
 func (s *Store) SetCursor(ctx context.Context, consumer string, lastID int64) error {
-	return s.write(ctx, func(tx *Tx) error { return tx.SetCursor(consumer, lastID) })
+	return s.write(ctx, func(tx *txn) error { return tx.setCursor(consumer, lastID) })
 }
-
-// Write runs fn as one write transaction. It is for packages that keep their
-// own tables in this database (outbox consumers); clinic data goes through
-// the typed methods.
-func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error { return s.write(ctx, fn) }

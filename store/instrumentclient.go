@@ -57,7 +57,7 @@ func (s *Store) CreateInstrumentClient(ctx context.Context, orgID int64, name st
 	}
 	c := &InstrumentClient{OrgID: orgID, Name: name, ClientID: "ic_" + NewToken(16), CreatedBy: ActorFrom(ctx).Name}
 	secret := NewToken(32)
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		c.CreatedAt = tx.Now
 		res, err := tx.Exec(`INSERT INTO instrument_clients (org_id, client_id, secret_hash, name, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, orgID, c.ClientID, hashSecret(secret), c.Name, c.CreatedBy, unix(tx.Now))
@@ -111,7 +111,7 @@ func (s *Store) InstrumentClients(ctx context.Context, orgID int64) ([]Instrumen
 // RevokeInstrumentClient stops a client: it can no longer get tokens, and
 // the tokens it holds stop working at once.
 func (s *Store) RevokeInstrumentClient(ctx context.Context, orgID int64, clientID string) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		c, err := scanInstrumentClient(tx.QueryRow(`SELECT `+instrumentClientCols+` FROM instrument_clients
 			WHERE org_id = ? AND client_id = ?`, orgID, clientID))
 		if err != nil {
@@ -149,7 +149,7 @@ func (s *Store) IssueInstrumentToken(ctx context.Context, clientID, secret strin
 	}
 	token := NewToken(32)
 	var expires time.Time
-	err = s.write(ctx, func(tx *Tx) error {
+	err = s.write(ctx, func(tx *txn) error {
 		expires = tx.Now.Add(InstrumentTokenTTL)
 		// Revocation may have happened since the read above.
 		res, err := tx.Exec(`UPDATE instrument_clients SET last_used_at = ? WHERE id = ? AND revoked_at = 0`, unix(tx.Now), c.ID)
@@ -205,19 +205,19 @@ func (s scanExtra) Scan(dst ...any) error { return s.row.Scan(append(dst, s.extr
 // patient: the observations and the files, in one transaction. The patient
 // must be the organisation's (else ErrNotFound and nothing is stored).
 func (s *Store) RecordInstrumentResults(ctx context.Context, orgID, patientID int64, obs []Observation, files []PatientFile) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
 			return err
 		}
 		for i := range obs {
 			obs[i].PatientID = patientID
 		}
-		if err := AddObservationsTx(tx, orgID, obs); err != nil {
+		if err := addObservationsTx(tx, orgID, obs); err != nil {
 			return err
 		}
 		for i := range files {
 			files[i].PatientID = patientID
-			if err := AddPatientFileTx(tx, orgID, &files[i]); err != nil {
+			if err := addPatientFileTx(tx, orgID, &files[i]); err != nil {
 				return err
 			}
 		}

@@ -68,7 +68,7 @@ func (s *Store) SaveDeviceMessage(ctx context.Context, orgID int64, m *DeviceMes
 	if m.Raw == nil {
 		m.Raw = []byte{}
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM devices WHERE org_id = ? AND id = ?`, orgID, m.DeviceID).Scan(&n); err != nil {
 			return fmt.Errorf("save device message: %w", err)
@@ -92,7 +92,7 @@ func (s *Store) SaveDeviceMessage(ctx context.Context, orgID int64, m *DeviceMes
 // ingested yet: a driver stores what it has before acknowledging the last
 // frame, then the whole transcript once the transfer has ended.
 func (s *Store) UpdateDeviceMessageRaw(ctx context.Context, orgID, id int64, raw []byte) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.Exec(`UPDATE device_messages SET raw = ? WHERE org_id = ? AND id = ? AND status = 'received'`, raw, orgID, id)
 		if err != nil {
 			return fmt.Errorf("update device message: %w", err)
@@ -127,10 +127,10 @@ func (s *Store) RecordIngestion(ctx context.Context, orgID, messageID int64, in 
 	if !slices.Contains([]string{MessageIngested, MessageFailed, MessageIgnored}, in.Status) {
 		return Invalid("status", "must be ingested, failed or ignored")
 	}
-	return s.write(ctx, func(tx *Tx) error { return recordIngestion(tx, orgID, messageID, in) })
+	return s.write(ctx, func(tx *txn) error { return recordIngestion(tx, orgID, messageID, in) })
 }
 
-func recordIngestion(tx *Tx, orgID, messageID int64, in *Ingestion) error {
+func recordIngestion(tx *txn, orgID, messageID int64, in *Ingestion) error {
 	var deviceID int64
 	var runs int
 	err := tx.QueryRow(`SELECT device_id, ingest_runs FROM device_messages WHERE org_id = ? AND id = ? AND direction = 'in'`,
@@ -180,7 +180,7 @@ func recordIngestion(tx *Tx, orgID, messageID int64, in *Ingestion) error {
 			o.DeviceID = deviceID
 		}
 	}
-	if err := AddObservationsTx(tx, orgID, in.Observations); err != nil {
+	if err := addObservationsTx(tx, orgID, in.Observations); err != nil {
 		return err
 	}
 	if in.Raw != nil {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,9 +49,36 @@ func (o *Observation) Validate() error {
 	return v.Err()
 }
 
-// AddObservationsTx stores observations within a larger write, each with its
+// AddObservations stores observations entered by hand or by a face that
+// carries no message of its own, each with its event. The patients (and
+// devices, appointments) they name must belong to the organisation.
+func (s *Store) AddObservations(ctx context.Context, orgID int64, obs []Observation) error {
+	return s.write(ctx, func(tx *txn) error {
+		for _, o := range obs {
+			for _, ref := range []struct {
+				table string
+				id    int64
+			}{{"patients", o.PatientID}, {"appointments", o.AppointmentID}, {"devices", o.DeviceID}} {
+				if ref.id == 0 {
+					continue
+				}
+				var one int
+				err := tx.QueryRow(`SELECT 1 FROM `+ref.table+` WHERE id = ? AND org_id = ?`, ref.id, orgID).Scan(&one)
+				if errors.Is(err, sql.ErrNoRows) {
+					return ErrNotFound
+				}
+				if err != nil {
+					return fmt.Errorf("add observations: %w", err)
+				}
+			}
+		}
+		return addObservationsTx(tx, orgID, obs)
+	})
+}
+
+// addObservationsTx stores observations within a larger write, each with its
 // event. Callers validate the patient and device they name.
-func AddObservationsTx(tx *Tx, orgID int64, obs []Observation) error {
+func addObservationsTx(tx *txn, orgID int64, obs []Observation) error {
 	for i := range obs {
 		o := &obs[i]
 		o.OrgID = orgID

@@ -39,7 +39,7 @@ func (s *Store) CreateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		o.UUID = NewUUID()
 		o.LinkingSecret = NewToken(32)
 		o.CreatedAt, o.UpdatedAt = tx.Now, tx.Now
@@ -130,7 +130,7 @@ func (s *Store) DefaultOrg(ctx context.Context, slug string) (*Org, error) {
 // RotateLinkingSecret replaces an organisation's context-aware linking secret.
 func (s *Store) RotateLinkingSecret(ctx context.Context, orgID int64) (string, error) {
 	secret := NewToken(32)
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		res, err := tx.Exec(`UPDATE orgs SET linking_secret = ?, updated_at = ? WHERE id = ?`, secret, unix(tx.Now), orgID)
 		if err != nil {
 			return fmt.Errorf("rotate linking secret: %w", err)
@@ -141,6 +141,24 @@ func (s *Store) RotateLinkingSecret(ctx context.Context, orgID int64) (string, e
 		return tx.Audit(orgID, "rotate", "linking-secret", "", 0, "")
 	})
 	return secret, err
+}
+
+// SetLinkingSecret sets an organisation's context-aware linking secret to
+// one agreed with the EHR vendor (RotateLinkingSecret makes a new one).
+func (s *Store) SetLinkingSecret(ctx context.Context, orgID int64, secret string) error {
+	if strings.TrimSpace(secret) == "" {
+		return Invalid("linkingSecret", "is required")
+	}
+	return s.write(ctx, func(tx *txn) error {
+		res, err := tx.Exec(`UPDATE orgs SET linking_secret = ?, updated_at = ? WHERE id = ?`, secret, unix(tx.Now), orgID)
+		if err != nil {
+			return fmt.Errorf("set linking secret: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return tx.Audit(orgID, "set", "linking-secret", "", 0, "")
+	})
 }
 
 // isUnique reports whether err is a UNIQUE constraint violation.

@@ -145,7 +145,11 @@ func ParseDeceasedAt(s string) (time.Time, bool) {
 }
 
 // Validate checks a patient's fields and normalises whitespace.
-func (p *Patient) Validate() error {
+func (p *Patient) Validate() error { return p.validateAt(time.Time{}) }
+
+// validateAt is Validate that also refuses a birth date after now's next
+// day (zero now: not checked). The store checks with the write's clock.
+func (p *Patient) validateAt(now time.Time) error {
 	var v Validator
 	for _, f := range []*string{&p.ExternalID, &p.MRN, &p.HSID, &p.NationalID, &p.AccountNumber, &p.BirthDate, &p.Gender} {
 		*f = strings.TrimSpace(*f)
@@ -162,7 +166,7 @@ func (p *Patient) Validate() error {
 		d, err := time.Parse("2006-01-02", p.BirthDate)
 		if err != nil {
 			v.Add("birthDate", "must be a date as YYYY-MM-DD")
-		} else if d.After(time.Now().AddDate(0, 0, 1)) {
+		} else if !now.IsZero() && d.After(now.AddDate(0, 0, 1)) {
 			v.Add("birthDate", "must not be in the future")
 		}
 	}
@@ -196,27 +200,27 @@ func (p *Patient) Validate() error {
 // CreatePatient validates and stores a new patient, with its event.
 func (s *Store) CreatePatient(ctx context.Context, orgID int64, p *Patient) error {
 	p.OrgID = orgID
-	if err := p.Validate(); err != nil {
+	if err := p.validateAt(s.Now()); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error { return createPatient(tx, orgID, p) })
+	return s.write(ctx, func(tx *txn) error { return createPatient(tx, orgID, p) })
 }
 
-// CreatePatientTx is CreatePatient within a larger write.
-func CreatePatientTx(tx *Tx, orgID int64, p *Patient) error {
+// createPatientTx is CreatePatient within a larger write.
+func createPatientTx(tx *txn, orgID int64, p *Patient) error {
 	p.OrgID = orgID
-	if err := p.Validate(); err != nil {
+	if err := p.validateAt(tx.Now); err != nil {
 		return err
 	}
 	return createPatient(tx, orgID, p)
 }
 
-// PatientByTx is PatientBy within a write, seeing the write's own changes.
-func PatientByTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, value string) (*Patient, error) {
+// patientByTx is PatientBy within a write, seeing the write's own changes.
+func patientByTx(ctx context.Context, tx *txn, orgID int64, key PatientKey, value string) (*Patient, error) {
 	return patientBy(ctx, txQueryer{tx}, orgID, key, value)
 }
 
-func createPatient(tx *Tx, orgID int64, p *Patient) error {
+func createPatient(tx *txn, orgID int64, p *Patient) error {
 	p.OrgID = orgID
 	p.UUID = NewUUID()
 	p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
@@ -302,7 +306,7 @@ func searchTerms(p *Patient) []string {
 }
 
 // writePatientTerms replaces a patient's search terms.
-func writePatientTerms(tx *Tx, p *Patient) error {
+func writePatientTerms(tx *txn, p *Patient) error {
 	if _, err := tx.Exec(`DELETE FROM patient_terms WHERE patient_id = ?`, p.ID); err != nil {
 		return fmt.Errorf("patient terms: %w", err)
 	}
@@ -310,7 +314,7 @@ func writePatientTerms(tx *Tx, p *Patient) error {
 }
 
 // insertPatientTerms adds a patient's search terms in one statement.
-func insertPatientTerms(tx *Tx, p *Patient) error {
+func insertPatientTerms(tx *txn, p *Patient) error {
 	terms := searchTerms(p)
 	if len(terms) == 0 {
 		return nil
@@ -434,16 +438,16 @@ func (s *Store) Patient(ctx context.Context, orgID, id int64) (*Patient, error) 
 // it, in one transaction. change returning an error aborts the update.
 func (s *Store) UpdatePatient(ctx context.Context, orgID int64, key PatientKey, value string, change func(*Patient) error) (*Patient, error) {
 	var out *Patient
-	err := s.write(ctx, func(tx *Tx) error {
-		p, err := UpdatePatientTx(ctx, tx, orgID, key, value, change)
+	err := s.write(ctx, func(tx *txn) error {
+		p, err := updatePatientTx(ctx, tx, orgID, key, value, change)
 		out = p
 		return err
 	})
 	return out, err
 }
 
-// UpdatePatientTx is UpdatePatient within a larger write.
-func UpdatePatientTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, value string, change func(*Patient) error) (*Patient, error) {
+// updatePatientTx is UpdatePatient within a larger write.
+func updatePatientTx(ctx context.Context, tx *txn, orgID int64, key PatientKey, value string, change func(*Patient) error) (*Patient, error) {
 	p, err := patientBy(ctx, txQueryer{tx}, orgID, key, value)
 	if err != nil {
 		return nil, err
@@ -452,7 +456,7 @@ func UpdatePatientTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, v
 	if err := change(p); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.validateAt(tx.Now); err != nil {
 		return nil, err
 	}
 	p.UpdatedAt = tx.Now
@@ -487,7 +491,7 @@ func UpdatePatientTx(ctx context.Context, tx *Tx, orgID int64, key PatientKey, v
 
 // txQueryer lets read helpers run inside a write without the request's
 // context (an interrupted statement would abort the shared transaction).
-type txQueryer struct{ tx *Tx }
+type txQueryer struct{ tx *txn }
 
 func (q txQueryer) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
 	return q.tx.QueryRow(query, args...)

@@ -157,16 +157,22 @@ func (c *PatientCache) Len() int {
 	return len(c.byKey)
 }
 
+type touchedKey struct{}
+
 // touchPatient records that this write changes the patient, so that its
-// cached answers are dropped when the transaction commits.
-func (tx *Tx) touchPatient(id int64) {
-	if tx.batch != nil {
-		tx.batch.patients = append(tx.batch.patients, id)
+// cached answers are dropped when the transaction ends, before any write of
+// it is acknowledged.
+func (tx *txn) touchPatient(id int64) {
+	first := false
+	ids := tx.Shared(touchedKey{}, func() any { first = true; return new([]int64) }).(*[]int64)
+	*ids = append(*ids, id)
+	if first {
+		s := tx.s
+		tx.AfterCommit(func() { s.dropPatients(*ids) })
 	}
 }
 
-// dropPatients is called by the writer after a commit, before the writes
-// are acknowledged.
+// dropPatients forgets the cached answers of the given patients.
 func (s *Store) dropPatients(ids []int64) {
 	if len(ids) == 0 {
 		return

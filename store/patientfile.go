@@ -79,9 +79,9 @@ func contentTypeOf(filename string, data []byte) string {
 	return http.DetectContentType(data)
 }
 
-// AddPatientFileTx stores a file within a larger write, with its event and
+// addPatientFileTx stores a file within a larger write, with its event and
 // audit row. The caller checks that the patient is the organisation's.
-func AddPatientFileTx(tx *Tx, orgID int64, f *PatientFile) error {
+func addPatientFileTx(tx *txn, orgID int64, f *PatientFile) error {
 	f.OrgID = orgID
 	if err := f.Validate(); err != nil {
 		return err
@@ -112,11 +112,11 @@ func AddPatientFileTx(tx *Tx, orgID int64, f *PatientFile) error {
 
 // AddPatientFile stores a file for a patient of the organisation.
 func (s *Store) AddPatientFile(ctx context.Context, orgID int64, f *PatientFile) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(f.PatientID)); err != nil {
 			return err
 		}
-		return AddPatientFileTx(tx, orgID, f)
+		return addPatientFileTx(tx, orgID, f)
 	})
 }
 

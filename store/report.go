@@ -122,7 +122,7 @@ func (s *Store) CreateReportPreset(ctx context.Context, orgID int64, p *ReportPr
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		p.OrgID, p.UUID, p.CreatedAt, p.UpdatedAt = orgID, NewUUID(), tx.Now, tx.Now
 		cols, _ := json.Marshal(p.Columns)
 		res, err := tx.Exec(`INSERT INTO report_presets (uuid, org_id, name, columns_json, created_at, updated_at)
@@ -228,7 +228,7 @@ func (s *Store) CreateEncounterReport(ctx context.Context, orgID int64, r *Encou
 	if err := v.Err(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var n int
 		tx.QueryRow(`SELECT COUNT(*) FROM report_presets WHERE org_id = ? AND id = ?`, orgID, r.PresetID).Scan(&n)
 		if n == 0 {
@@ -311,7 +311,7 @@ func (s *Store) EncounterReportZip(ctx context.Context, orgID int64, uuid string
 
 // CompleteEncounterReport stores the encrypted zip of a pending report.
 func (s *Store) CompleteEncounterReport(ctx context.Context, id int64, zip []byte, rows int) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.Exec(`UPDATE encounter_reports SET status = 'completed', zip = ?, row_count = ?, completed_at = ?
 			WHERE id = ? AND status = 'pending'`, zip, rows, unix(tx.Now), id)
 		if err != nil {
@@ -327,7 +327,7 @@ func (s *Store) CompleteEncounterReport(ctx context.Context, id int64, zip []byt
 // FailEncounterReport marks a pending report failed with a reason the
 // client may read.
 func (s *Store) FailEncounterReport(ctx context.Context, id int64, reason string) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`UPDATE encounter_reports SET status = 'failed', error = ?, completed_at = ?
 			WHERE id = ? AND status = 'pending'`, reason, unix(tx.Now), id)
 		if err != nil {
@@ -342,7 +342,7 @@ func (s *Store) FailEncounterReport(ctx context.Context, id int64, reason string
 // the memory of the process that stopped, so the report cannot be finished.
 func (s *Store) FailPendingEncounterReports(ctx context.Context, reason string, except []int64) (int, error) {
 	var n int64
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		q := `UPDATE encounter_reports SET status = 'failed', error = ?, completed_at = ? WHERE status = 'pending'`
 		args := []any{reason, unix(tx.Now)}
 		if len(except) > 0 {

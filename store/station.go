@@ -38,7 +38,7 @@ func (s *Store) SelectStationPatient(ctx context.Context, orgID int64, station s
 		return Invalid("station", "is required")
 	}
 	user := ActorFrom(ctx).UserID
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if patientID == 0 {
 			if _, err := tx.Exec(`DELETE FROM station_selections WHERE org_id = ? AND station = ?`, orgID, station); err != nil {
 				return fmt.Errorf("clear station: %w", err)
@@ -97,7 +97,7 @@ func (s *Store) AssignObservations(ctx context.Context, orgID, patientID int64, 
 		return 0, Invalid("observations", "at most 5000 at once")
 	}
 	n := 0
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (s *Store) CreateSampleOrder(ctx context.Context, orgID int64, o *SampleOrd
 		return err
 	}
 	o.CreatedBy = ActorFrom(ctx).UserID
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(o.PatientID)); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return Invalid("patient", "does not exist")

@@ -287,6 +287,22 @@ func TestOrgIsolation(t *testing.T) {
 	if rows, _, _ := st.Appointments(ctx, b.org.ID, store.AppointmentFilter{}); len(rows) != 0 {
 		t.Fatalf("org b lists org a's appointments")
 	}
+	// Observations entered for another organisation's patient or
+	// appointment are not stored.
+	for _, o := range []store.Observation{
+		{PatientID: a.patient.ID, Source: "manual", Code: "8867-4", Value: "72"},
+		{AppointmentID: appt.ID, Source: "manual", Code: "8867-4", Value: "72"},
+	} {
+		if err := st.AddObservations(ctx, b.org.ID, []store.Observation{o}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("org b adds an observation to org a's rows: %v", err)
+		}
+	}
+	if obs, _ := st.Observations(ctx, a.org.ID, store.ObservationFilter{}); len(obs) != 0 {
+		t.Fatalf("refused observations were stored: %v", obs)
+	}
+	if err := st.AddObservations(ctx, a.org.ID, []store.Observation{{PatientID: a.patient.ID, Source: "manual", Code: "8867-4", Value: "72"}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestAppointmentLifecycle(t *testing.T) {

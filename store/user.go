@@ -82,7 +82,7 @@ func (s *Store) CreateUser(ctx context.Context, orgID int64, u *User, password s
 		return err
 	}
 	hash := HashSecret(password)
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		u.UUID = NewUUID()
 		u.PasswordHash = hash
 		u.CreatedAt, u.UpdatedAt = tx.Now, tx.Now
@@ -158,7 +158,7 @@ func (s *Store) UpdateUser(ctx context.Context, orgID int64, u *User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.Exec(`UPDATE users SET name = ?, role = ?, active = ?, email = ?, updated_at = ?
 			WHERE org_id = ? AND id = ?`, u.Name, u.Role, boolInt(u.Active), u.Email, unix(tx.Now), orgID, u.ID)
 		if isUnique(err) {
@@ -185,7 +185,7 @@ func (s *Store) SetPassword(ctx context.Context, orgID, userID int64, password s
 		return err
 	}
 	hash := HashSecret(password)
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.Exec(`UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, updated_at = ?
 			WHERE org_id = ? AND id = ?`, hash, unix(tx.Now), orgID, userID)
 		if err != nil {
@@ -237,7 +237,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 		return nil, &LockedError{Until: u.LockedUntil}
 	}
 	ok := CheckSecret(u.PasswordHash, password) && u.Active
-	err = s.write(context.WithoutCancel(ctx), func(tx *Tx) error {
+	err = s.write(context.WithoutCancel(ctx), func(tx *txn) error {
 		if ok {
 			_, err := tx.Exec(`UPDATE users SET failed_logins = 0, locked_until = 0, last_login_at = ? WHERE id = ?`, unix(tx.Now), u.ID)
 			if err != nil {
@@ -283,7 +283,7 @@ type Session struct {
 
 // SaveSession inserts or replaces a session.
 func (s *Store) SaveSession(ctx context.Context, sess *Session) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if sess.CreatedAt.IsZero() {
 			sess.CreatedAt = tx.Now
 		}
@@ -319,7 +319,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (*Session, error) {
 
 // DeleteSession ends one session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})
@@ -327,7 +327,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // DeleteUserSessions signs a user out everywhere.
 func (s *Store) DeleteUserSessions(ctx context.Context, orgID, userID int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND user_id IN (SELECT id FROM users WHERE org_id = ?)`, userID, orgID)
 		if err != nil {
 			return fmt.Errorf("sign out everywhere: %w", err)
@@ -338,7 +338,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, orgID, userID int64) err
 
 // PurgeExpiredSessions deletes sessions past their expiry.
 func (s *Store) PurgeExpiredSessions(ctx context.Context) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`DELETE FROM sessions WHERE expires_at <= ?`, unix(tx.Now))
 		return err
 	})

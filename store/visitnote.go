@@ -131,7 +131,7 @@ func (s *Store) ensureVisitNoteTemplates(ctx context.Context, orgID int64) error
 	if n > 0 {
 		return nil
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		for _, t := range DefaultVisitNoteTemplates {
 			flow, _ := json.Marshal(t.Flow)
 			if _, err := tx.Exec(`INSERT INTO visit_note_templates (uuid, org_id, name, flow_json, created_at)
@@ -255,14 +255,14 @@ func (s *Store) SetVisitNoteAnswers(ctx context.Context, orgID, appointmentID in
 	if err := s.ensureVisitNoteTemplates(ctx, orgID); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
-		return SetVisitNoteAnswersTx(ctx, tx, orgID, appointmentID, templateName, answers)
+	return s.write(ctx, func(tx *txn) error {
+		return setVisitNoteAnswersTx(ctx, tx, orgID, appointmentID, templateName, answers)
 	})
 }
 
-// SetVisitNoteAnswersTx is SetVisitNoteAnswers within a larger write; the
+// setVisitNoteAnswersTx is SetVisitNoteAnswers within a larger write; the
 // organisation's templates must exist already (VisitNoteTemplates makes them).
-func SetVisitNoteAnswersTx(ctx context.Context, tx *Tx, orgID, appointmentID int64, templateName string, answers []VisitNoteAnswer) error {
+func setVisitNoteAnswersTx(ctx context.Context, tx *txn, orgID, appointmentID int64, templateName string, answers []VisitNoteAnswer) error {
 	var v Validator
 	if strings.TrimSpace(templateName) == "" {
 		v.Add("name", "is required")
@@ -314,7 +314,7 @@ func (s *Store) AddVisitNoteComment(ctx context.Context, orgID, appointmentID in
 		return nil, Invalid("message", "is required")
 	}
 	var out *VisitNoteComment
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
 		if err != nil {
 			return err

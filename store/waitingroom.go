@@ -96,7 +96,7 @@ func (s *Store) CreateWaitingRoom(ctx context.Context, orgID int64, w *WaitingRo
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		w.UUID = NewUUID()
 		w.CreatedAt, w.UpdatedAt = tx.Now, tx.Now
 		hours, _ := json.Marshal(w.Hours)
@@ -123,7 +123,7 @@ func (s *Store) UpdateWaitingRoom(ctx context.Context, orgID int64, w *WaitingRo
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		hours, _ := json.Marshal(w.Hours)
 		res, err := tx.Exec(`UPDATE waiting_rooms SET name = ?, service_line = ?, service_type = ?, slot_duration = ?,
 			hours_json = ?, timezone = ?, active = ?, updated_at = ? WHERE org_id = ? AND id = ?`,

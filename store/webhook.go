@@ -85,7 +85,7 @@ func (s *Store) CreateWebhook(ctx context.Context, orgID int64, w *Webhook) erro
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		w.OrgID, w.UUID, w.EncryptionKey, w.Active = orgID, NewUUID(), newEncryptionKey(), true
 		w.CreatedAt, w.UpdatedAt = tx.Now, tx.Now
 		events, _ := json.Marshal(w.Events)
@@ -160,7 +160,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID int64, uuid, endpoint s
 		return nil, err
 	}
 	var out *Webhook
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		w, err := scanWebhook(tx.QueryRow(`SELECT `+webhookCols+` FROM webhooks WHERE org_id = ? AND uuid = ? AND active = 1`, orgID, uuid))
 		if err != nil {
 			return fmt.Errorf("webhook %s: %w", uuid, err)
@@ -183,7 +183,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID int64, uuid, endpoint s
 // DeactivateWebhook stops a webhook: it receives nothing more, and its
 // pending deliveries are given up.
 func (s *Store) DeactivateWebhook(ctx context.Context, orgID int64, uuid string) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var id int64
 		err := tx.QueryRow(`SELECT id FROM webhooks WHERE org_id = ? AND uuid = ? AND active = 1`, orgID, uuid).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -235,12 +235,41 @@ type WebhookDelivery struct {
 	DeliveredAt   time.Time
 }
 
-// EnqueueDeliveries adds, within the write, one pending delivery of the
+// EnqueueDeliveries turns outbox events into pending webhook deliveries
+// and moves the consumer's cursor past them, in one transaction: a crash
+// between reading the events and writing re-reads them and, thanks to
+// (webhook, event) uniqueness, adds nothing twice. data gives each event's
+// payload "data" member; an event it declines (false) is skipped. It
+// returns how many deliveries were added.
+func (s *Store) EnqueueDeliveries(ctx context.Context, consumer string, evs []Event, data func(Event) (any, bool)) (int, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	added := 0
+	err := s.write(ctx, func(tx *txn) error {
+		added = 0
+		for _, ev := range evs {
+			d, ok := data(ev)
+			if !ok {
+				continue
+			}
+			n, err := tx.enqueueDeliveries(ev, d)
+			if err != nil {
+				return err
+			}
+			added += n
+		}
+		return tx.setCursor(consumer, evs[len(evs)-1].ID)
+	})
+	return added, err
+}
+
+// enqueueDeliveries adds, within the write, one pending delivery of the
 // event for each active webhook of its organisation that subscribes to the
 // event's type, with data as the payload's "data" member. A delivery that
 // already exists (same webhook and event) is left alone, so re-reading an
 // event after a crash adds nothing twice. It returns how many were added.
-func (tx *Tx) EnqueueDeliveries(ev Event, data any) (int, error) {
+func (tx *txn) enqueueDeliveries(ev Event, data any) (int, error) {
 	// No ORDER BY: the (org_id, active) index yields rows in id order anyway,
 	// and with one the bundled SQLite re-plans this hot statement every call.
 	rows, err := tx.Query(`SELECT `+webhookCols+` FROM webhooks WHERE org_id = ? AND active = 1`, ev.OrgID)
@@ -320,7 +349,7 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 	var out []WebhookDelivery
 	// Not cancellable: a claim that commits after the caller gave up would
 	// leave leased deliveries nobody tries until the lease ends.
-	err := s.write(context.WithoutCancel(ctx), func(tx *Tx) error {
+	err := s.write(context.WithoutCancel(ctx), func(tx *txn) error {
 		out = nil
 		q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
 			WHERE d.status = 'pending' AND d.next_attempt_at <= ?`
@@ -395,7 +424,7 @@ func (s *Store) RecordDeliveryAttempt(ctx context.Context, id int64, a DeliveryA
 	if len(a.Err) > 500 {
 		a.Err = a.Err[:500]
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(`UPDATE webhook_deliveries SET status = CASE WHEN status = 'pending' THEN ? ELSE status END,
 			attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?, last_status = ?, last_error = ?,
 			delivered_at = ? WHERE id = ?`, status, next, unix(a.At), a.HTTPStatus, a.Err, delivered, id)
@@ -409,7 +438,7 @@ func (s *Store) RecordDeliveryAttempt(ctx context.Context, id int64, a DeliveryA
 // ReleaseDelivery makes a claimed delivery due now without counting an
 // attempt (the worker stopped before it could try).
 func (s *Store) ReleaseDelivery(ctx context.Context, id int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := tx.Exec(`UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`,
 			unix(tx.Now), id); err != nil {
 			return fmt.Errorf("release delivery %d: %w", id, err)
@@ -459,7 +488,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, orgID int64, f DeliveryFi
 // RetryDelivery makes a delivery of an active webhook due now, with a fresh
 // count of attempts (so a given-up delivery gets a whole new retry period).
 func (s *Store) RetryDelivery(ctx context.Context, orgID, id int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.Exec(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?
 			WHERE org_id = ? AND id = ? AND status <> 'delivered'
 			AND webhook_id IN (SELECT id FROM webhooks WHERE org_id = ? AND active = 1)`, unix(tx.Now), orgID, id, orgID)

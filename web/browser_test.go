@@ -159,14 +159,12 @@ func TestBrowserLiveBoard(t *testing.T) {
 	screenshot(t, b2, "board.png")
 
 	// The patient page with observations from two sources.
-	must(t, st.Write(ctx, func(tx *store.Tx) error {
-		now := time.Now()
-		return store.AddObservationsTx(tx, org.ID, []store.Observation{
-			{PatientID: appts[0].PatientID, Source: "serial", Instrument: "Cobas b 101", CodeSystem: "NPU", Code: "NPU27300",
-				Display: "HbA1c", Value: "48", Unit: "mmol/mol", ReferenceRange: "20-42", Flags: "H", Status: "final", MeasuredAt: now},
-			{PatientID: appts[0].PatientID, Source: "monitoring", CodeSystem: "LOINC", Code: "8480-6",
-				Display: "Systolic blood pressure", Value: "128", Unit: "mm[Hg]", Status: "final", MeasuredAt: now.Add(-time.Hour)},
-		})
+	now := time.Now()
+	must(t, st.AddObservations(ctx, org.ID, []store.Observation{
+		{PatientID: appts[0].PatientID, Source: "serial", Instrument: "Cobas b 101", CodeSystem: "NPU", Code: "NPU27300",
+			Display: "HbA1c", Value: "48", Unit: "mmol/mol", ReferenceRange: "20-42", Flags: "H", Status: "final", MeasuredAt: now},
+		{PatientID: appts[0].PatientID, Source: "monitoring", CodeSystem: "LOINC", Code: "8480-6",
+			Display: "Systolic blood pressure", Value: "128", Unit: "mm[Hg]", Status: "final", MeasuredAt: now.Add(-time.Hour)},
 	}))
 	run(t, b1, "patient page", chromedp.Navigate(fmt.Sprintf("%s/patients/%d", srv.URL, appts[0].PatientID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="observations"] table`)))

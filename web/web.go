@@ -58,10 +58,12 @@ func New(d Deps) http.Handler {
 		static.ServeHTTP(w, r)
 	}))
 
+	limiter := auth.NewMemoryLimiter(20, 15*time.Minute)
+	limiter.Now = d.Store.Now
 	a := &auth.Auth{
 		Store:    d.Store,
 		Sessions: auth.NewSessionStore(d.Store, d.SecureCookies, d.SessionKeys...),
-		Limiter:  auth.NewMemoryLimiter(20, 15*time.Minute),
+		Limiter:  limiter,
 	}
 	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
 	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Register(mux)

@@ -72,7 +72,7 @@ func resultsList(ctx context.Context, e env, args []string) error {
 		f.PatientID = p.ID
 	}
 	if *since != "" {
-		t, err := parseSince(*since, time.Now())
+		t, err := parseSince(*since, st.Now())
 		if err != nil {
 			return err
 		}

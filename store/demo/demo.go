@@ -46,7 +46,7 @@ func Seed(ctx context.Context, st *store.Store, opt Options) (*Login, error) {
 		opt.Patients = 30
 	}
 	if opt.Day.IsZero() {
-		opt.Day = time.Now()
+		opt.Day = st.Now()
 	}
 	rng := rand.New(rand.NewPCG(42, 7))
 	org := &store.Org{Name: "Nordhavn Clinic", Slug: "demo"}

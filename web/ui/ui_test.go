@@ -526,11 +526,9 @@ func TestPatientViewIsAudited(t *testing.T) {
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Au", LastName: "Dit"}}}
 	must(t, e.st.CreatePatient(ctx, e.org.ID, pat))
-	must(t, e.st.Write(ctx, func(tx *store.Tx) error {
-		return store.AddObservationsTx(tx, e.org.ID, []store.Observation{{PatientID: pat.ID, Source: "manual", CodeSystem: "LOINC",
-			Code: "8867-4", Display: "Heart rate", Value: "72", Unit: "/min", ReferenceRange: "60-100", Flags: "N",
-			MeasuredAt: time.Now(), Instrument: "Monitor 1"}})
-	}))
+	must(t, e.st.AddObservations(ctx, e.org.ID, []store.Observation{{PatientID: pat.ID, Source: "manual", CodeSystem: "LOINC",
+		Code: "8867-4", Display: "Heart rate", Value: "72", Unit: "/min", ReferenceRange: "60-100", Flags: "N",
+		MeasuredAt: time.Now(), Instrument: "Monitor 1"}}))
 	b := e.browser().signIn("doc@test.example")
 	r := b.get("/patients/" + itoa(pat.ID))
 	for _, s := range []string{"Heart rate", "8867-4", ">72<", "/min", "60-100", "Monitor 1"} {

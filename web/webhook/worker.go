@@ -140,9 +140,8 @@ func (w *Worker) sleep(ctx context.Context) time.Duration {
 	return min(max(d, 50*time.Millisecond), w.poll)
 }
 
-// consume turns new outbox events into deliveries. The deliveries and the
-// cursor commit together: a crash between reading and writing re-reads the
-// same events and, thanks to (webhook, event) uniqueness, adds nothing twice.
+// consume turns new outbox events into deliveries; the store commits them
+// with the consumer's cursor, so a crash adds nothing twice.
 func (w *Worker) consume(ctx context.Context) error {
 	for {
 		after, err := w.st.Cursor(ctx, Consumer)
@@ -153,22 +152,7 @@ func (w *Worker) consume(ctx context.Context) error {
 		if err != nil || len(evs) == 0 {
 			return err
 		}
-		added := 0
-		err = w.st.Write(ctx, func(tx *store.Tx) error {
-			added = 0
-			for _, ev := range evs {
-				data, ok := Data(ev)
-				if !ok {
-					continue
-				}
-				n, err := tx.EnqueueDeliveries(ev, data)
-				if err != nil {
-					return err
-				}
-				added += n
-			}
-			return tx.SetCursor(Consumer, evs[len(evs)-1].ID)
-		})
+		added, err := w.st.EnqueueDeliveries(ctx, Consumer, evs, Data)
 		if err != nil {
 			return fmt.Errorf("enqueue deliveries: %w", err)
 		}

@@ -109,7 +109,7 @@ func (c *keyCache) put(token string, k *store.APIKey, now time.Time) {
 
 // lookupKey verifies a key, from the cache when it was verified recently.
 func (h *Handler) lookupKey(ctx context.Context, token string) (*store.APIKey, error) {
-	now := time.Now()
+	now := time.Now() // the cache lifetime is wall time; revocation will evict at once (issue 8)
 	if k, ok := h.keys.get(token, now); ok {
 		return k, nil
 	}

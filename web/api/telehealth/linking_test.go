@@ -17,8 +17,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/clinicbox/clinicbox/store"
 )
 
 // opensslLinkingArg builds an argument the way the spec's recipe does, with
@@ -165,10 +163,7 @@ func TestLinking(t *testing.T) {
 
 	// The spec's own example: with the secret "some secret" it decrypts to
 	// {"visit":"12345","user":"1234"}, which the schema rejects (fields missing).
-	if err := e.st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(`UPDATE orgs SET linking_secret = 'some secret' WHERE id = ?`, e.orgB.ID)
-		return err
-	}); err != nil {
+	if err := e.st.SetLinkingSecret(ctx, e.orgB.ID, "some secret"); err != nil {
 		t.Fatal(err)
 	}
 	status, _, b := e.do("GET", "/integrations/linking?arg="+url.QueryEscape("BizXKL9L4EQ=YuhTK5qXNtOCmbuaHMq5tA==DUPdvDCZPiSUf0Jumt/Mr/wVWv+mr6Vzj5LnKUQtTPc="), "", "", nil)

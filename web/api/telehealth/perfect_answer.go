@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +67,7 @@ func val(p *string) string {
 }
 
 // validate checks every field with the face's messages.
-func (in *perfectAnswerInput) validate() error {
+func (in *perfectAnswerInput) validate(now time.Time) error {
 	var v store.Validator
 	required := map[string]*string{"firstName": in.FirstName, "lastName": in.LastName, "dob": in.DOB,
 		"locationId": in.LocationID, "mrn": in.MRN, "requestingProvider": in.RequestingProvider,
@@ -85,7 +84,7 @@ func (in *perfectAnswerInput) validate() error {
 		if d, err := time.Parse("2006-01-02", s); err != nil {
 			v.Add("dob", "This value is not a valid date.")
 		} else {
-			v.Check(!d.After(time.Now()), "dob", "This value should not be in the future.")
+			v.Check(!d.After(now), "dob", "This value should not be in the future.")
 		}
 	}
 	if s := val(in.LocationID); s != "" {
@@ -106,8 +105,8 @@ func (in *perfectAnswerInput) validate() error {
 	return v.Err()
 }
 
-// answers are the visit note answers per template for the request.
-func (in *perfectAnswerInput) answers() map[string][]store.VisitNoteAnswer {
+// notes are the visit note answers per template for the request.
+func (in *perfectAnswerInput) notes() []store.WalkInNote {
 	add := func(list []store.VisitNoteAnswer, id string, p *string) []store.VisitNoteAnswer {
 		if s := val(p); s != "" {
 			list = append(list, store.VisitNoteAnswer{QuestionID: id, Value: []string{s}})
@@ -123,9 +122,9 @@ func (in *perfectAnswerInput) answers() map[string][]store.VisitNoteAnswer {
 	neuro = add(neuro, qPhysicianNotified, in.PhysicianNotified)
 	neuro = add(neuro, qPatientLocation, in.PatientLocation)
 	neuro = add(neuro, qCaller, in.Caller)
-	out := map[string][]store.VisitNoteAnswer{templateNeurology: neuro}
+	out := []store.WalkInNote{{Template: templateNeurology, Answers: neuro}}
 	if r := val(in.Reason); strings.HasPrefix(r, "EEG") {
-		out[templateEEG] = add(nil, qEEGUrgency, in.Reason)
+		out = append(out, store.WalkInNote{Template: templateEEG, Answers: add(nil, qEEGUrgency, in.Reason)})
 	}
 	return out
 }
@@ -146,7 +145,7 @@ func (h *Handler) perfectAnswer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := in.validate(); err != nil {
+	if err := in.validate(h.store.Now()); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -171,75 +170,24 @@ func (h *Handler) perfectAnswer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	answers := in.answers()
-	for name := range answers {
-		if !slices.ContainsFunc(templates, func(t store.VisitNoteTemplate) bool { return t.Name == name }) {
-			writeError(w, http.StatusConflict, "The visit note template \""+name+"\" is not available: check the waiting room configuration")
+	notes := in.notes()
+	for _, n := range notes {
+		if !slices.ContainsFunc(templates, func(t store.VisitNoteTemplate) bool { return t.Name == n.Template }) {
+			writeError(w, http.StatusConflict, "The visit note template \""+n.Template+"\" is not available: check the waiting room configuration")
 			return
 		}
 	}
 
-	// One transaction: the 24-hour check and the visit it allows commit
-	// together, so two identical requests cannot both pass, and a failure
-	// half-way leaves nothing behind.
-	var patient *store.Patient
-	appt := &store.Appointment{WaitingRoomID: loc.WaitingRoomID, Reasons: []string{val(in.Reason)}}
-	err = h.store.Write(ctx, func(tx *store.Tx) error {
-		p, err := store.PatientByTx(ctx, tx, org, store.ByMRN, val(in.MRN))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			p = &store.Patient{MRN: val(in.MRN), BirthDate: val(in.DOB), Active: true}
-			setPatientName(p, val(in.FirstName), val(in.LastName))
-			if err := store.CreatePatientTx(tx, org, p); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			dup, err := store.HasRecentAppointmentTx(tx, org, p.ID, tx.Now.Add(-duplicateWindow))
-			if err != nil {
-				return err
-			}
-			if dup {
-				return store.Conflict(MsgDuplicateVisit)
-			}
-			p, err = store.UpdatePatientTx(ctx, tx, org, store.ByID, strconv.FormatInt(p.ID, 10), func(p *store.Patient) error {
-				setPatientName(p, val(in.FirstName), val(in.LastName))
-				p.BirthDate = val(in.DOB)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		appt.PatientID = p.ID
-		if err := store.CreateAppointmentTx(ctx, tx, org, appt); err != nil {
-			return err
-		}
-		for _, name := range []string{templateNeurology, templateEEG} {
-			if a, ok := answers[name]; ok && len(a) > 0 {
-				if err := store.SetVisitNoteAnswersTx(ctx, tx, org, appt.ID, name, a); err != nil {
-					return err
-				}
-			}
-		}
-		patient = p
-		return nil
+	patient, appt, err := h.store.CheckInWalkIn(ctx, org, store.WalkIn{
+		MRN: val(in.MRN), FirstName: val(in.FirstName), LastName: val(in.LastName), BirthDate: val(in.DOB),
+		WaitingRoomID: loc.WaitingRoomID, Reason: val(in.Reason), NotAgainWithin: duplicateWindow, Notes: notes,
 	})
+	if errors.Is(err, store.ErrRecentVisit) {
+		err = store.Conflict(MsgDuplicateVisit)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	httpx.JSON(w, http.StatusCreated, perfectAnswerJSON{PatientID: patient.UUID, EncounterID: appt.UUID})
-}
-
-// setPatientName sets the first and last name of the patient's shown name,
-// keeping its other parts and any further names.
-func setPatientName(p *store.Patient, first, last string) {
-	if len(p.Names) == 0 {
-		p.Names = []store.HumanName{{Use: "usual"}}
-	}
-	n := &p.Names[0]
-	n.FirstName, n.LastName = first, last
-	n.Family = strings.TrimSpace(first + " " + last)
 }

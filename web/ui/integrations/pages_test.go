@@ -48,15 +48,10 @@ func TestWebhookLinkingAndPlacesPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs, _ := st.EventsAfter(ctx, org.ID, 0, 100)
-	for _, ev := range evs {
-		if ev.Type == store.EventPatientCreated {
-			if err := st.Write(ctx, func(tx *store.Tx) error {
-				_, err := tx.EnqueueDeliveries(ev, map[string]int64{"patientId": ev.SubjectID})
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if _, err := st.EnqueueDeliveries(ctx, "test", evs, func(ev store.Event) (any, bool) {
+		return map[string]int64{"patientId": ev.SubjectID}, ev.Type == store.EventPatientCreated
+	}); err != nil {
+		t.Fatal(err)
 	}
 	ds, _ := st.WebhookDeliveries(ctx, org.ID, store.DeliveryFilter{})
 	if len(ds) != 1 {

@@ -133,7 +133,7 @@ func (h *handlers) station(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	y, m, d := time.Now().Date()
+	y, m, d := h.st.Now().Local().Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
 	p.Today, _, err = h.st.Appointments(ctx, org, store.AppointmentFilter{From: day, To: day.Add(24 * time.Hour), Limit: 200,
 		Statuses: openStatuses()})
@@ -181,7 +181,7 @@ func openStatuses() []string {
 func (h *handlers) liveProps(r *http.Request, name string, devs []store.Device, selected *store.Patient, today []store.AppointmentRow) (LiveProps, error) {
 	ctx := r.Context()
 	org := orgOf(r)
-	lp := LiveProps{Station: name, Updated: time.Now()}
+	lp := LiveProps{Station: name, Updated: h.st.Now()}
 	names := map[int64]string{}
 	patients := map[int64]string{}
 	noQC := false

@@ -1,0 +1,214 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// DB is one SQLite file: one writer connection, fed by a group-commit
+// loop, and a pool of reader connections.
+type DB struct {
+	path       string
+	now        func() time.Time
+	migrations []Migration
+	w          *sql.DB
+	wconn      *sql.Conn  // the connection the write loop's transactions run on
+	wc         *stmtCache // the writer's prepared statements
+	r          *Reader    // the reader pool, through prepared statements
+
+	writes chan *writeReq
+	stop   chan struct{}
+	done   chan struct{}
+
+	subMu sync.Mutex
+	subs  map[chan struct{}]struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if needed) the database at path, applies the
+// migrations in dir (files named NNNN_name.sql) that are newer than the
+// file, and starts the write loop. now is the clock every write takes its
+// timestamp from.
+func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Time) (*DB, error) {
+	ms, err := ReadMigrations(migrations)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{
+		path:       path,
+		now:        now,
+		migrations: ms,
+		writes:     make(chan *writeReq, 256),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		subs:       map[chan struct{}]struct{}{},
+	}
+	// synchronous=FULL: an acknowledged write is on disk. Group commit keeps
+	// that affordable under concurrent load.
+	params := url.Values{}
+	params.Set("_foreign_keys", "on")
+	params.Set("_journal_mode", "WAL")
+	params.Set("_synchronous", "FULL")
+	params.Set("_busy_timeout", "5000")
+	params.Set("_txlock", "immediate")
+	w := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), writerPragmas))
+	// Writes are serialised by the one write loop, not by the pool. The pool
+	// has a second connection so that a statement can be prepared (for the
+	// statement cache) while the loop's transaction holds the first.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w, ms); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rp := url.Values{}
+	rp.Set("_foreign_keys", "on")
+	rp.Set("_busy_timeout", "5000")
+	rp.Set("mode", "ro")
+	r := sql.OpenDB(newConnector("file:"+path+"?"+rp.Encode(), readerPragmas))
+	n := max(4, 2*runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	// The write loop keeps one connection for itself. Taking any free one
+	// from the pool alternated between the two, and each connection's page
+	// cache was then outdated by the other's last commit.
+	wconn, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.w, db.wconn, db.wc, db.r = w, wconn, newStmtCache(w), &Reader{newStmtCache(r)}
+	go db.writeLoop()
+	return db, nil
+}
+
+// writerPragmas are set on each writer connection (the driver's DSN does
+// not cover them).
+//
+//   - temp_store=MEMORY: the savepoint (sub-)journal of each write in a
+//     group-commit batch stays in memory. In a file it cost a pwrite per
+//     page first touched in each savepoint: ~18 % of the writer's time.
+var writerPragmas = []string{
+	"PRAGMA temp_store = MEMORY",
+}
+
+// readerPragmas are set on each reader connection.
+//
+//   - mmap_size: readers map the database file instead of copying each
+//     page they miss into their own page cache with a read call (a lookup
+//     of one patient measured 25 % faster). The writer keeps ordinary
+//     I/O, so no write goes through the mapping.
+var readerPragmas = []string{
+	"PRAGMA mmap_size = 268435456",
+}
+
+// connector opens connections of the sqlite3 driver and runs pragmas on
+// each new one, without registering a driver name globally.
+type connector struct {
+	dsn     string
+	pragmas []string
+	drv     *sqlite3.SQLiteDriver
+}
+
+func newConnector(dsn string, pragmas []string) *connector {
+	c := &connector{dsn: dsn, pragmas: pragmas}
+	c.drv = &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+		for _, p := range c.pragmas {
+			if _, err := conn.Exec(p, nil); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return nil
+	}}
+	return c
+}
+
+// Connect opens one connection.
+func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+// Driver is the sqlite3 driver.
+func (c *connector) Driver() driver.Driver { return c.drv }
+
+// Close stops the write loop (after the writes already queued) and closes
+// the connections.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		close(db.stop)
+		<-db.done
+		db.closeErr = errors.Join(db.r.close(), db.wconn.Close(), db.wc.close())
+	})
+	return db.closeErr
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Now is the clock's time, in UTC.
+func (db *DB) Now() time.Time { return db.now().UTC() }
+
+// Reader is the pool of read-only connections.
+func (db *DB) Reader() *Reader { return db.r }
+
+// Ready reports whether the database answers and every migration is applied.
+func (db *DB) Ready(ctx context.Context) error {
+	var v int
+	if err := db.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("ready: %w", err)
+	}
+	if want := len(db.migrations); v != want {
+		return fmt.Errorf("ready: schema at version %d, want %d", v, want)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to dest while writes go
+// on (VACUUM INTO reads one snapshot).
+func (db *DB) Backup(ctx context.Context, dest string) error {
+	if _, err := db.r.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// Subscribe returns a channel that receives a signal (coalesced) whenever a
+// write that called Tx.Notify commits, and a function to stop listening.
+func (db *DB) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	db.subMu.Lock()
+	db.subs[ch] = struct{}{}
+	db.subMu.Unlock()
+	return ch, func() {
+		db.subMu.Lock()
+		delete(db.subs, ch)
+		db.subMu.Unlock()
+	}
+}
+
+func (db *DB) notify() {
+	db.subMu.Lock()
+	defer db.subMu.Unlock()
+	for ch := range db.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+var testMigrations = fstest.MapFS{
+	"0001_init.sql": {Data: []byte(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE, at INTEGER NOT NULL);`)},
+	"0002_more.sql": {Data: []byte(`ALTER TABLE t ADD COLUMN note TEXT NOT NULL DEFAULT '';`)},
+}
+
+func open(t *testing.T, dir fstest.MapFS) *DB {
+	t.Helper()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), dir, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrationsNumbered(t *testing.T) {
+	t.Parallel()
+	db := open(t, testMigrations)
+	if err := db.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]fstest.MapFS{
+		"gap":       {"0001_a.sql": {Data: []byte(`SELECT 1;`)}, "0003_c.sql": {Data: []byte(`SELECT 1;`)}},
+		"no number": {"init.sql": {Data: []byte(`SELECT 1;`)}},
+	} {
+		if _, err := ReadMigrations(dir); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// Concurrent writes share a transaction; one that fails rolls back alone,
+// with the in-memory state it changed, and the others commit.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	t.Parallel()
+	db := open(t, testMigrations)
+	ctx := context.Background()
+	type counter struct{ n int }
+	var mu sync.Mutex
+	var lastSeen []int
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Write(ctx, func(tx *Tx) error {
+				c := tx.Shared("count", func() any { return &counter{} }).(*counter)
+				saved := c.n
+				tx.OnRollback(func() { c.n = saved })
+				c.n++
+				tx.AfterCommit(func() { mu.Lock(); lastSeen = append(lastSeen, c.n); mu.Unlock() })
+				v := "row"
+				if i%10 != 0 {
+					v = strings.Repeat("x", i) // unique
+				}
+				if _, err := tx.Exec(`INSERT INTO t (v, at) VALUES (?, ?)`, v, tx.Now.Unix()); err != nil {
+					return err
+				}
+				if i%10 == 0 {
+					return errors.New("refused")
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if (err != nil) != (i%10 == 0) {
+			t.Errorf("write %d: %v", i, err)
+		}
+		if err != nil {
+			failed++
+		}
+	}
+	var rows int
+	if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(errs)-failed {
+		t.Errorf("%d rows, want %d", rows, len(errs)-failed)
+	}
+	// Each batch's counter counts only its committed writes.
+	total := 0
+	mu.Lock()
+	for _, n := range lastSeen {
+		total += n
+	}
+	mu.Unlock()
+	if total < rows {
+		t.Errorf("after-commit hooks saw %d writes in all, want at least %d", total, rows)
+	}
+}
+
+func TestSubscribeAfterNotify(t *testing.T) {
+	t.Parallel()
+	db := open(t, testMigrations)
+	ch, stop := db.Subscribe()
+	defer stop()
+	ctx := context.Background()
+	if err := db.Write(ctx, func(tx *Tx) error { _, err := tx.Exec(`INSERT INTO t (v, at) VALUES ('a', 1)`); return err }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+		t.Fatal("signalled without Notify")
+	default:
+	}
+	if err := db.Write(ctx, func(tx *Tx) error {
+		tx.Notify()
+		_, err := tx.Exec(`INSERT INTO t (v, at) VALUES ('b', 1)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(time.Second):
+		t.Fatal("no signal after a notifying write")
+	}
+}
+
+func TestQueueFlushesOnClose(t *testing.T) {
+	t.Parallel()
+	var got []int
+	q := NewQueue(time.Hour, 4, func(b []int) { got = append(got, b...) })
+	for i := range 3 {
+		if !q.Add(i) {
+			t.Fatal("refused")
+		}
+	}
+	q.Close()
+	if len(got) != 3 {
+		t.Fatalf("flushed %v", got)
+	}
+	if q.Add(9) {
+		t.Fatal("a closed queue took an item")
+	}
+}

@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStmts bounds the statement cache: queries built with a varying
+// number of placeholders make new texts, and past this they run unprepared.
+const maxCachedStmts = 1000
+
+// stmtCache keeps one prepared statement per query text. database/sql then
+// prepares each on a connection once and reuses it, instead of parsing and
+// planning the SQL on every call (most of the cost of a small query through
+// cgo).
+type stmtCache struct {
+	db    *sql.DB
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+}
+
+// stmt returns the cached statement for query, preparing it on first use;
+// nil when the cache is full or the query does not prepare (the caller then
+// runs it directly and gets the real error).
+func (c *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
+	c.mu.RLock()
+	st := c.stmts[query]
+	c.mu.RUnlock()
+	if st != nil {
+		return st
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.stmts[query]; st != nil {
+		return st
+	}
+	if len(c.stmts) >= maxCachedStmts {
+		return nil
+	}
+	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return nil
+	}
+	c.stmts[query] = st
+	return st
+}
+
+// close closes the statements and the database.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+	return c.db.Close()
+}
+
+// Reader runs queries on the read-only pool through the statement cache.
+type Reader struct{ c *stmtCache }
+
+// QueryRowContext is sql.DB's, through the cache.
+func (r *Reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := r.c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.c.db.QueryRowContext(ctx, query, args...)
+}
+
+// QueryContext is sql.DB's, through the cache.
+func (r *Reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := r.c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.c.db.QueryContext(ctx, query, args...)
+}
+
+// ExecContext is sql.DB's (not cached: used for one-off statements such as
+// VACUUM INTO).
+func (r *Reader) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return r.c.db.ExecContext(ctx, query, args...)
+}
+
+func (r *Reader) close() error { return r.c.close() }

@@ -1,0 +1,270 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Tx is one write: its part of the SQL transaction and the single
+// timestamp shared by every row it writes.
+type Tx struct {
+	tx    *sql.Tx
+	Now   time.Time // from the DB's clock, once per transaction
+	ctx   context.Context
+	cache *stmtCache
+	batch *batch
+	// notify is set by Notify: the write changed what subscribers watch.
+	notify bool
+	// undo is what to do to in-memory batch state if this write is rolled
+	// back to its savepoint, newest first.
+	undo []func()
+}
+
+// batch is what the writes of one group-commit transaction share.
+type batch struct {
+	// stmts are the cached statements bound to this transaction, so that
+	// each is bound once per batch rather than once per call.
+	stmts map[string]*sql.Stmt
+	// values are the callers' batch-wide state (see Tx.Shared).
+	values map[any]any
+	// afterCommit run once the transaction has ended, before any write of
+	// the batch is acknowledged.
+	afterCommit []func()
+}
+
+// Context is the context of the caller of DB.Write (its values: the actor,
+// say). It is not cancelled when the caller gives up: the write is then
+// already running.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// Notify records that this write appended something subscribers wait for
+// (an outbox event): they are signalled once the batch commits.
+func (tx *Tx) Notify() { tx.notify = true }
+
+// Shared returns the value kept under key for the whole group-commit
+// transaction, making it with init the first time. It is for state that
+// the writes of one batch build on each other (the audit chain's last
+// hash); a write that changes it registers how to undo that with OnRollback.
+func (tx *Tx) Shared(key any, init func() any) any {
+	if v, ok := tx.batch.values[key]; ok {
+		return v
+	}
+	v := init()
+	tx.batch.values[key] = v
+	return v
+}
+
+// OnRollback registers f to run if this write fails and is rolled back
+// alone (to its savepoint) while the rest of its batch commits.
+func (tx *Tx) OnRollback(f func()) { tx.undo = append(tx.undo, f) }
+
+// AfterCommit registers f to run when the transaction holding this write
+// has ended (committed or not), before any of its writes is acknowledged:
+// a cache can forget what the batch changed before anyone can read it.
+func (tx *Tx) AfterCommit(f func()) { tx.batch.afterCommit = append(tx.batch.afterCommit, f) }
+
+// stmt returns query as a statement of the write transaction, bound once
+// per batch from the writer's statement cache; nil when the cache does not
+// hold it (the caller then runs the query directly).
+func (tx *Tx) stmt(query string) *sql.Stmt {
+	if st := tx.batch.stmts[query]; st != nil {
+		return st
+	}
+	st := tx.cache.stmt(context.Background(), query)
+	if st == nil {
+		return nil
+	}
+	txst := tx.tx.Stmt(st)
+	tx.batch.stmts[query] = txst
+	return txst
+}
+
+// Exec runs a statement in the write transaction through the writer's
+// statement cache.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(query); st != nil {
+		return st.Exec(args...)
+	}
+	return tx.tx.Exec(query, args...)
+}
+
+// QueryRow runs a query in the write transaction through the cache.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryRow(args...)
+	}
+	return tx.tx.QueryRow(query, args...)
+}
+
+// Query runs a query in the write transaction through the cache.
+func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(query); st != nil {
+		return st.Query(args...)
+	}
+	return tx.tx.Query(query, args...)
+}
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+// Write runs fn as one write. Concurrent writes are grouped into one
+// SQLite transaction (each in its own SAVEPOINT, so one failing write rolls
+// back alone) and share one fsync. Write returns once the transaction has
+// committed: what fn wrote is then on disk.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.stop:
+		return errors.New("store closed")
+	}
+	// Once queued, always wait for the answer: fn may be running, and the
+	// caller must not read what fn writes before it is done. A request
+	// whose context ends before its turn is skipped by the writer.
+	return <-req.done
+}
+
+const maxBatch = 64
+
+func (db *DB) writeLoop() {
+	defer close(db.done)
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.writes:
+		case <-db.stop:
+			// Drain what was queued before stop.
+			for {
+				select {
+				case r := <-db.writes:
+					db.commitBatch([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		reqs := []*writeReq{first}
+	gather:
+		for len(reqs) < maxBatch {
+			select {
+			case r := <-db.writes:
+				reqs = append(reqs, r)
+			default:
+				break gather
+			}
+		}
+		db.commitBatch(reqs)
+	}
+}
+
+func (db *DB) commitBatch(reqs []*writeReq) {
+	ctx := context.Background()
+	now := db.Now()
+	sqlTx, err := db.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		for _, r := range reqs {
+			r.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	b := &batch{stmts: map[string]*sql.Stmt{}, values: map[any]any{}}
+	if len(reqs) == 1 {
+		// A write alone needs no SAVEPOINT: if it fails, the whole
+		// transaction is rolled back.
+		db.commitOne(sqlTx, b, now, reqs[0])
+		return
+	}
+	results := make([]error, len(reqs))
+	notify := false
+	for i, r := range reqs {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		tx := &Tx{tx: sqlTx, Now: now, ctx: context.WithoutCancel(r.ctx), cache: db.wc, batch: b}
+		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+			results[i] = fmt.Errorf("savepoint: %w", err)
+			continue
+		}
+		err := runWrite(r.fn, tx)
+		if err != nil {
+			for i := len(tx.undo) - 1; i >= 0; i-- {
+				tx.undo[i]()
+			}
+			if _, rbErr := tx.Exec("ROLLBACK TO w"); rbErr != nil {
+				err = errors.Join(err, rbErr)
+			}
+		} else if tx.notify {
+			notify = true
+		}
+		if _, relErr := tx.Exec("RELEASE w"); relErr != nil && err == nil {
+			err = relErr
+		}
+		results[i] = err
+	}
+	err = sqlTx.Commit()
+	b.ended()
+	if err != nil {
+		for _, r := range reqs {
+			r.done <- fmt.Errorf("commit: %w", err)
+		}
+		return
+	}
+	for i, r := range reqs {
+		r.done <- results[i]
+	}
+	if notify {
+		db.notify()
+	}
+}
+
+// commitOne runs a write that has the transaction to itself.
+func (db *DB) commitOne(sqlTx *sql.Tx, b *batch, now time.Time, r *writeReq) {
+	if err := r.ctx.Err(); err != nil {
+		sqlTx.Rollback()
+		r.done <- err
+		return
+	}
+	tx := &Tx{tx: sqlTx, Now: now, ctx: context.WithoutCancel(r.ctx), cache: db.wc, batch: b}
+	if err := runWrite(r.fn, tx); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		b.ended()
+		r.done <- err
+		return
+	}
+	err := sqlTx.Commit()
+	b.ended()
+	if err != nil {
+		r.done <- fmt.Errorf("commit: %w", err)
+		return
+	}
+	r.done <- nil
+	if tx.notify {
+		db.notify()
+	}
+}
+
+func (b *batch) ended() {
+	for _, f := range b.afterCommit {
+		f()
+	}
+}
+
+func runWrite(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
