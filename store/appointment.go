@@ -234,20 +234,19 @@ func (s *Store) Appointment(ctx context.Context, orgID, id int64) (*Appointment,
 }
 
 // AppointmentByToken resolves a visit-link token to its appointment and the
-// role it grants ("patient" or "provider"), in any organisation: the token
-// is the credential.
+// role it grants ("patient", "provider" or "guest", the third participant),
+// in any organisation: the token is the credential.
 func (s *Store) AppointmentByToken(ctx context.Context, token string) (*Appointment, string, error) {
 	if token == "" {
 		return nil, "", ErrNotFound
 	}
-	a, err := scanAppointment(s.r.QueryRowContext(ctx, `SELECT `+appointmentCols+`, CASE WHEN patient_token = ? THEN 'patient' ELSE 'provider' END
-		FROM appointments WHERE patient_token = ? OR provider_token = ?`, token, token, token), new(string))
+	var role string
+	a, err := scanAppointment(s.r.QueryRowContext(ctx, `SELECT `+appointmentCols+`,
+		CASE WHEN patient_token = ? THEN 'patient' WHEN provider_token = ? THEN 'provider' ELSE 'guest' END
+		FROM appointments WHERE patient_token = ? OR provider_token = ? OR guest_token = ?`,
+		token, token, token, token, token), &role)
 	if err != nil {
 		return nil, "", fmt.Errorf("appointment by token: %w", err)
-	}
-	role := "provider"
-	if a.PatientToken == token {
-		role = "patient"
 	}
 	return a, role, nil
 }

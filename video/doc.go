@@ -1,6 +1,7 @@
-// Package video will hold the appliance's WebRTC media server: one room per
-// appointment, joined through the provider and patient visit links, with RTP
-// forwarded by pion and an embedded TURN server (see ARCHITECTURE.md, Video).
-// The visit pages in web/visit already resolve those links; the media itself
-// is the subject of its own issue and is not built yet.
+// Package video is the appliance's media server: one room per appointment,
+// joined through the visit links over a WebSocket on the HTTPS port, a lobby
+// that the server enforces (nobody waiting sends or receives media), RTP
+// forwarded by pion between the admitted, and an embedded TURN server for
+// networks that block UDP. media.go is the only file that knows pion's
+// WebRTC types; the room logic sees peers, up-tracks and down-tracks.
 package video

@@ -1,0 +1,676 @@
+package video
+
+// This is the only file that knows pion/webrtc's types. The room logic sees
+// a participant's connection as a peer, its incoming streams as upTracks and
+// what it forwards to others as downTracks.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// peer is one participant's connection to the media server.
+type peer interface {
+	answer(sdp string) error
+	addCandidate(c Candidate) error
+	restartICE()
+	// forward starts sending up to this participant, in the stream
+	// streamID (the browser groups a participant's audio and video by it).
+	forward(up upTrack, streamID string) (downTrack, error)
+	close()
+}
+
+// upTrack is one stream a participant sends (their microphone, camera or
+// screen).
+type upTrack interface {
+	source() string // microphone, camera, screen
+	kind() string   // audio, video
+	requestKeyframe()
+	// forwarded counts the packets sent on to others.
+	forwarded() uint64
+}
+
+// downTrack is one stream forwarded to a participant.
+type downTrack interface {
+	stop()
+}
+
+// peerEvents is how a peer tells its participant what happened.
+type peerEvents interface {
+	upTrackStarted(upTrack)
+	upTrackEnded(upTrack)
+	connState(state string) // connected, disconnected, failed, closed
+	signal(msg ServerMessage)
+}
+
+// Candidate is an ICE candidate as browsers send it.
+type Candidate struct {
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	UsernameFragment *string `json:"usernameFragment,omitempty"`
+}
+
+// ICEServer is a STUN/TURN server handed to a browser.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// mediaEngine holds what every peer connection shares: the single UDP port,
+// the ICE-TCP listener and the network settings.
+type mediaEngine struct {
+	log     *slog.Logger
+	udp     net.PacketConn
+	tcp     net.Listener
+	udpMux  ice.UDPMux
+	tcpMux  ice.TCPMux
+	nat1to1 []string
+	// loopback: offer 127.0.0.1 candidates (tests and a browser on the
+	// appliance itself).
+	loopback bool
+	maxRate  int // bits/s a video sender is never asked to exceed
+}
+
+func newMediaEngine(log *slog.Logger, udp net.PacketConn, tcp net.Listener, publicIPs []string, loopback bool) *mediaEngine {
+	m := &mediaEngine{log: log, udp: udp, tcp: tcp, nat1to1: publicIPs, loopback: loopback, maxRate: 2_500_000}
+	m.udpMux = webrtc.NewICEUDPMux(nil, udp)
+	if tcp != nil {
+		m.tcpMux = webrtc.NewICETCPMux(nil, tcp, 32)
+	}
+	return m
+}
+
+func (m *mediaEngine) close() {
+	m.udpMux.Close()
+	if m.tcpMux != nil {
+		m.tcpMux.Close()
+	}
+}
+
+// registerCodecs lists what the server forwards: Opus, VP8 and H.264
+// (constrained baseline and high, packetization mode 1, what iPhones send).
+func registerCodecs(me *webrtc.MediaEngine) error {
+	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
+		{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	codecs := []struct {
+		c    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
+			ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8,
+			ClockRate: 90000, RTCPFeedback: videoFB}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
+			ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+			RTCPFeedback: videoFB}, PayloadType: 102}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
+			ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f",
+			RTCPFeedback: videoFB}, PayloadType: 112}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := me.RegisterCodec(c.c, c.kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pionPeer is a participant's peer connection.
+type pionPeer struct {
+	m      *mediaEngine
+	pc     *webrtc.PeerConnection
+	ev     peerEvents
+	slots  map[string]string // mid → source, filled after the first offer
+	recv   []*webrtc.RTPTransceiver
+	srcs   []string
+	bwe    atomic.Pointer[cc.BandwidthEstimator]
+	closed atomic.Bool
+
+	mu          sync.Mutex
+	negotiating bool // an offer is out, waiting for its answer
+	pending     bool // another offer is needed after that
+	restart     bool
+	timer       *time.Timer
+	ups         []*upstream
+	downs       map[*downstream]*webrtc.RTPSender
+}
+
+// newPeer makes a connection that receives the given sources (microphone,
+// camera, and screen for the clinician) and sends the first offer.
+func (m *mediaEngine) newPeer(ev peerEvents, sources []string) (*pionPeer, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		return nil, fmt.Errorf("codecs: %w", err)
+	}
+	reg := &interceptor.Registry{}
+	// NACKs both ways, RTCP reports, TWCC feedback for what browsers send
+	// (their own congestion control adapts their upload to it).
+	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
+		return nil, fmt.Errorf("interceptors: %w", err)
+	}
+	// Send-side estimate of each participant's download, from the TWCC
+	// feedback their browser returns: it caps what the senders are asked
+	// for. No pacer: packets go out as they come.
+	p := &pionPeer{m: m, ev: ev, downs: map[*downstream]*webrtc.RTPSender{}}
+	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(1_000_000), gcc.SendSideBWEMaxBitrate(m.maxRate),
+			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("congestion control: %w", err)
+	}
+	ccf.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { p.bwe.Store(&e) })
+	reg.Add(ccf)
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, reg); err != nil {
+		return nil, fmt.Errorf("twcc: %w", err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEUDPMux(m.udpMux)
+	if m.tcpMux != nil {
+		se.SetICETCPMux(m.tcpMux)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
+	} else {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(m.loopback)
+	if len(m.nat1to1) > 0 {
+		se.SetNAT1To1IPs(m.nat1to1, webrtc.ICECandidateTypeHost)
+	}
+	se.SetICETimeouts(4*time.Second, 15*time.Second, time.Second)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle,
+		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire})
+	if err != nil {
+		return nil, fmt.Errorf("peer connection: %w", err)
+	}
+	p.pc = pc
+	for _, src := range sources {
+		kind := webrtc.RTPCodecTypeVideo
+		if src == "microphone" {
+			kind = webrtc.RTPCodecTypeAudio
+		}
+		tr, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
+			pc.Close()
+			return nil, fmt.Errorf("transceiver: %w", err)
+		}
+		p.recv = append(p.recv, tr)
+		p.srcs = append(p.srcs, src)
+	}
+	pc.OnTrack(p.onTrack)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateConnected, webrtc.PeerConnectionStateDisconnected,
+			webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			ev.connState(s.String())
+		}
+	})
+	go p.adaptLoop()
+	p.negotiate(false)
+	return p, nil
+}
+
+func (p *pionPeer) sourceOf(r *webrtc.RTPReceiver) string {
+	for i, tr := range p.recv {
+		if tr.Receiver() == r {
+			return p.srcs[i]
+		}
+	}
+	return ""
+}
+
+func (p *pionPeer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	src := p.sourceOf(r)
+	if src == "" {
+		return // not a slot we offered: ignore it
+	}
+	if (src == "microphone") != (t.Kind() == webrtc.RTPCodecTypeAudio) {
+		return
+	}
+	up := &upstream{peer: p, track: t, src: src, mime: strings.ToLower(t.Codec().MimeType)}
+	p.mu.Lock()
+	p.ups = append(p.ups, up)
+	p.mu.Unlock()
+	p.ev.upTrackStarted(up)
+	up.run()
+	p.ev.upTrackEnded(up)
+}
+
+// negotiate sends an offer now, or after the answer to the one that is out.
+// Offers always come from the server, so the two sides never offer at once.
+func (p *pionPeer) negotiate(restart bool) {
+	p.mu.Lock()
+	if p.negotiating {
+		p.pending = true
+		p.restart = p.restart || restart
+		p.mu.Unlock()
+		return
+	}
+	p.negotiating = true
+	p.mu.Unlock()
+	if err := p.offer(restart); err != nil && !p.closed.Load() {
+		p.m.log.Warn("video offer", "err", err)
+		p.mu.Lock()
+		p.negotiating = false
+		p.mu.Unlock()
+	}
+}
+
+// negotiateSoon batches the changes of one moment (a participant's audio
+// and video arriving together) into one offer.
+func (p *pionPeer) negotiateSoon() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer != nil {
+		return
+	}
+	p.timer = time.AfterFunc(30*time.Millisecond, func() {
+		p.mu.Lock()
+		p.timer = nil
+		p.mu.Unlock()
+		p.negotiate(false)
+	})
+}
+
+func (p *pionPeer) offer(restart bool) error {
+	if p.closed.Load() {
+		return nil
+	}
+	o, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: restart})
+	if err != nil {
+		return fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.pc)
+	if err := p.pc.SetLocalDescription(o); err != nil {
+		return fmt.Errorf("set local: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(3 * time.Second):
+	}
+	slots := map[string]string{}
+	for i, tr := range p.recv {
+		slots[tr.Mid()] = p.srcs[i]
+	}
+	p.ev.signal(ServerMessage{Type: "offer", SDP: p.pc.LocalDescription().SDP, Slots: slots})
+	return nil
+}
+
+func (p *pionPeer) answer(sdp string) error {
+	if p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		return errors.New("no offer is waiting for an answer")
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	p.mu.Lock()
+	p.negotiating = false
+	again, restart := p.pending, p.restart
+	p.pending, p.restart = false, false
+	p.mu.Unlock()
+	if again {
+		go p.negotiate(restart)
+	}
+	return nil
+}
+
+func (p *pionPeer) addCandidate(c Candidate) error {
+	if c.Candidate == "" {
+		return nil // end of candidates
+	}
+	return p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid,
+		SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment})
+}
+
+func (p *pionPeer) restartICE() { go p.negotiate(true) }
+
+func (p *pionPeer) close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	p.pc.Close()
+}
+
+func (p *pionPeer) forward(u upTrack, streamID string) (downTrack, error) {
+	up, ok := u.(*upstream)
+	if !ok {
+		return nil, errors.New("forward: not a pion track")
+	}
+	d := &downstream{up: up, peer: p, id: up.src, stream: streamID, codec: up.track.Codec().RTPCodecCapability}
+	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return nil, fmt.Errorf("forward %s: %w", up.src, err)
+	}
+	sender := tr.Sender()
+	p.mu.Lock()
+	p.downs[d] = sender
+	p.mu.Unlock()
+	up.subscribe(d)
+	go d.readRTCP(sender)
+	p.negotiateSoon()
+	return d, nil
+}
+
+// adaptLoop asks each sender forwarded here for no more than this
+// participant's download can take (REMB to the sender).
+func (p *pionPeer) adaptLoop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for range t.C {
+		if p.closed.Load() {
+			return
+		}
+		e := p.bwe.Load()
+		if e == nil {
+			continue
+		}
+		rate := (*e).GetTargetBitrate()
+		p.mu.Lock()
+		var videos []*downstream
+		for d := range p.downs {
+			if d.up.track.Kind() == webrtc.RTPCodecTypeVideo {
+				videos = append(videos, d)
+			}
+		}
+		p.mu.Unlock()
+		if len(videos) == 0 {
+			continue
+		}
+		share := (rate - 64_000*len(videos)) / len(videos) // leave room for the audio
+		if share < 100_000 {
+			share = 100_000
+		}
+		for _, d := range videos {
+			d.up.limit(p, share)
+		}
+	}
+}
+
+// upstream reads one incoming track and hands each packet to its
+// subscribers without decoding it.
+type upstream struct {
+	peer  *pionPeer
+	track *webrtc.TrackRemote
+	src   string
+	mime  string
+
+	subs     atomic.Pointer[[]*downstream]
+	subMu    sync.Mutex
+	count    atomic.Uint64
+	lastPLI  atomic.Int64
+	limitsMu sync.Mutex
+	limits   map[*pionPeer]int
+}
+
+func (u *upstream) source() string    { return u.src }
+func (u *upstream) forwarded() uint64 { return u.count.Load() }
+func (u *upstream) kind() string {
+	if u.track.Kind() == webrtc.RTPCodecTypeAudio {
+		return "audio"
+	}
+	return "video"
+}
+
+func (u *upstream) subscribe(d *downstream) {
+	u.subMu.Lock()
+	defer u.subMu.Unlock()
+	var next []*downstream
+	if cur := u.subs.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, d)
+	u.subs.Store(&next)
+	if u.track.Kind() == webrtc.RTPCodecTypeVideo {
+		u.lastPLI.Store(0)
+		u.requestKeyframe() // the new viewer needs a picture to start from
+	}
+}
+
+func (u *upstream) unsubscribe(d *downstream) {
+	u.subMu.Lock()
+	defer u.subMu.Unlock()
+	cur := u.subs.Load()
+	if cur == nil {
+		return
+	}
+	next := make([]*downstream, 0, len(*cur))
+	for _, x := range *cur {
+		if x != d {
+			next = append(next, x)
+		}
+	}
+	u.subs.Store(&next)
+	u.limitsMu.Lock()
+	delete(u.limits, d.peer)
+	u.limitsMu.Unlock()
+}
+
+// requestKeyframe sends a PLI to the sender, at most one per 300 ms: a burst
+// of viewers' requests is one request upstream.
+func (u *upstream) requestKeyframe() {
+	if u.track.Kind() != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := u.lastPLI.Load()
+	if now-last < int64(300*time.Millisecond) || !u.lastPLI.CompareAndSwap(last, now) {
+		return
+	}
+	u.peer.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(u.track.SSRC())}}) //nolint:errcheck // a lost request is repeated by the viewer
+}
+
+// limit records what one viewer can take and asks the sender for the
+// smallest of those.
+func (u *upstream) limit(viewer *pionPeer, rate int) {
+	u.limitsMu.Lock()
+	if u.limits == nil {
+		u.limits = map[*pionPeer]int{}
+	}
+	u.limits[viewer] = rate
+	least := u.peer.m.maxRate
+	for _, r := range u.limits {
+		least = min(least, r)
+	}
+	u.limitsMu.Unlock()
+	u.peer.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(least), //nolint:errcheck // sent again next second
+		SSRCs: []uint32{uint32(u.track.SSRC())}}})
+}
+
+// run forwards until the track ends. The packet is parsed once, into a
+// header reused for every packet, and written to each viewer as it is:
+// no per-packet allocation on this path.
+func (u *upstream) run() {
+	buf := make([]byte, 1500)
+	var h rtp.Header
+	for {
+		n, _, err := u.track.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !u.peer.closed.Load() {
+				u.peer.m.log.Debug("video track read", "err", err)
+			}
+			u.endSubs()
+			return
+		}
+		payload, ok := parseHeader(buf[:n], &h)
+		if !ok {
+			continue
+		}
+		subs := u.subs.Load()
+		if subs == nil {
+			continue
+		}
+		for _, d := range *subs {
+			d.write(&h, payload)
+		}
+	}
+}
+
+func (u *upstream) endSubs() {
+	u.subMu.Lock()
+	u.subs.Store(nil)
+	u.subMu.Unlock()
+}
+
+// parseHeader reads the fixed RTP header and skips CSRCs and header
+// extensions, which are the sender's connection's own (their ids mean
+// nothing on the viewer's connection). It returns the payload.
+func parseHeader(b []byte, h *rtp.Header) ([]byte, bool) {
+	if len(b) < 12 || b[0]>>6 != 2 {
+		return nil, false
+	}
+	cc := int(b[0] & 0x0f)
+	off := 12 + 4*cc
+	if len(b) < off {
+		return nil, false
+	}
+	if b[0]&0x10 != 0 {
+		if len(b) < off+4 {
+			return nil, false
+		}
+		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:]))
+		if len(b) < off {
+			return nil, false
+		}
+	}
+	end := len(b)
+	h.Padding = b[0]&0x20 != 0
+	if h.Padding {
+		pad := int(b[end-1])
+		if pad == 0 || off+pad > end {
+			return nil, false
+		}
+		end -= pad // padding is the sender's business; the viewer's packet needs none
+		h.Padding = false
+	}
+	h.Version = 2
+	h.Marker = b[1]&0x80 != 0
+	h.PayloadType = b[1] & 0x7f
+	h.SequenceNumber = binary.BigEndian.Uint16(b[2:])
+	h.Timestamp = binary.BigEndian.Uint32(b[4:])
+	h.SSRC = binary.BigEndian.Uint32(b[8:])
+	return b[off:end], true
+}
+
+// downstream is one forwarded track on a viewer's connection (a
+// webrtc.TrackLocal written from the sender's packets).
+type downstream struct {
+	up     *upstream
+	peer   *pionPeer
+	id     string
+	stream string
+	codec  webrtc.RTPCodecCapability
+
+	mu     sync.Mutex
+	ssrc   uint32
+	pt     uint8
+	writer webrtc.TrackLocalWriter
+	out    rtp.Header // reused for every packet
+}
+
+func (d *downstream) ID() string                { return d.id }
+func (d *downstream) RID() string               { return "" }
+func (d *downstream) StreamID() string          { return d.stream }
+func (d *downstream) Kind() webrtc.RTPCodecType { return d.up.track.Kind() }
+
+// Bind picks the sender's codec among what the viewer accepted: the server
+// forwards, it does not transcode.
+func (d *downstream) Bind(t webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	want := d.up.track.Codec()
+	var pick *webrtc.RTPCodecParameters
+	for _, c := range t.CodecParameters() {
+		if !strings.EqualFold(c.MimeType, want.MimeType) {
+			continue
+		}
+		if c.SDPFmtpLine == want.SDPFmtpLine {
+			pick = &c
+			break
+		}
+		if pick == nil {
+			pick = &c
+		}
+	}
+	if pick == nil {
+		return webrtc.RTPCodecParameters{}, fmt.Errorf("viewer does not accept %s", want.MimeType)
+	}
+	d.mu.Lock()
+	d.ssrc, d.pt, d.writer = uint32(t.SSRC()), uint8(pick.PayloadType), t.WriteStream()
+	d.mu.Unlock()
+	return *pick, nil
+}
+
+func (d *downstream) Unbind(webrtc.TrackLocalContext) error {
+	d.mu.Lock()
+	d.writer = nil
+	d.mu.Unlock()
+	return nil
+}
+
+func (d *downstream) write(h *rtp.Header, payload []byte) {
+	d.mu.Lock()
+	w := d.writer
+	if w == nil {
+		d.mu.Unlock()
+		return
+	}
+	o := &d.out
+	o.Version, o.Padding, o.Marker = 2, false, h.Marker
+	o.PayloadType, o.SequenceNumber, o.Timestamp, o.SSRC = d.pt, h.SequenceNumber, h.Timestamp, d.ssrc
+	o.Extension, o.Extensions, o.ExtensionProfile = false, o.Extensions[:0], 0
+	o.CSRC = o.CSRC[:0]
+	_, err := w.WriteRTP(o, payload)
+	d.mu.Unlock()
+	if err == nil {
+		d.up.count.Add(1)
+	}
+}
+
+// readRTCP passes the viewer's keyframe requests on to the sender; NACKs
+// are answered by the NACK responder from its buffer of sent packets.
+func (d *downstream) readRTCP(s *webrtc.RTPSender) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.up.requestKeyframe()
+			}
+		}
+	}
+}
+
+func (d *downstream) stop() {
+	d.up.unsubscribe(d)
+	p := d.peer
+	p.mu.Lock()
+	s, ok := p.downs[d]
+	delete(p.downs, d)
+	p.mu.Unlock()
+	if !ok || p.closed.Load() {
+		return
+	}
+	if err := p.pc.RemoveTrack(s); err == nil {
+		p.negotiateSoon()
+	}
+}
