@@ -158,6 +158,9 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 	}
 	cfg := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle}
 	if p.opts.RelayOnly {
+		// pion's active ICE-TCP candidates ignore the relay-only policy.
+		se.DisableActiveTCP(true)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 		for _, s := range p.Welcome.ICEServers {
 			var urls []string
@@ -318,13 +321,13 @@ func (p *Peer) SelectedRelay() bool {
 	if pc == nil {
 		return false
 	}
-	for _, s := range pc.GetStats() {
-		if c, ok := s.(webrtc.ICECandidatePairStats); ok && c.Nominated && c.State == webrtc.StatsICECandidatePairStateSucceeded {
-			for _, s2 := range pc.GetStats() {
-				if l, ok := s2.(webrtc.ICECandidateStats); ok && l.ID == c.LocalCandidateID {
-					return l.CandidateType == webrtc.ICECandidateTypeRelay
-				}
-			}
+	for _, s := range pc.GetSenders() {
+		if s.Transport() == nil {
+			continue
+		}
+		pair, err := s.Transport().ICETransport().GetSelectedCandidatePair()
+		if err == nil && pair != nil {
+			return pair.Local.Typ == webrtc.ICECandidateTypeRelay
 		}
 	}
 	return false
