@@ -33,7 +33,9 @@ func (n *movingNet) iface() *transport.Interface {
 	return ifc
 }
 
-func (n *movingNet) Interfaces() ([]*transport.Interface, error) { return []*transport.Interface{n.iface()}, nil }
+func (n *movingNet) Interfaces() ([]*transport.Interface, error) {
+	return []*transport.Interface{n.iface()}, nil
+}
 func (n *movingNet) InterfaceByIndex(int) (*transport.Interface, error) {
 	return n.iface(), nil
 }

@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,6 +98,15 @@ func (s *Server) TURNPorts() (udp, tcp, tls int) {
 		return 0, 0, 0
 	}
 	return s.turn.ports()
+}
+
+// StartTURNS adds TURN over TLS on port (0: off), with the HTTPS port's
+// TLS configuration (and so its certificate, reloaded with it).
+func (s *Server) StartTURNS(port int, cfg *tls.Config) error {
+	if port == 0 || s.turn == nil {
+		return nil
+	}
+	return s.turn.startTLS(":"+strconv.Itoa(port), cfg)
 }
 
 // Close stops listening and ends every call.

@@ -35,6 +35,7 @@ type turnServer struct {
 	cfg    TURNConfig
 	secret string
 	srv    *turn.Server
+	tlsSrv *turn.Server
 	udp    net.PacketConn
 	tcp    net.Listener
 	tls    net.Listener
@@ -58,35 +59,50 @@ func startTURN(cfg TURNConfig, log *slog.Logger) (*turnServer, error) {
 		t.udp.Close()
 		return nil, fmt.Errorf("turn port (TCP): %w", err)
 	}
-	if cfg.TLSAddr != "" && cfg.TLS != nil {
-		if t.tls, err = tls.Listen("tcp4", cfg.TLSAddr, cfg.TLS); err != nil {
-			t.udp.Close()
-			t.tcp.Close()
-			return nil, fmt.Errorf("turns port: %w", err)
-		}
-	}
-	relay := func() turn.RelayAddressGenerator {
-		return &turn.RelayAddressGeneratorStatic{RelayAddress: cfg.RelayIP, Address: cfg.RelayIP.String()}
-	}
-	// Relays only reach the appliance itself: the embedded TURN server
-	// is no open relay for the rest of the network.
-	own := func(_ net.Addr, peer net.IP) bool { return isOwnAddress(peer) }
-	sc := turn.ServerConfig{
-		Realm:             "clinicbox",
-		AuthHandler:       turn.LongTermTURNRESTAuthHandler(t.secret, nil),
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: t.udp, RelayAddressGenerator: relay(), PermissionHandler: own}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: t.tcp, RelayAddressGenerator: relay(), PermissionHandler: own}},
-	}
-	if t.tls != nil {
-		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{Listener: t.tls, RelayAddressGenerator: relay(), PermissionHandler: own})
-	}
+	sc := t.serverConfig()
+	sc.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: t.udp, RelayAddressGenerator: t.relay(), PermissionHandler: ownPeer}}
+	sc.ListenerConfigs = []turn.ListenerConfig{{Listener: t.tcp, RelayAddressGenerator: t.relay(), PermissionHandler: ownPeer}}
 	if t.srv, err = turn.NewServer(sc); err != nil {
 		t.closeListeners()
 		return nil, fmt.Errorf("turn: %w", err)
 	}
-	log.Info("TURN server", "udp", t.udp.LocalAddr().String(), "tcp", t.tcp.Addr().String(), "tls", t.tls != nil)
+	log.Info("TURN server", "udp", t.udp.LocalAddr().String(), "tcp", t.tcp.Addr().String())
+	if cfg.TLSAddr != "" && cfg.TLS != nil {
+		if err := t.startTLS(cfg.TLSAddr, cfg.TLS); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
 	return t, nil
 }
+
+// startTLS adds TURN over TLS, with the certificate the HTTPS port serves.
+func (t *turnServer) startTLS(addr string, cfg *tls.Config) error {
+	var err error
+	if t.tls, err = tls.Listen("tcp", addr, cfg); err != nil {
+		return fmt.Errorf("turns port: %w", err)
+	}
+	sc := t.serverConfig()
+	sc.ListenerConfigs = []turn.ListenerConfig{{Listener: t.tls, RelayAddressGenerator: t.relay(), PermissionHandler: ownPeer}}
+	if t.tlsSrv, err = turn.NewServer(sc); err != nil {
+		t.tls.Close()
+		t.tls = nil
+		return fmt.Errorf("turns: %w", err)
+	}
+	return nil
+}
+
+func (t *turnServer) serverConfig() turn.ServerConfig {
+	return turn.ServerConfig{Realm: "clinicbox", AuthHandler: turn.LongTermTURNRESTAuthHandler(t.secret, nil)}
+}
+
+func (t *turnServer) relay() turn.RelayAddressGenerator {
+	return &turn.RelayAddressGeneratorStatic{RelayAddress: t.cfg.RelayIP, Address: t.cfg.RelayIP.String()}
+}
+
+// ownPeer lets relays reach only the appliance itself: the embedded TURN
+// server is no open relay into the clinic's network or the internet.
+func ownPeer(_ net.Addr, peer net.IP) bool { return isOwnAddress(peer) }
 
 func isOwnAddress(ip net.IP) bool {
 	if ip.IsLoopback() {
@@ -114,6 +130,9 @@ func (t *turnServer) closeListeners() {
 
 func (t *turnServer) close() {
 	t.srv.Close()
+	if t.tlsSrv != nil {
+		t.tlsSrv.Close()
+	}
 }
 
 func (t *turnServer) ports() (udp, tcp, tls int) {

@@ -33,6 +33,7 @@ type Deps struct {
 	Reports       telehealth.ReportJobs // encounter-report jobs (reports.Jobs); nil answers 503
 	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
 	APICacheBytes int                   // memory for cached API answers; 0: none
+	Video         http.Handler          // the video visits' signalling WebSocket (video.Server); nil: no calls
 }
 
 // New builds the appliance's HTTP handler.
@@ -67,7 +68,7 @@ func New(d Deps) http.Handler {
 	}
 	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
 	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Register(mux)
-	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log})
+	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log, Signal: d.Video})
 	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
 	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
 	station.Register(mux, station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: d.Devices, Log: d.Log})

@@ -131,6 +131,16 @@ type serveConfig struct {
 	Demo      bool
 	LogFormat string
 	CacheMB   int
+	Video     videoConfig
+}
+
+// videoConfig is where the media server listens and what it announces.
+type videoConfig struct {
+	PublicIPs  []string // announced instead of the interfaces' addresses (NAT with forwarded ports)
+	PublicHost string   // name or address browsers reach TURN at
+	MediaPort  int      // UDP (all media) and TCP (ICE-TCP); 0: any free port
+	TURNPort   int      // UDP and TCP; 0: no TURN
+	TURNSPort  int      // TURN over TLS; 0: off
 }
 
 func parseServeConfig(e env, args []string) (*serveConfig, error) {
@@ -145,9 +155,38 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	demo := fs.Bool("demo", false, "seed a demo clinic when the database is empty")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	cacheMB := fs.String("cache-mb", "128", "memory for cached API answers (patients), in MiB; 0 turns the cache off")
+	publicIP := fs.String("public-ip", "", "public IP address(es) of the clinic's router, comma-separated, announced for video media (ports forwarded to this box)")
+	publicHost := fs.String("public-host", "", "name or address patients' browsers reach the TURN server at (default: the host of --public-url)")
+	mediaPort := fs.String("media-port", "8444", "UDP port for all video media, and the TCP port for ICE over TCP; 0: any free port")
+	turnPort := fs.String("turn-port", "3478", "TURN port (UDP and TCP) for networks that block the media port; 0: off")
+	turnsPort := fs.String("turns-port", "5349", "TURN over TLS port, for networks that allow only TLS; 0: off")
 	if err := fs.parse(args, 0); err != nil {
 		return nil, err
 	}
+	var perrs []string
+	port := func(name, v string) int {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			perrs = append(perrs, fmt.Sprintf("--%s %q: must be a port number, 0 to 65535", name, v))
+		}
+		return p
+	}
+	c.Video.MediaPort = port("media-port", *mediaPort)
+	c.Video.TURNPort = port("turn-port", *turnPort)
+	c.Video.TURNSPort = port("turns-port", *turnsPort)
+	if len(perrs) > 0 {
+		return nil, errors.New(strings.Join(perrs, "; "))
+	}
+	for _, ip := range strings.Split(*publicIP, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			continue
+		}
+		if net.ParseIP(ip) == nil {
+			return nil, fmt.Errorf("--public-ip %q: not an IP address", ip)
+		}
+		c.Video.PublicIPs = append(c.Video.PublicIPs, ip)
+	}
+	c.Video.PublicHost = strings.TrimSpace(*publicHost)
 	mb, err := strconv.Atoi(*cacheMB)
 	if err != nil || mb < 0 {
 		return nil, fmt.Errorf("--cache-mb %q: must be a whole number of MiB, 0 or more", *cacheMB)
@@ -189,6 +228,17 @@ func (c *serveConfig) validate() error {
 		errs = append(errs, fmt.Errorf("--public-url %q: must be an http(s) URL such as https://clinic.example:8443", c.PublicURL))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Video.PublicHost == "" {
+		if len(c.Video.PublicIPs) > 0 {
+			c.Video.PublicHost = c.Video.PublicIPs[0]
+		} else if u, err := url.Parse(c.PublicURL); err == nil {
+			c.Video.PublicHost = u.Hostname()
+		}
+	}
+	if c.Video.MediaPort != 0 && (c.Video.MediaPort == c.Video.TURNPort || c.Video.MediaPort == c.Video.TURNSPort) ||
+		c.Video.TURNPort != 0 && c.Video.TURNPort == c.Video.TURNSPort {
+		errs = append(errs, errors.New("--media-port, --turn-port and --turns-port must differ"))
+	}
 	if len(errs) == 0 {
 		return nil
 	}

@@ -106,7 +106,8 @@ func startServe(t testing.TB, data string, extra ...string) (string, *syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	args := append([]string{"serve", "--data", data, "--addr", addr, "--public-url", base}, extra...)
+	args := append([]string{"serve", "--data", data, "--addr", addr, "--public-url", base,
+		"--media-port", "0", "--turn-port", "0", "--turns-port", "0"}, extra...)
 	go func() {
 		done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, &syncBuffer{})
 	}()

@@ -69,13 +69,18 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	media, err := startVideo(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer media.Close()
 	hub := live.NewHub(st, log)
 	reportJobs := reports.NewJobs(st, log)
 	instruments := devices.NewManager(st, devices.Options{Log: log})
 	handler := web.New(web.Deps{
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
-		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20,
+		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -97,6 +102,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, srv.TLSConfig)
+		if err := media.StartTURNS(cfg.Video.TURNSPort, srv.TLSConfig); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	workers := []worker{

@@ -27,8 +27,9 @@ const LobbyRefresh = 10
 
 // Deps is what the visit pages need.
 type Deps struct {
-	Store *store.Store
-	Log   *slog.Logger
+	Store  *store.Store
+	Log    *slog.Logger
+	Signal http.Handler // the call's signalling WebSocket (video.Server); nil: no video
 }
 
 type handler struct {
@@ -46,6 +47,9 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("POST /visit/{token}/checkin", h.checkIn)
 	mux.HandleFunc("POST /visit/{token}/start", h.start)
 	mux.HandleFunc("POST /visit/{token}/complete", h.complete)
+	if d.Signal != nil {
+		mux.Handle("GET /visit/{token}/ws", d.Signal)
+	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
