@@ -99,7 +99,7 @@ var errUnchanged = errors.New("unchanged")
 // creating it on first use.
 func (s *Store) GuestToken(ctx context.Context, orgID, apptID int64) (string, error) {
 	var token string
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		err := tx.QueryRow(`SELECT guest_token FROM appointments WHERE org_id = ? AND id = ?`, orgID, apptID).Scan(&token)
 		if err != nil {
 			return rowNotFound(err)
@@ -149,7 +149,7 @@ func (s *Store) AddVisitChat(ctx context.Context, orgID int64, m *ChatMessage) e
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var patientID int64
 		err := tx.QueryRow(`SELECT patient_id FROM appointments WHERE org_id = ? AND id = ?`, orgID, m.AppointmentID).Scan(&patientID)
 		if err != nil {
