@@ -60,6 +60,12 @@ func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []b
 				for _, r := range o.Results {
 					obs := astmObservation(dev, m, o, r, loc)
 					obs.QC = qc
+					obs.SpecimenID = o.SpecimenID
+					obs.PatientText = store.PatientAsSent{
+						ID:        firstNonEmpty(p.PracticeID, p.LabID, p.PatientID3),
+						Name:      strings.TrimRight(strings.Join([]string{p.Name.Last, p.Name.First, p.Name.Middle}, "^"), "^"),
+						BirthDate: p.Birthdate, Sex: p.Sex,
+					}.Text()
 					if !qc {
 						obs.PatientID = patientID
 						if patientID > 0 {
@@ -79,6 +85,9 @@ func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []b
 		}
 	}
 	in.PatientRef = strings.Join(refs, "; ")
+	if len(msgs) > 0 {
+		in.Firmware, in.SerialNumber = msgs[0].Header.SenderVersion, msgs[0].Header.SenderSerial
+	}
 	if len(patients) == 1 {
 		for id := range patients {
 			in.PatientID = id

@@ -53,6 +53,20 @@ func hl7Ingestion(ctx context.Context, st *store.Store, dev *store.Device, raw [
 		}
 		obs := hl7Observation(dev, msh, o, loc)
 		obs.QC = qc
+		if o.Specimen != nil {
+			obs.SpecimenID = o.Specimen.SpecimenID()
+		} else if o.Order != nil {
+			obs.SpecimenID = firstNonEmpty(o.Order.PlacerOrderNumber, o.Order.FillerOrderNumber)
+		}
+		if p := o.Patient; p != nil {
+			id := p.PatientID.ID
+			if len(p.Identifiers) > 0 {
+				id = firstNonEmpty(p.Identifiers[0].ID, id)
+			}
+			obs.PatientText = store.PatientAsSent{ID: id,
+				Name:      strings.TrimRight(strings.Join([]string{p.Name.Family, p.Name.Given, p.Name.Middle}, "^"), "^"),
+				BirthDate: p.BirthDate, Sex: p.Sex}.Text()
+		}
 		if !qc {
 			obs.PatientID = pid
 			if pid > 0 {

@@ -344,13 +344,36 @@ func (r *runner) connected(path string, up bool) {
 	r.m.update(r.dev.ID, func(s *State) {
 		s.Connected, s.Path, s.Since = up, path, now
 	})
+	state := store.DeviceDisconnected
+	if up {
+		state = store.DeviceConnected
+	}
+	r.persist(state, path, "")
 }
 
 func (r *runner) fail(err error) {
 	now := r.m.st.Now()
+	up, path := false, ""
 	r.m.update(r.dev.ID, func(s *State) {
 		s.LastError, s.LastErrorAt = err.Error(), now
+		up, path = s.Connected, s.Path
 	})
+	state := store.DeviceError
+	if up {
+		state = store.DeviceConnected // a message failed; the link is fine
+	}
+	r.persist(state, path, err.Error())
+}
+
+// persist records the state in the store, where the fleet view, the POCT
+// API and its webhooks read it. A failure is logged, never fatal: the
+// device keeps running.
+func (r *runner) persist(state, path, lastError string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.m.st.SetDeviceState(ctx, r.dev.OrgID, r.dev.ID, state, path, lastError); err != nil {
+		r.log.Warn("device state not stored", "err", err)
+	}
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.

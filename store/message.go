@@ -112,6 +112,10 @@ type Ingestion struct {
 	PatientRef   string // identifiers the message named, for people to read
 	PatientID    int64  // the patient it was matched to (0: none)
 	Observations []Observation
+	// Firmware and SerialNumber are what the message said about the
+	// device itself ("" = not reported), for the fleet view.
+	Firmware     string
+	SerialNumber string
 	// Raw, when set, replaces the stored bytes in the same transaction: a
 	// driver that stored a message before acknowledging its last frame
 	// adds what followed (the EOT) without another write.
@@ -166,6 +170,9 @@ func recordIngestion(tx *txn, orgID, messageID int64, in *Ingestion) error {
 				o.PatientID = assigned[o.Code]
 			}
 		}
+		if err := detachObservations(tx, orgID, messageID); err != nil {
+			return err
+		}
 		res, err := tx.Exec(`DELETE FROM observations WHERE org_id = ? AND message_id = ?`, orgID, messageID)
 		if err != nil {
 			return fmt.Errorf("record ingestion: %w", err)
@@ -180,7 +187,13 @@ func recordIngestion(tx *txn, orgID, messageID int64, in *Ingestion) error {
 			o.DeviceID = deviceID
 		}
 	}
+	if err := beforeIngestion(tx, orgID, in.Observations); err != nil {
+		return err
+	}
 	if err := addObservationsTx(tx, orgID, in.Observations); err != nil {
+		return err
+	}
+	if err := afterIngestion(tx, orgID, deviceID, in); err != nil {
 		return err
 	}
 	if in.Raw != nil {

@@ -35,7 +35,14 @@ type Observation struct {
 	QC             bool      // a control sample, never a patient result
 	Operator       string
 	Instrument     string
-	CreatedAt      time.Time
+	// SpecimenID and PatientText are what the sender said about the sample
+	// and the patient (ids, name), verbatim: a LIS matches on them.
+	SpecimenID   string
+	PatientText  string
+	Version      int       // 1, then 2, ... for each correction
+	PrevID       int64     // the version this one corrects (0: the first)
+	SupersededAt time.Time // when a correction replaced it (zero: current)
+	CreatedAt    time.Time
 }
 
 // Validate checks an observation's fields.
@@ -46,6 +53,8 @@ func (o *Observation) Validate() error {
 	v.Check(len(o.Code) <= 200, "code", "must be at most 200 characters")
 	v.Check(len(o.Value) <= 10000, "value", "must be at most 10000 characters")
 	v.Check(o.Source != "", "source", "is required")
+	v.Check(len(o.SpecimenID) <= 200, "specimenId", "must be at most 200 characters")
+	v.Check(len(o.PatientText) <= 1000, "patient", "must be at most 1000 characters")
 	return v.Err()
 }
 
@@ -79,6 +88,12 @@ func (s *Store) AddObservations(ctx context.Context, orgID int64, obs []Observat
 // addObservationsTx stores observations within a larger write, each with its
 // event. Callers validate the patient and device they name.
 func addObservationsTx(tx *txn, orgID int64, obs []Observation) error {
+	return insertObservations(tx, orgID, obs, true)
+}
+
+// insertObservations inserts obs; created says whether each gets an
+// observation:created event (a correction has its own event instead).
+func insertObservations(tx *txn, orgID int64, obs []Observation, created bool) error {
 	for i := range obs {
 		o := &obs[i]
 		o.OrgID = orgID
@@ -87,17 +102,26 @@ func addObservationsTx(tx *txn, orgID int64, obs []Observation) error {
 		}
 		o.UUID = NewUUID()
 		o.CreatedAt = tx.Now
+		if o.Version == 0 {
+			o.Version = 1
+		}
 		res, err := tx.Exec(`INSERT INTO observations (uuid, org_id, patient_id, appointment_id, device_id, source,
 			message_id, category, code_system, code, display, value_text, unit, reference_range, flags, status,
-			measured_at_text, measured_at, is_qc, operator, instrument, created_at)
-			VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			measured_at_text, measured_at, is_qc, operator, instrument, specimen_id, patient_text, version, prev_id,
+			created_at)
+			VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			?, ?, ?, NULLIF(?, 0), ?)`,
 			o.UUID, orgID, o.PatientID, o.AppointmentID, o.DeviceID, o.Source, o.MessageID, o.Category,
 			o.CodeSystem, o.Code, o.Display, o.Value, o.Unit, o.ReferenceRange, o.Flags, o.Status,
-			o.MeasuredAtText, unix(o.MeasuredAt), boolInt(o.QC), o.Operator, o.Instrument, unix(tx.Now))
+			o.MeasuredAtText, unix(o.MeasuredAt), boolInt(o.QC), o.Operator, o.Instrument, o.SpecimenID, o.PatientText,
+			o.Version, o.PrevID, unix(tx.Now))
 		if err != nil {
 			return fmt.Errorf("add observation: %w", err)
 		}
 		o.ID, _ = res.LastInsertId()
+		if !created {
+			continue
+		}
 		payload := map[string]any{"observationId": o.ID, "patientId": o.PatientID, "deviceId": o.DeviceID, "qc": o.QC}
 		if err := tx.Event(orgID, EventObservationCreated, "observation", o.ID, payload); err != nil {
 			return err
@@ -119,17 +143,19 @@ type ObservationFilter struct {
 
 const observationCols = `id, uuid, org_id, COALESCE(patient_id, 0), COALESCE(appointment_id, 0), COALESCE(device_id, 0),
 	source, COALESCE(message_id, 0), category, code_system, code, display, value_text, unit, reference_range, flags,
-	status, measured_at_text, measured_at, is_qc, operator, instrument, created_at`
+	status, measured_at_text, measured_at, is_qc, operator, instrument, specimen_id, patient_text, version,
+	COALESCE(prev_id, 0), superseded_at, created_at`
 
 func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) {
 	var o Observation
-	var m, c int64
+	var m, sup, c int64
 	if err := row.Scan(&o.ID, &o.UUID, &o.OrgID, &o.PatientID, &o.AppointmentID, &o.DeviceID, &o.Source, &o.MessageID,
 		&o.Category, &o.CodeSystem, &o.Code, &o.Display, &o.Value, &o.Unit, &o.ReferenceRange, &o.Flags, &o.Status,
-		&o.MeasuredAtText, &m, &o.QC, &o.Operator, &o.Instrument, &c); err != nil {
+		&o.MeasuredAtText, &m, &o.QC, &o.Operator, &o.Instrument, &o.SpecimenID, &o.PatientText, &o.Version,
+		&o.PrevID, &sup, &c); err != nil {
 		return nil, err
 	}
-	o.MeasuredAt, o.CreatedAt = fromUnix(m), fromUnix(c)
+	o.MeasuredAt, o.SupersededAt, o.CreatedAt = fromUnix(m), fromUnix(sup), fromUnix(c)
 	return &o, nil
 }
 

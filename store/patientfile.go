@@ -168,3 +168,35 @@ func (s *Store) PatientFiles(ctx context.Context, orgID, patientID int64) ([]Pat
 	}
 	return out, rows.Err()
 }
+
+// PatientFileByUUID returns a file (with its bytes) by its public id.
+func (s *Store) PatientFileByUUID(ctx context.Context, orgID int64, uuid string) (*PatientFile, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM patient_files WHERE org_id = ? AND uuid = ?`, orgID, uuid).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("file %s: %w", uuid, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("file %s: %w", uuid, err)
+	}
+	return s.PatientFile(ctx, orgID, id)
+}
+
+// EncounterFiles lists the files attached to an encounter, newest first.
+func (s *Store) EncounterFiles(ctx context.Context, orgID, appointmentID int64) ([]PatientFile, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientFileMetaCols+` FROM patient_files
+		WHERE org_id = ? AND appointment_id = ? ORDER BY id DESC`, orgID, appointmentID)
+	if err != nil {
+		return nil, fmt.Errorf("encounter files: %w", err)
+	}
+	defer rows.Close()
+	out := []PatientFile{}
+	for rows.Next() {
+		f, err := scanPatientFile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("encounter files: %w", err)
+		}
+		out = append(out, *f)
+	}
+	return out, rows.Err()
+}

@@ -139,8 +139,11 @@ type SampleOrder struct {
 	Station       string
 	Tests         []string // test codes as the analyser names them
 	Priority      string   // R routine, S stat
+	State         string   // ordered, partial, resulted: follows the results (see order.go)
+	Source        string   // page, api, host-query
 	CreatedBy     int64
 	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Validate checks a sample order.
@@ -154,6 +157,10 @@ func (o *SampleOrder) Validate() error {
 	if o.Priority == "" {
 		o.Priority = "R"
 	}
+	if o.Source == "" {
+		o.Source = "page"
+	}
+	v.Check(o.Source == "page" || o.Source == "api" || o.Source == "host-query", "source", "must be page, api or host-query")
 	v.Check(o.Priority == "R" || o.Priority == "S", "priority", "must be R (routine) or S (stat)")
 	v.Check(len(o.Tests) <= 100, "tests", "at most 100 tests")
 	for _, t := range o.Tests {
@@ -176,12 +183,22 @@ func (s *Store) CreateSampleOrder(ctx context.Context, orgID int64, o *SampleOrd
 			}
 			return err
 		}
+		if o.AppointmentID > 0 {
+			var pid int64
+			err := tx.QueryRow(`SELECT patient_id FROM appointments WHERE org_id = ? AND id = ?`, orgID, o.AppointmentID).Scan(&pid)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && pid != o.PatientID) {
+				return Invalid("encounter", "does not exist for this patient")
+			} else if err != nil {
+				return fmt.Errorf("create sample order: %w", err)
+			}
+		}
 		o.UUID = NewUUID()
-		o.CreatedAt = tx.Now
+		o.CreatedAt, o.UpdatedAt, o.State = tx.Now, tx.Now, OrderOrdered
 		res, err := tx.Exec(`INSERT INTO sample_orders (uuid, org_id, sample_id, patient_id, appointment_id, station,
-			tests, priority, created_by, created_at) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, NULLIF(?, 0), ?)`,
+			tests, priority, created_by, created_at, state, source, updated_at)
+			VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?)`,
 			o.UUID, orgID, o.SampleID, o.PatientID, o.AppointmentID, o.Station, strings.Join(o.Tests, " "),
-			o.Priority, o.CreatedBy, unix(tx.Now))
+			o.Priority, o.CreatedBy, unix(tx.Now), o.State, o.Source, unix(tx.Now))
 		if isUnique(err) {
 			return Conflict(fmt.Sprintf("sample %q is already labelled", o.SampleID))
 		}
@@ -189,19 +206,26 @@ func (s *Store) CreateSampleOrder(ctx context.Context, orgID int64, o *SampleOrd
 			return fmt.Errorf("create sample order: %w", err)
 		}
 		o.ID, _ = res.LastInsertId()
+		// Results that arrived before the label count at once.
+		if err := updateOrderStates(tx, orgID, []string{o.SampleID}); err != nil {
+			return err
+		}
+		if err := tx.Event(orgID, EventOrderUpdated, "order", o.ID, map[string]any{"orderId": o.ID, "state": o.State}); err != nil {
+			return err
+		}
 		return tx.Audit(orgID, "create", "sample-order", o.SampleID, o.PatientID, strings.Join(o.Tests, " "))
 	})
 }
 
 const sampleOrderCols = `id, uuid, org_id, sample_id, patient_id, COALESCE(appointment_id, 0), station, tests,
-	priority, COALESCE(created_by, 0), created_at`
+	priority, COALESCE(created_by, 0), created_at, state, source, updated_at`
 
 func scanSampleOrder(row interface{ Scan(...any) error }) (*SampleOrder, error) {
 	var o SampleOrder
 	var tests string
-	var c int64
+	var c, u int64
 	err := row.Scan(&o.ID, &o.UUID, &o.OrgID, &o.SampleID, &o.PatientID, &o.AppointmentID, &o.Station, &tests,
-		&o.Priority, &o.CreatedBy, &c)
+		&o.Priority, &o.CreatedBy, &c, &o.State, &o.Source, &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -209,7 +233,7 @@ func scanSampleOrder(row interface{ Scan(...any) error }) (*SampleOrder, error) 
 		return nil, err
 	}
 	o.Tests = strings.Fields(tests)
-	o.CreatedAt = fromUnix(c)
+	o.CreatedAt, o.UpdatedAt = fromUnix(c), fromUnix(u)
 	return &o, nil
 }
 

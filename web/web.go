@@ -11,6 +11,7 @@ import (
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/api/instrument"
+	"github.com/clinicbox/clinicbox/web/api/poct"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -71,6 +72,7 @@ func New(d Deps) http.Handler {
 	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log, Signal: d.Video})
 	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
 	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
+	poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Register(mux)
 	station.Register(mux, station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: d.Devices, Log: d.Log})
 
 	// Browsers may only change state from our own pages. API clients do not

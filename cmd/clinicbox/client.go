@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/clinicbox/clinicbox/store"
 )
 
 var clientCmd = subcommand("client", map[string]func(context.Context, env, []string) error{
@@ -16,16 +18,34 @@ var clientCmd = subcommand("client", map[string]func(context.Context, env, []str
 func clientCreate(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("client create", e)
 	data := fs.data()
-	name := fs.FlagSet.String("name", "", "the vendor or software the client is for (required)")
+	name := fs.FlagSet.String("name", "", "the vendor or software the client is for (required; default for poct: \"POCT integration\")")
+	kind := fs.FlagSet.String("kind", "instrument", "instrument: instrument API client credentials; poct: a POCT API bearer token")
 	org := fs.org()
 	if err := fs.parse(args, 0); err != nil {
 		return err
+	}
+	if *kind != "instrument" && *kind != "poct" {
+		return fmt.Errorf("client create: --kind must be instrument or poct")
 	}
 	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if *kind == "poct" {
+		n := *name
+		if n == "" {
+			n = "POCT integration"
+		}
+		ctx := store.WithActor(ctx, store.Actor{OrgID: o.ID, Name: "cli"})
+		token, err := st.CreatePoctToken(ctx, o.ID, &store.PoctToken{Name: n})
+		if err != nil {
+			return userError(err)
+		}
+		fmt.Fprintf(e.stdout, "token=%s\n", token)
+		fmt.Fprintf(e.stderr, "created POCT API token %q for %s; the token is shown only now\n", n, o.Slug)
+		return nil
+	}
 	c, secret, err := st.CreateInstrumentClient(ctx, o.ID, *name)
 	if err != nil {
 		return userError(err)
