@@ -60,15 +60,15 @@ type ResultRow struct {
 // AfterID is a stable cursor: a client that pages with it sees every
 // result, including those stored while it pages.
 type ResultFilter struct {
-	PatientID     int64
-	EncounterID   int64
-	DeviceID      int64
-	Code          string
-	From, To      time.Time // measured (or, when the device gave no time, stored) in [From, To)
-	AllVersions   bool      // include versions replaced by a correction
-	IncludeQC     bool
-	AfterID       int64
-	Limit         int
+	PatientID   int64
+	EncounterID int64
+	DeviceID    int64
+	Code        string
+	From, To    time.Time // measured (or, when the device gave no time, stored) in [From, To)
+	AllVersions bool      // include versions replaced by a correction
+	IncludeQC   bool
+	AfterID     int64
+	Limit       int
 }
 
 const resultCols = `o.id, o.uuid, o.org_id, COALESCE(o.patient_id, 0), COALESCE(o.appointment_id, 0),
