@@ -161,6 +161,9 @@ func createAppointmentTx(ctx context.Context, tx *txn, orgID int64, a *Appointme
 		return fmt.Errorf("create appointment: %w", err)
 	}
 	a.ID, _ = res.LastInsertId()
+	if err := recordStatusChange(tx, orgID, a.ID, "", a.Status, ""); err != nil {
+		return err
+	}
 	if err := tx.Event(orgID, EventAppointmentScheduled, "appointment", a.ID, map[string]any{"appointmentId": a.ID}); err != nil {
 		return err
 	}
@@ -265,6 +268,12 @@ func (s *Store) UpdateAppointment(ctx context.Context, orgID, id int64, change f
 
 // updateAppointmentTx is UpdateAppointment within a larger write.
 func updateAppointmentTx(ctx context.Context, tx *txn, orgID, id int64, change func(*Appointment) error) (*Appointment, error) {
+	return updateAppointment(ctx, tx, orgID, id, "", change)
+}
+
+// updateAppointment is updateAppointmentTx with the reason a status change
+// is recorded with.
+func updateAppointment(ctx context.Context, tx *txn, orgID, id int64, reason string, change func(*Appointment) error) (*Appointment, error) {
 	old, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(id))
 	if err != nil {
 		return nil, err
@@ -319,13 +328,22 @@ func updateAppointmentTx(ctx context.Context, tx *txn, orgID, id int64, change f
 	if err != nil {
 		return nil, fmt.Errorf("update appointment: %w", err)
 	}
+	if a.Status != old.Status {
+		if err := recordStatusChange(tx, orgID, a.ID, old.Status, a.Status, reason); err != nil {
+			return nil, err
+		}
+	}
 	for _, typ := range appointmentEvents(old, &a) {
 		payload := map[string]any{"appointmentId": a.ID, "status": a.Status, "waitingRoomId": a.WaitingRoomID}
 		if err := tx.Event(orgID, typ, "appointment", a.ID, payload); err != nil {
 			return nil, err
 		}
 	}
-	if err := tx.Audit(orgID, "update", "appointment", fmt.Sprint(a.ID), a.PatientID, describeChange(old, &a)); err != nil {
+	detail := describeChange(old, &a)
+	if reason != "" {
+		detail += " (reason: " + reason + ")"
+	}
+	if err := tx.Audit(orgID, "update", "appointment", fmt.Sprint(a.ID), a.PatientID, detail); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -389,6 +407,7 @@ func describeChange(old, a *Appointment) string {
 type AppointmentFilter struct {
 	WaitingRoomID int64
 	PatientID     int64
+	ProviderID    int64
 	EpisodeID     int64
 	From, To      time.Time // start in [From, To)
 	Statuses      []string
@@ -420,6 +439,10 @@ func (s *Store) Appointments(ctx context.Context, orgID int64, f AppointmentFilt
 	if f.PatientID > 0 {
 		where += ` AND a.patient_id = ?`
 		args = append(args, f.PatientID)
+	}
+	if f.ProviderID > 0 {
+		where += ` AND a.provider_id = ?`
+		args = append(args, f.ProviderID)
 	}
 	if f.EpisodeID > 0 {
 		where += ` AND a.episode_id = ?`

@@ -18,6 +18,7 @@ type Org struct {
 	Slug          string
 	Name          string
 	LinkingSecret string // context-aware linking (telehealth API)
+	Language      string // the staff pages' default language: "en" or "da"
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
@@ -31,6 +32,7 @@ func (o *Org) Validate() error {
 	v.Check(o.Name != "", "name", "is required")
 	v.Check(len(o.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(slugRE.MatchString(o.Slug), "slug", "must be lower-case letters, digits and dashes")
+	v.Check(o.Language == "" || ValidLanguage(o.Language), "language", "must be en or da")
 	return v.Err()
 }
 
@@ -43,8 +45,11 @@ func (s *Store) CreateOrg(ctx context.Context, o *Org) error {
 		o.UUID = NewUUID()
 		o.LinkingSecret = NewToken(32)
 		o.CreatedAt, o.UpdatedAt = tx.Now, tx.Now
-		res, err := tx.Exec(`INSERT INTO orgs (uuid, slug, name, linking_secret, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, o.UUID, o.Slug, o.Name, o.LinkingSecret, unix(tx.Now), unix(tx.Now))
+		if o.Language == "" {
+			o.Language = "en"
+		}
+		res, err := tx.Exec(`INSERT INTO orgs (uuid, slug, name, linking_secret, created_at, updated_at, language)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, o.UUID, o.Slug, o.Name, o.LinkingSecret, unix(tx.Now), unix(tx.Now), o.Language)
 		if isUnique(err) {
 			return Conflict(fmt.Sprintf("an organisation with slug %q already exists", o.Slug))
 		}
@@ -56,12 +61,12 @@ func (s *Store) CreateOrg(ctx context.Context, o *Org) error {
 	})
 }
 
-const orgCols = `id, uuid, slug, name, linking_secret, created_at, updated_at`
+const orgCols = `id, uuid, slug, name, linking_secret, created_at, updated_at, language`
 
 func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
 	var o Org
 	var c, u int64
-	if err := row.Scan(&o.ID, &o.UUID, &o.Slug, &o.Name, &o.LinkingSecret, &c, &u); err != nil {
+	if err := row.Scan(&o.ID, &o.UUID, &o.Slug, &o.Name, &o.LinkingSecret, &c, &u, &o.Language); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}

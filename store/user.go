@@ -34,6 +34,7 @@ type User struct {
 	FailedLogins int
 	LockedUntil  time.Time
 	LastLoginAt  time.Time
+	Language     string // "" = the organisation's
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -100,13 +101,13 @@ func (s *Store) CreateUser(ctx context.Context, orgID int64, u *User, password s
 }
 
 const userCols = `id, uuid, org_id, email, name, role, password_hash, active, failed_logins, locked_until,
-	last_login_at, created_at, updated_at`
+	last_login_at, created_at, updated_at, language`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var locked, last, c, up int64
 	if err := row.Scan(&u.ID, &u.UUID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active,
-		&u.FailedLogins, &locked, &last, &c, &up); err != nil {
+		&u.FailedLogins, &locked, &last, &c, &up, &u.Language); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}

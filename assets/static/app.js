@@ -46,6 +46,8 @@
       pending = setTimeout(function () { pending = null; refresh(); }, 120);
     }
 
+    inPlaceActions(root, refresh);
+
     var es = new EventSource("/board/events");
     var wasOpen = false;
     var types = ["appointment:scheduled", "appointment:rescheduled", "appointment:cancelled",
@@ -67,7 +69,52 @@
     window.addEventListener("pagehide", function () { es.close(); });
   }
 
+  // Copy buttons: <button data-copy="input-id" hidden>. Without the
+  // script they stay hidden and the read-only field can be selected.
+  function copyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+      var field = document.getElementById(btn.getAttribute("data-copy"));
+      if (!field) return;
+      btn.hidden = false;
+      var label = btn.textContent;
+      btn.addEventListener("click", function () {
+        var done = function () {
+          btn.textContent = btn.getAttribute("data-copied") || label;
+          btn.setAttribute("data-state", "copied");
+          setTimeout(function () { btn.textContent = label; btn.removeAttribute("data-state"); }, 2000);
+        };
+        field.select();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      });
+    });
+  }
+
+  // Board actions in place: a status button posts in the background and
+  // the board fragment is swapped in, so the page never jumps to the top.
+  function inPlaceActions(root, refresh) {
+    root.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      if (!form.matches("form[data-inplace]") || !window.fetch) return;
+      ev.preventDefault();
+      var btn = form.querySelector("button");
+      if (btn) btn.disabled = true;
+      fetch(form.action, {
+        method: "POST", body: new URLSearchParams(new FormData(form)),
+        headers: { "HX-Request": "true" }, credentials: "same-origin"
+      }).then(function (res) {
+        if (res.status !== 204) { form.submit(); return; }
+        refresh();
+      }).catch(function () { form.submit(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    copyButtons();
     var board = document.getElementById("board-live");
     if (board) liveBoard(board);
   });

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 )
 
 const userKey = "user_id"
@@ -21,6 +22,9 @@ type Auth struct {
 	// Limiter slows down password guessing from one address across
 	// accounts (the store locks each account on its own).
 	Limiter Limiter
+	// Forbidden answers a signed-in user whose role may not open a page
+	// (the pages set it to their 403 page); nil is a plain 403.
+	Forbidden http.Handler
 }
 
 type ctxKey struct{}
@@ -79,16 +83,39 @@ func (a *Auth) Require(roles ...string) func(http.Handler) http.Handler {
 				http.Error(w, "sign in first", http.StatusUnauthorized)
 				return
 			}
+			ctx := a.WithUser(r.Context(), u)
 			if len(roles) > 0 && !slices.Contains(roles, u.Role) {
+				if a.Forbidden != nil {
+					a.Forbidden.ServeHTTP(w, r.WithContext(ctx))
+					return
+				}
 				http.Error(w, "your role may not do this", http.StatusForbidden)
 				return
 			}
-			ctx := context.WithValue(r.Context(), ctxKey{}, u)
 			ctx = store.WithActor(ctx, store.Actor{OrgID: u.OrgID, UserID: u.ID, Name: u.Email, RemoteAddr: clientIP(r)})
 			w.Header().Set("Cache-Control", "no-store")
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// WithUser returns ctx carrying u and u's page language, as Require sets
+// them (for a page outside Require that shows the signed-in user).
+func (a *Auth) WithUser(ctx context.Context, u *store.User) context.Context {
+	ctx = context.WithValue(ctx, ctxKey{}, u)
+	return i18n.WithLang(ctx, a.language(ctx, u))
+}
+
+// language is the user's page language: their own choice, else their
+// organisation's.
+func (a *Auth) language(ctx context.Context, u *store.User) string {
+	if u.Language != "" {
+		return u.Language
+	}
+	if o, err := a.Store.Org(ctx, u.OrgID); err == nil && o.Language != "" {
+		return o.Language
+	}
+	return i18n.English
 }
 
 // SignIn starts a fresh session for u (a new id, so a session fixed before

@@ -14,7 +14,7 @@ import (
 )
 
 func (h *handlers) adminIndex(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, adminIndexPage(h.props(w, r, text.T.AdminTitle, layout.NavAdmin)))
+	h.render(w, r, http.StatusOK, adminIndexPage(h.props(w, r, text.T(r.Context()).AdminTitle, layout.NavAdmin)))
 }
 
 // ---- users
@@ -47,12 +47,12 @@ func (h *handlers) adminUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := usersProps{Users: users, Loc: time.Local, Page: h.props(w, r, text.T.AdminUsers, layout.NavAdmin)}
+	p := usersProps{Users: users, Loc: time.Local, Page: h.props(w, r, text.T(r.Context()).AdminUsers, layout.NavAdmin)}
 	h.render(w, r, http.StatusOK, usersPage(p))
 }
 
 func (h *handlers) newUserForm(w http.ResponseWriter, r *http.Request) {
-	p := userFormProps{Form: userForm{Role: store.RoleClinician, Active: true}, Page: h.props(w, r, text.T.NewUser, layout.NavAdmin)}
+	p := userFormProps{Form: userForm{Role: store.RoleClinician, Active: true}, Page: h.props(w, r, text.T(r.Context()).NewUser, layout.NavAdmin)}
 	h.render(w, r, http.StatusOK, userFormPage(p))
 }
 
@@ -72,15 +72,15 @@ func (h *handlers) createUser(w http.ResponseWriter, r *http.Request) {
 	err := h.st.CreateUser(r.Context(), user(r).OrgID, u, pw)
 	if err == nil {
 		if generated == "" {
-			layout.SetFlash(w, layout.FlashOK, text.T.UserCreated)
+			layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).UserCreated)
 			redirect(w, r, "/admin/users")
 			return
 		}
 		// The generated password is shown on this response only, never
 		// stored in clear or put in a redirect.
 		p := userFormProps{Form: userForm{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Active: true}, Generated: generated}
-		p.Page = h.props(w, r, text.T.EditUser, layout.NavAdmin)
-		p.Page.Flash = append(p.Page.Flash, layout.Flash{Kind: layout.FlashOK, Message: text.T.UserCreated})
+		p.Page = h.props(w, r, text.T(r.Context()).EditUser, layout.NavAdmin)
+		p.Page.Flash = append(p.Page.Flash, layout.Flash{Kind: layout.FlashOK, Message: text.T(r.Context()).UserCreated})
 		h.render(w, r, http.StatusOK, userFormPage(p))
 		return
 	}
@@ -90,7 +90,7 @@ func (h *handlers) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Errors = fe
-	p := userFormProps{Form: f, Page: h.props(w, r, text.T.NewUser, layout.NavAdmin)}
+	p := userFormProps{Form: f, Page: h.props(w, r, text.T(r.Context()).NewUser, layout.NavAdmin)}
 	h.render(w, r, http.StatusUnprocessableEntity, userFormPage(p))
 }
 
@@ -101,7 +101,7 @@ func (h *handlers) editUserForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := userFormProps{Form: userForm{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Active: u.Active},
-		Page: h.props(w, r, text.T.EditUser, layout.NavAdmin)}
+		Page: h.props(w, r, text.T(r.Context()).EditUser, layout.NavAdmin)}
 	h.render(w, r, http.StatusOK, userFormPage(p))
 }
 
@@ -127,7 +127,7 @@ func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	err = h.st.UpdateUser(r.Context(), orgID, u)
 	if err == nil {
-		layout.SetFlash(w, layout.FlashOK, text.T.UserSaved)
+		layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).UserSaved)
 		redirect(w, r, "/admin/users")
 		return
 	}
@@ -137,7 +137,7 @@ func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := userFormProps{Form: userForm{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Active: u.Active, Errors: fe},
-		Page: h.props(w, r, text.T.EditUser, layout.NavAdmin)}
+		Page: h.props(w, r, text.T(r.Context()).EditUser, layout.NavAdmin)}
 	h.render(w, r, http.StatusUnprocessableEntity, userFormPage(p))
 }
 
@@ -161,7 +161,7 @@ func (h *handlers) resetPassword(w http.ResponseWriter, r *http.Request) {
 	err = h.st.SetPassword(r.Context(), orgID, u.ID, pw)
 	if fe := layout.FieldErrors(err); fe != nil {
 		p.Form.Errors = fe
-		p.Page = h.props(w, r, text.T.EditUser, layout.NavAdmin)
+		p.Page = h.props(w, r, text.T(r.Context()).EditUser, layout.NavAdmin)
 		h.render(w, r, http.StatusUnprocessableEntity, userFormPage(p))
 		return
 	}
@@ -170,13 +170,13 @@ func (h *handlers) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if generated == "" {
-		layout.SetFlash(w, layout.FlashOK, text.T.PasswordReset)
+		layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).PasswordReset)
 		redirect(w, r, "/admin/users/"+itoa(u.ID)+"/edit")
 		return
 	}
 	p.Generated = generated
-	p.Page = h.props(w, r, text.T.EditUser, layout.NavAdmin)
-	p.Page.Flash = append(p.Page.Flash, layout.Flash{Kind: layout.FlashOK, Message: text.T.PasswordReset})
+	p.Page = h.props(w, r, text.T(r.Context()).EditUser, layout.NavAdmin)
+	p.Page.Flash = append(p.Page.Flash, layout.Flash{Kind: layout.FlashOK, Message: text.T(r.Context()).PasswordReset})
 	h.render(w, r, http.StatusOK, userFormPage(p))
 }
 
@@ -191,7 +191,7 @@ func (h *handlers) signOutUserEverywhere(w http.ResponseWriter, r *http.Request)
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, text.T.UserSignedOutEverywhere)
+	layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).UserSignedOutEverywhere)
 	redirect(w, r, "/admin/users/"+itoa(u.ID)+"/edit")
 }
 
@@ -235,7 +235,7 @@ func readRoomForm(r *http.Request, room *store.WaitingRoom) roomForm {
 		TZ: strings.TrimSpace(pf.Get("timezone")), Active: pf.Get("active") == "1", Errors: layout.Errors{}}
 	room.Name, room.ServiceLine, room.ServiceType, room.Timezone, room.Active = f.Name, f.ServiceLine, f.ServiceType, f.TZ, f.Active
 	if m, err := strconv.Atoi(f.SlotMinutes); err != nil || m < 1 || m > 1440 {
-		f.Errors["slotDuration"] = text.T.DurationInvalid
+		f.Errors["slotDuration"] = text.T(r.Context()).DurationInvalid
 	} else {
 		room.SlotDuration = m * 60
 	}
@@ -248,7 +248,7 @@ func readRoomForm(r *http.Request, room *store.WaitingRoom) roomForm {
 		}
 		iv := store.Interval{Open: o, Close: c}
 		if om, cm, ok := iv.Minutes(); !ok || om >= cm {
-			f.Errors["hours"+strconv.Itoa(int(d))] = text.T.HoursInvalid
+			f.Errors["hours"+strconv.Itoa(int(d))] = text.T(r.Context()).HoursInvalid
 			continue
 		}
 		ivs := []store.Interval{iv}
@@ -267,7 +267,7 @@ func (h *handlers) adminRooms(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, roomsPage(roomsProps{Rooms: rooms, Page: h.props(w, r, text.T.AdminRooms, layout.NavAdmin)}))
+	h.render(w, r, http.StatusOK, roomsPage(roomsProps{Rooms: rooms, Page: h.props(w, r, text.T(r.Context()).AdminRooms, layout.NavAdmin)}))
 }
 
 func (h *handlers) newRoomForm(w http.ResponseWriter, r *http.Request) {
@@ -275,7 +275,7 @@ func (h *handlers) newRoomForm(w http.ResponseWriter, r *http.Request) {
 	if room.Timezone == "Local" {
 		room.Timezone = "UTC"
 	}
-	h.render(w, r, http.StatusOK, roomFormPage(roomFormProps{Form: roomFormFrom(room), Page: h.props(w, r, text.T.NewRoom, layout.NavAdmin)}))
+	h.render(w, r, http.StatusOK, roomFormPage(roomFormProps{Form: roomFormFrom(room), Page: h.props(w, r, text.T(r.Context()).NewRoom, layout.NavAdmin)}))
 }
 
 func (h *handlers) createRoom(w http.ResponseWriter, r *http.Request) {
@@ -288,7 +288,7 @@ func (h *handlers) editRoomForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, roomFormPage(roomFormProps{Form: roomFormFrom(room), Page: h.props(w, r, text.T.EditRoom, layout.NavAdmin)}))
+	h.render(w, r, http.StatusOK, roomFormPage(roomFormProps{Form: roomFormFrom(room), Page: h.props(w, r, text.T(r.Context()).EditRoom, layout.NavAdmin)}))
 }
 
 func (h *handlers) updateRoom(w http.ResponseWriter, r *http.Request) {
@@ -308,9 +308,9 @@ func (h *handlers) saveRoom(w http.ResponseWriter, r *http.Request, room *store.
 	}
 	orgID := user(r).OrgID
 	f := readRoomForm(r, room)
-	title, done := text.T.EditRoom, text.T.RoomSaved
+	title, done := text.T(r.Context()).EditRoom, text.T(r.Context()).RoomSaved
 	if room.ID == 0 {
-		title, done = text.T.NewRoom, text.T.RoomCreated
+		title, done = text.T(r.Context()).NewRoom, text.T(r.Context()).RoomCreated
 	}
 	if len(f.Errors) > 0 {
 		// Show the store's own checks too, so every bad field is marked at once.
@@ -392,6 +392,6 @@ func (h *handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Older = "/admin/audit?" + v.Encode()
 	}
-	p.Page = h.props(w, r, text.T.AdminAudit, layout.NavAdmin)
+	p.Page = h.props(w, r, text.T(r.Context()).AdminAudit, layout.NavAdmin)
 	h.render(w, r, http.StatusOK, auditPage(p))
 }

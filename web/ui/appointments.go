@@ -1,10 +1,10 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +89,7 @@ func (h *handlers) appointments(w http.ResponseWriter, r *http.Request) {
 		p.Days = append(p.Days, apptDay{Room: room, Appts: list})
 	}
 	h.st.AuditRead(ctx, orgID, "appointment-list", day, 0)
-	p.Page = h.props(w, r, text.T.AppointmentsTitle, layout.NavAppointments)
+	p.Page = h.props(w, r, text.T(r.Context()).AppointmentsTitle, layout.NavAppointments)
 	h.render(w, r, http.StatusOK, appointmentsPage(p))
 }
 
@@ -156,7 +156,7 @@ func (h *handlers) newAppointmentForm(w http.ResponseWriter, r *http.Request) {
 		}
 		if pat != nil {
 			h.st.AuditRead(ctx, orgID, "patient", itoa(pat.ID), pat.ID)
-			p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(pat)
+			p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(ctx, pat)
 		}
 	}
 	if p.Form.Query != "" {
@@ -167,17 +167,17 @@ func (h *handlers) newAppointmentForm(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Form.Results, p.Form.Searched = res, true
 	}
-	p.Page = h.props(w, r, text.T.NewAppointment, layout.NavAppointments)
+	p.Page = h.props(w, r, text.T(r.Context()).NewAppointment, layout.NavAppointments)
 	h.render(w, r, http.StatusOK, appointmentFormPage(p))
 }
 
-func patientLabel(p *store.Patient) string {
+func patientLabel(ctx context.Context, p *store.Patient) string {
 	l := p.DisplayName()
 	if p.BirthDate != "" {
 		l += " · " + p.BirthDate
 	}
 	if p.MRN != "" {
-		l += " · " + text.T.MRN + " " + p.MRN
+		l += " · " + text.T(ctx).MRN + " " + p.MRN
 	}
 	return l
 }
@@ -196,7 +196,7 @@ func (h *handlers) readApptForm(r *http.Request, rooms []store.WaitingRoom, f *a
 		}
 	}
 	if room == nil {
-		f.Errors["waitingRoom"] = text.T.RoomRequired
+		f.Errors["waitingRoom"] = text.T(r.Context()).RoomRequired
 	}
 	loc := time.Local
 	if room != nil {
@@ -204,18 +204,18 @@ func (h *handlers) readApptForm(r *http.Request, rooms []store.WaitingRoom, f *a
 	}
 	d, okDate := parseDay(f.Date, loc)
 	if !okDate {
-		f.Errors["date"] = text.T.DateInvalid
+		f.Errors["date"] = text.T(r.Context()).DateInvalid
 	}
 	tm, err := time.Parse("15:04", f.Time)
 	if err != nil {
-		f.Errors["time"] = text.T.TimeInvalid
+		f.Errors["time"] = text.T(r.Context()).TimeInvalid
 	} else if okDate {
 		start = time.Date(d.Year(), d.Month(), d.Day(), tm.Hour(), tm.Minute(), 0, 0, loc)
 	}
 	if f.Duration != "" {
 		m, err := strconv.Atoi(f.Duration)
 		if err != nil || m < 1 || m > 1440 {
-			f.Errors["duration"] = text.T.DurationInvalid
+			f.Errors["duration"] = text.T(r.Context()).DurationInvalid
 		}
 		dur = m * 60
 	} else if room != nil {
@@ -247,7 +247,7 @@ func (h *handlers) createAppointment(w http.ResponseWriter, r *http.Request) {
 	if p.Form.PatientID > 0 {
 		pat, err := h.st.Patient(ctx, orgID, p.Form.PatientID)
 		if err == nil {
-			p.Form.PatientName = patientLabel(pat)
+			p.Form.PatientName = patientLabel(ctx, pat)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			h.fail(w, r, err)
 			return
@@ -255,14 +255,14 @@ func (h *handlers) createAppointment(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Form.PatientName == "" {
 		p.Form.PatientID = 0
-		p.Form.Errors["patient"] = text.T.PatientRequired
+		p.Form.Errors["patient"] = text.T(r.Context()).PatientRequired
 	}
 	if len(p.Form.Errors) == 0 {
 		a := &store.Appointment{PatientID: p.Form.PatientID, WaitingRoomID: room.ID, ProviderID: provider,
 			Start: start, Duration: dur, Reasons: reasons}
 		err := h.st.CreateAppointment(ctx, orgID, a)
 		if err == nil {
-			layout.SetFlash(w, layout.FlashOK, text.T.AppointmentCreated)
+			layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).AppointmentCreated)
 			loc := room.Location()
 			redirect(w, r, "/board?date="+a.Start.In(loc).Format("2006-01-02"))
 			return
@@ -279,7 +279,7 @@ func (h *handlers) createAppointment(w http.ResponseWriter, r *http.Request) {
 	if room != nil {
 		p.TZ = room.Timezone
 	}
-	p.Page = h.props(w, r, text.T.NewAppointment, layout.NavAppointments)
+	p.Page = h.props(w, r, text.T(r.Context()).NewAppointment, layout.NavAppointments)
 	h.render(w, r, http.StatusUnprocessableEntity, appointmentFormPage(p))
 }
 
@@ -306,14 +306,14 @@ func (h *handlers) editAppointmentForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.st.AuditRead(ctx, orgID, "appointment", itoa(a.ID), a.PatientID)
-	p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(pat)
+	p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(ctx, pat)
 	p.Form.Date, p.Form.Time = a.Start.In(loc).Format("2006-01-02"), a.Start.In(loc).Format("15:04")
 	p.Form.Duration = strconv.Itoa(a.Duration / 60)
 	p.Form.Reasons = strings.Join(a.Reasons, "\n")
 	if a.ProviderID != 0 {
 		p.Form.ProviderID = itoa(a.ProviderID)
 	}
-	p.Page = h.props(w, r, text.T.EditAppointment, layout.NavAppointments)
+	p.Page = h.props(w, r, text.T(r.Context()).EditAppointment, layout.NavAppointments)
 	h.render(w, r, http.StatusOK, appointmentFormPage(p))
 }
 
@@ -336,7 +336,7 @@ func (h *handlers) updateAppointment(w http.ResponseWriter, r *http.Request) {
 	}
 	room, start, dur, reasons, provider := h.readApptForm(r, p.Rooms, &p.Form)
 	if pat, err := h.st.Patient(ctx, orgID, old.PatientID); err == nil {
-		p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(pat)
+		p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(ctx, pat)
 	}
 	if len(p.Form.Errors) == 0 {
 		a, err := h.st.UpdateAppointment(ctx, orgID, old.ID, func(a *store.Appointment) error {
@@ -344,7 +344,7 @@ func (h *handlers) updateAppointment(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		if err == nil {
-			layout.SetFlash(w, layout.FlashOK, text.T.AppointmentSaved)
+			layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).AppointmentSaved)
 			redirect(w, r, "/board?date="+a.Start.In(room.Location()).Format("2006-01-02"))
 			return
 		}
@@ -360,51 +360,8 @@ func (h *handlers) updateAppointment(w http.ResponseWriter, r *http.Request) {
 	if room != nil {
 		p.TZ = room.Timezone
 	}
-	p.Page = h.props(w, r, text.T.EditAppointment, layout.NavAppointments)
+	p.Page = h.props(w, r, text.T(r.Context()).EditAppointment, layout.NavAppointments)
 	h.render(w, r, http.StatusUnprocessableEntity, appointmentFormPage(p))
-}
-
-func (h *handlers) cancelAppointment(w http.ResponseWriter, r *http.Request) {
-	h.changeStatus(w, r, store.StatusCancelled, text.T.AppointmentCancelled)
-}
-
-func (h *handlers) setAppointmentStatus(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	st := r.PostForm.Get("status")
-	if !slices.Contains(store.AppointmentStatuses, st) {
-		layout.SetFlash(w, layout.FlashError, text.T.Status+": "+st+"?")
-		redirect(w, r, localPath(r.PostForm.Get("back"), "/board"))
-		return
-	}
-	h.changeStatus(w, r, st, text.T.StatusChanged)
-}
-
-// changeStatus moves an appointment to status and returns to the page the
-// action came from.
-func (h *handlers) changeStatus(w http.ResponseWriter, r *http.Request, status, done string) {
-	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	back := localPath(r.PostForm.Get("back"), "/board")
-	_, err := h.st.UpdateAppointment(r.Context(), user(r).OrgID, pathID(r), func(a *store.Appointment) error {
-		a.Status = status
-		return nil
-	})
-	if fe := layout.FieldErrors(err); fe != nil {
-		layout.SetFlash(w, layout.FlashError, fe.String())
-		redirect(w, r, back)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	layout.SetFlash(w, layout.FlashOK, done)
-	redirect(w, r, back)
 }
 
 func apptListURL(date string, room int64) string {

@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -23,20 +26,20 @@ const (
 
 var boardGroups = []string{groupScheduled, groupArrived, groupProgress, groupDischarge, groupDone, groupCancelled}
 
-func groupTitle(g string) string {
+func groupTitle(ctx context.Context, g string) string {
 	switch g {
 	case groupScheduled:
-		return text.T.GroupScheduled
+		return text.T(ctx).GroupScheduled
 	case groupArrived:
-		return text.T.GroupArrived
+		return text.T(ctx).GroupArrived
 	case groupProgress:
-		return text.T.GroupInProgress
+		return text.T(ctx).GroupInProgress
 	case groupDischarge:
-		return text.T.GroupDischarge
+		return text.T(ctx).GroupDischarge
 	case groupDone:
-		return text.T.GroupDone
+		return text.T(ctx).GroupDone
 	}
-	return text.T.GroupCancelled
+	return text.T(ctx).GroupCancelled
 }
 
 // groupOf places a status in its board column.
@@ -76,7 +79,7 @@ var (
 )
 
 // actionsFor is what can happen next to an appointment in a status.
-func actionsFor(status string) []cardAction {
+func actionsFor(ctx context.Context, status string) []cardAction {
 	var acts []cardAction
 	switch status {
 	case store.StatusScheduled:
@@ -91,16 +94,16 @@ func actionsFor(status string) []cardAction {
 		acts = []cardAction{actComplete}
 	}
 	for i := range acts {
-		acts[i].Label = actionLabel(acts[i].Key)
+		acts[i].Label = actionLabel(ctx, acts[i].Key)
 	}
 	return acts
 }
 
-func actionLabel(key string) string {
+func actionLabel(ctx context.Context, key string) string {
 	return map[string]string{
-		"arrive": text.T.ActMarkArrived, "intake": text.T.ActStartIntake, "exam": text.T.ActStartExam,
-		"discharge": text.T.ActDischarge, "complete": text.T.ActComplete, "noshow": text.T.ActNoShow,
-		"cancel": text.T.ActCancel,
+		"arrive": text.T(ctx).ActMarkArrived, "intake": text.T(ctx).ActStartIntake, "exam": text.T(ctx).ActStartExam,
+		"discharge": text.T(ctx).ActDischarge, "complete": text.T(ctx).ActComplete, "noshow": text.T(ctx).ActNoShow,
+		"cancel": text.T(ctx).ActCancel,
 	}[key]
 }
 
@@ -109,6 +112,9 @@ type boardCard struct {
 	Time    string
 	Group   string
 	Actions []cardAction
+	Age     int    // -1 when the birth date is unknown
+	Waiting string // time since arrival while the patient waits, "" otherwise
+	Video   bool   // the visit has a video call going or planned
 }
 
 type boardGroup struct {
@@ -147,7 +153,7 @@ func (h *handlers) board(w http.ResponseWriter, r *http.Request) {
 	// The board lists patients by name. A whole page load is audited; the
 	// live refreshes that follow are the same viewer watching the same day.
 	h.st.AuditRead(r.Context(), user(r).OrgID, "board", p.Date, 0)
-	p.Page = h.props(w, r, text.T.BoardTitle, layout.NavBoard)
+	p.Page = h.props(w, r, text.T(r.Context()).BoardTitle, layout.NavBoard)
 	h.render(w, r, http.StatusOK, boardPage(p))
 }
 
@@ -220,12 +226,17 @@ func (h *handlers) loadBoard(r *http.Request, day string) (boardProps, error) {
 		idx := map[string]int{}
 		for _, g := range boardGroups {
 			idx[g] = len(br.Groups)
-			br.Groups = append(br.Groups, boardGroup{Key: g, Title: groupTitle(g)})
+			br.Groups = append(br.Groups, boardGroup{Key: g, Title: groupTitle(ctx, g)})
 		}
 		rl := room.Location()
+		now := h.st.Now()
 		for _, a := range list {
 			g := groupOf(a.Status)
-			card := boardCard{Appt: a, Time: a.Start.In(rl).Format("15:04"), Group: g, Actions: actionsFor(a.Status)}
+			card := boardCard{Appt: a, Time: i18n.Time(ctx, a.Start.In(rl)), Group: g, Actions: actionsFor(ctx, a.Status),
+				Age: ageOn(a.PatientBirth, now.In(rl)), Video: a.VideoStatus != ""}
+			if g == groupArrived && !a.ArrivedAt.IsZero() {
+				card.Waiting = i18n.T(ctx, "WaitingFor", "Duration", waitText(ctx, now.Sub(a.ArrivedAt)))
+			}
 			br.Groups[idx[g]].Cards = append(br.Groups[idx[g]].Cards, card)
 		}
 		p.Rooms = append(p.Rooms, br)
@@ -246,3 +257,15 @@ func (h *handlers) boardEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func reasonsText(rs []string) string { return strings.Join(rs, ", ") }
+
+// waitText is a waiting time as staff say it: "12 min", "1 h 05 min".
+func waitText(ctx context.Context, d time.Duration) string {
+	m := int(d / time.Minute)
+	if m < 0 {
+		m = 0
+	}
+	if m < 60 {
+		return i18n.T(ctx, "Minutes", "M", m)
+	}
+	return i18n.T(ctx, "HoursMinutes", "H", m/60, "M", fmt.Sprintf("%02d", m%60))
+}

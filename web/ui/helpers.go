@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -36,17 +37,38 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 // fail answers an error that is not a validation error: not found is a 404
 // page, anything unknown a logged 500 that reveals nothing.
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, text.T.InternalError
+	ctx := r.Context()
+	status, msg, id := http.StatusInternalServerError, text.T(ctx).InternalError, "error-500"
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		status, msg = http.StatusNotFound, text.T.NotFound
+		status, msg, id = http.StatusNotFound, text.T(ctx).NotFound, "error-404"
 	case errors.Is(err, store.ErrForbidden):
-		status, msg = http.StatusForbidden, text.T.Forbidden
+		status, msg, id = http.StatusForbidden, text.T(ctx).Forbidden, "error-403"
 	default:
 		h.log.Error("page", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p := layout.PageProps{Title: msg, User: user(r)}
-	h.render(w, r, status, errorPage(p, msg))
+	h.render(w, r, status, errorPage(p, msg, id))
+}
+
+// forbidden is the 403 page for a role that may not open a page.
+func (h *handlers) forbidden(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, store.ErrForbidden)
+}
+
+// notFound is the 404 page for a path no route matches. API paths keep
+// a plain answer: their clients do not read HTML.
+func (h *handlers) notFound(w http.ResponseWriter, r *http.Request) {
+	for _, api := range []string{"/qapi/", "/api/", "/fhir/", "/integrations/"} {
+		if strings.HasPrefix(r.URL.Path, api) {
+			http.NotFound(w, r)
+			return
+		}
+	}
+	if u, _ := h.auth.CurrentUser(w, r); u != nil {
+		r = r.WithContext(h.auth.WithUser(r.Context(), u))
+	}
+	h.fail(w, r, store.ErrNotFound)
 }
 
 // parseForm reads a bounded form body.
@@ -110,8 +132,8 @@ func dayRange(day string, loc *time.Location) (time.Time, time.Time) {
 	return d, d.AddDate(0, 0, 1)
 }
 
-func statusLabel(s string) string {
-	if l, ok := text.T.StatusLabel[s]; ok {
+func statusLabel(ctx context.Context, s string) string {
+	if l, ok := text.T(ctx).StatusLabel[s]; ok {
 		return l
 	}
 	return s

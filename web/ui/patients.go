@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,7 +46,7 @@ func (h *handlers) patients(w http.ResponseWriter, r *http.Request) {
 			}
 			return "/patients?" + v.Encode()
 		}}}
-	p.Page = h.props(w, r, text.T.PatientsTitle, layout.NavPatients)
+	p.Page = h.props(w, r, text.T(r.Context()).PatientsTitle, layout.NavPatients)
 	h.render(w, r, http.StatusOK, patientsPage(p))
 }
 
@@ -78,7 +79,7 @@ func readPatientForm(r *http.Request) patientForm {
 		Country: g("country"), Language: g("language"), Active: r.PostForm.Get("active") == "1",
 		Errors: layout.Errors{}}
 	if f.FirstName == "" && f.LastName == "" {
-		f.Errors["lastName"] = text.T.NameRequired
+		f.Errors["lastName"] = text.T(r.Context()).NameRequired
 	}
 	if f.Email != "" {
 		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email {
@@ -142,7 +143,7 @@ type patientFormProps struct {
 
 func (h *handlers) newPatientForm(w http.ResponseWriter, r *http.Request) {
 	p := patientFormProps{Form: patientForm{Active: true}}
-	p.Page = h.props(w, r, text.T.NewPatient, layout.NavPatients)
+	p.Page = h.props(w, r, text.T(r.Context()).NewPatient, layout.NavPatients)
 	h.render(w, r, http.StatusOK, patientFormPage(p))
 }
 
@@ -157,7 +158,7 @@ func (h *handlers) createPatient(w http.ResponseWriter, r *http.Request) {
 		f.apply(pat)
 		err := h.st.CreatePatient(r.Context(), user(r).OrgID, pat)
 		if err == nil {
-			layout.SetFlash(w, layout.FlashOK, text.T.PatientCreated)
+			layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).PatientCreated)
 			redirect(w, r, "/patients/"+itoa(pat.ID))
 			return
 		}
@@ -167,7 +168,7 @@ func (h *handlers) createPatient(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := patientFormProps{Form: f}
-	p.Page = h.props(w, r, text.T.NewPatient, layout.NavPatients)
+	p.Page = h.props(w, r, text.T(r.Context()).NewPatient, layout.NavPatients)
 	h.render(w, r, http.StatusUnprocessableEntity, patientFormPage(p))
 }
 
@@ -197,7 +198,7 @@ func (h *handlers) editPatientForm(w http.ResponseWriter, r *http.Request) {
 	}
 	h.st.AuditRead(r.Context(), orgID, "patient", itoa(pat.ID), pat.ID)
 	p := patientFormProps{Form: formFromPatient(pat), EditID: pat.ID}
-	p.Page = h.props(w, r, text.T.EditPatient, layout.NavPatients)
+	p.Page = h.props(w, r, text.T(r.Context()).EditPatient, layout.NavPatients)
 	h.render(w, r, http.StatusOK, patientFormPage(p))
 }
 
@@ -214,7 +215,7 @@ func (h *handlers) updatePatient(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		if err == nil {
-			layout.SetFlash(w, layout.FlashOK, text.T.PatientSaved)
+			layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).PatientSaved)
 			redirect(w, r, "/patients/"+itoa(id))
 			return
 		}
@@ -224,7 +225,7 @@ func (h *handlers) updatePatient(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := patientFormProps{Form: f, EditID: id}
-	p.Page = h.props(w, r, text.T.EditPatient, layout.NavPatients)
+	p.Page = h.props(w, r, text.T(r.Context()).EditPatient, layout.NavPatients)
 	h.render(w, r, http.StatusUnprocessableEntity, patientFormPage(p))
 }
 
@@ -297,7 +298,7 @@ func (h *handlers) patient(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.Reverse(p.Past) // newest first
-	p.Days = groupObservations(obs, deviceNames, p.Loc)
+	p.Days = groupObservations(ctx, obs, deviceNames, p.Loc)
 	p.Page = h.props(w, r, pat.DisplayName(), layout.NavPatients)
 	h.render(w, r, http.StatusOK, patientPage(p))
 }
@@ -312,7 +313,7 @@ func obsTime(o *store.Observation) time.Time {
 
 // groupObservations groups newest-first observations by day and then by
 // device (or source), keeping their order within a group.
-func groupObservations(obs []store.Observation, deviceNames map[int64]string, loc *time.Location) []obsDay {
+func groupObservations(ctx context.Context, obs []store.Observation, deviceNames map[int64]string, loc *time.Location) []obsDay {
 	var days []obsDay
 	for _, o := range obs {
 		day := obsTime(&o).In(loc).Format("2006-01-02")
@@ -320,7 +321,7 @@ func groupObservations(obs []store.Observation, deviceNames map[int64]string, lo
 			days = append(days, obsDay{Day: day})
 		}
 		d := &days[len(days)-1]
-		name := sourceName(&o, deviceNames)
+		name := sourceName(ctx, &o, deviceNames)
 		i := slices.IndexFunc(d.Sources, func(s obsSource) bool { return s.Name == name })
 		if i < 0 {
 			d.Sources = append(d.Sources, obsSource{Name: name})
@@ -334,7 +335,7 @@ func groupObservations(obs []store.Observation, deviceNames map[int64]string, lo
 	return days
 }
 
-func sourceName(o *store.Observation, deviceNames map[int64]string) string {
+func sourceName(ctx context.Context, o *store.Observation, deviceNames map[int64]string) string {
 	if n := deviceNames[o.DeviceID]; n != "" {
 		return n
 	}
@@ -342,7 +343,7 @@ func sourceName(o *store.Observation, deviceNames map[int64]string) string {
 		return o.Instrument
 	}
 	if o.DeviceID != 0 {
-		return text.T.Device + " " + itoa(o.DeviceID)
+		return text.T(ctx).Device + " " + itoa(o.DeviceID)
 	}
 	return o.Source
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
@@ -23,21 +24,26 @@ type Deps struct {
 }
 
 type handlers struct {
-	st   *store.Store
-	auth *auth.Auth
-	live *live.Hub
-	log  *slog.Logger
+	publicURL string
+	st        *store.Store
+	auth      *auth.Auth
+	live      *live.Hub
+	log       *slog.Logger
 }
 
 // Register adds every clinician page to mux.
 func Register(mux *http.ServeMux, d Deps) {
-	h := &handlers{st: d.Store, auth: d.Auth, live: d.Live, log: d.Log}
+	h := &handlers{publicURL: d.PublicURL, st: d.Store, auth: d.Auth, live: d.Live, log: d.Log}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
 	admin := h.auth.Require(store.RoleAdmin)
+	clinical := h.auth.Require(store.RoleAdmin, store.RoleClinician)
 	page := func(mw func(http.Handler) http.Handler, fn http.HandlerFunc) http.Handler { return mw(fn) }
+
+	h.auth.Forbidden = http.HandlerFunc(h.forbidden)
+	mux.Handle("/", i18n.Middleware(http.HandlerFunc(h.notFound)))
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/board", http.StatusSeeOther)
@@ -59,8 +65,17 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /appointments/new", page(staff, h.createAppointment))
 	mux.Handle("GET /appointments/{id}/edit", page(staff, h.editAppointmentForm))
 	mux.Handle("POST /appointments/{id}/edit", page(staff, h.updateAppointment))
+	mux.Handle("GET /appointments/{id}", page(staff, h.appointment))
+	mux.Handle("GET /appointments/{id}/confirm", page(staff, h.confirmAction))
 	mux.Handle("POST /appointments/{id}/cancel", page(staff, h.cancelAppointment))
 	mux.Handle("POST /appointments/{id}/status", page(staff, h.setAppointmentStatus))
+	mux.Handle("POST /appointments/{id}/reinstate", page(staff, h.reinstateAppointment))
+	mux.Handle("GET /appointments/{id}/qr.png", page(staff, h.appointmentQR))
+	mux.Handle("GET /appointments/{id}/send", page(staff, h.sendLinkForm))
+	mux.Handle("POST /appointments/{id}/send", page(staff, h.sendLink))
+	mux.Handle("POST /appointments/{id}/reissue", page(staff, h.reissueLink))
+	mux.Handle("GET /appointments/{id}/open", page(clinical, h.openAsProvider))
+	mux.Handle("GET /appointments/{id}/attachments/{uuid}", page(clinical, h.attachment))
 
 	// Patients.
 	mux.Handle("GET /patients", page(staff, h.patients))

@@ -3,10 +3,12 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -17,7 +19,7 @@ func (h *handlers) signInForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next)
 		return
 	}
-	p := signInProps{Page: layout.PageProps{Title: text.T.SignInTitle, Flash: layout.TakeFlash(w, r)}, Next: next}
+	p := signInProps{Page: layout.PageProps{Title: text.T(r.Context()).SignInTitle, Flash: layout.TakeFlash(w, r)}, Next: next}
 	h.render(w, r, http.StatusOK, signInPage(p))
 }
 
@@ -28,10 +30,10 @@ func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"), "/board")
-	p := signInProps{Page: layout.PageProps{Title: text.T.SignInTitle}, Email: email, Next: next}
+	p := signInProps{Page: layout.PageProps{Title: text.T(r.Context()).SignInTitle}, Email: email, Next: next}
 	key := auth.ClientKey(r)
 	if ok, wait := h.auth.Limiter.Allow(key); !ok {
-		p.Error = text.T.TooManyAttempts(int(wait.Minutes()) + 1)
+		p.Error = text.T(r.Context()).TooManyAttempts(int(wait.Minutes()) + 1)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		h.render(w, r, http.StatusTooManyRequests, signInPage(p))
 		return
@@ -43,11 +45,11 @@ func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 	var locked *store.LockedError
 	switch {
 	case errors.As(err, &locked):
-		p.Error = text.T.AccountLocked(locked.Until.Local().Format("15:04"))
+		p.Error = text.T(r.Context()).AccountLocked(locked.Until.Local().Format("15:04"))
 		h.render(w, r, http.StatusTooManyRequests, signInPage(p))
 		return
 	case errors.Is(err, store.ErrBadCredentials):
-		p.Error = text.T.BadCredentials
+		p.Error = text.T(r.Context()).BadCredentials
 		h.render(w, r, http.StatusUnauthorized, signInPage(p))
 		return
 	case err != nil:
@@ -65,17 +67,33 @@ func (h *handlers) signOut(w http.ResponseWriter, r *http.Request) {
 	if err := h.auth.SignOut(w, r); err != nil {
 		h.log.Warn("sign out", "err", err)
 	}
-	layout.SetFlash(w, layout.FlashInfo, text.T.SignedOut)
+	layout.SetFlash(w, layout.FlashInfo, text.T(r.Context()).SignedOut)
 	redirect(w, r, "/signin")
 }
 
 func (h *handlers) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if !confirmed(r) {
+		ctx := r.Context()
+		p := confirmProps{Title: text.T(ctx).SignOutEverywhere, Question: i18n.T(ctx, "ConfirmSignOutAll"),
+			Action: "/account/signout-all", Fields: []layout.KV{{Name: "confirm", Value: "yes"}},
+			Confirm: text.T(ctx).SignOutEverywhere, Back: localPath(r.Referer(), "/board"), TestID: "confirm-signout-all"}
+		if u, err := url.Parse(r.Referer()); err == nil && u.Path != "" {
+			p.Back = localPath(u.RequestURI(), "/board")
+		}
+		p.Page = h.props(w, r, p.Title, "")
+		h.render(w, r, http.StatusOK, confirmPage(p))
+		return
+	}
 	u := user(r)
 	if err := h.st.DeleteUserSessions(r.Context(), u.OrgID, u.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	h.auth.SignOut(w, r) // the row is gone already; this clears the cookie
-	layout.SetFlash(w, layout.FlashInfo, text.T.SignedOutEverywhere)
+	layout.SetFlash(w, layout.FlashInfo, text.T(r.Context()).SignedOutEverywhere)
 	redirect(w, r, "/signin")
 }

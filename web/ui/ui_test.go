@@ -260,7 +260,14 @@ func TestSignOutEverywhere(t *testing.T) {
 	e := newEnv(t)
 	b1 := e.browser().signIn("doc@test.example")
 	b2 := e.browser().signIn("doc@test.example")
-	if r := b1.post("/account/signout-all", url.Values{}); r.status != http.StatusSeeOther || r.loc != "/signin" {
+	// The first step only asks; nobody is signed out yet.
+	if r := b1.post("/account/signout-all", url.Values{}); r.status != http.StatusOK || !strings.Contains(r.body, `data-testid="confirm-signout-all"`) {
+		t.Fatalf("sign out everywhere without confirming: %d", r.status)
+	}
+	if r := b2.get("/board"); r.status != http.StatusOK {
+		t.Fatalf("asking signed the other browser out: %d", r.status)
+	}
+	if r := b1.post("/account/signout-all", url.Values{"confirm": {"yes"}}); r.status != http.StatusSeeOther || r.loc != "/signin" {
 		t.Fatalf("sign out everywhere: %d %q", r.status, r.loc)
 	}
 	if r := b2.get("/board"); r.status != http.StatusSeeOther {
@@ -415,7 +422,7 @@ func TestAppointmentOnBoardAndStatus(t *testing.T) {
 	last, err := e.st.LastEventID(ctx)
 	must(t, err)
 	r = b.post("/appointments/"+itoa(id)+"/status", url.Values{"status": {store.StatusArrived}, "back": {"/board"}})
-	if r.status != http.StatusSeeOther || r.loc != "/board" {
+	if r.status != http.StatusSeeOther || r.loc != "/board#card-"+itoa(id) {
 		t.Fatalf("status: %d %q", r.status, r.loc)
 	}
 	a, _ = e.st.Appointment(ctx, e.org.ID, id)
@@ -450,7 +457,13 @@ func TestAppointmentOnBoardAndStatus(t *testing.T) {
 	if got := a.Start.In(e.room.Location()).Format("2006-01-02 15:04"); got != "2031-05-06 09:30" || a.Duration != 2700 || a.ProviderID != 0 {
 		t.Errorf("rescheduled: %s %d %d", got, a.Duration, a.ProviderID)
 	}
-	b.post("/appointments/"+itoa(id)+"/cancel", url.Values{"back": {"/appointments"}})
+	if r := b.post("/appointments/"+itoa(id)+"/cancel", url.Values{"back": {"/appointments"}}); r.status != http.StatusOK || !strings.Contains(r.body, `data-testid="confirm-cancel"`) {
+		t.Errorf("cancel without confirming: %d", r.status)
+	}
+	if a, _ := e.st.Appointment(ctx, e.org.ID, id); a.Status != store.StatusArrived {
+		t.Errorf("cancel without confirming changed the status to %q", a.Status)
+	}
+	b.post("/appointments/"+itoa(id)+"/cancel", url.Values{"back": {"/appointments"}, "confirm": {"yes"}})
 	if a, _ := e.st.Appointment(ctx, e.org.ID, id); a.Status != store.StatusCancelled {
 		t.Errorf("cancel: %q", a.Status)
 	}

@@ -51,6 +51,7 @@
 package layout
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -79,6 +80,13 @@ type PageProps struct {
 	Flash   []Flash     // messages to show above the content
 	Scripts []string    // extra deferred scripts (paths under /assets/)
 	BodyID  string      // optional id on <body> for page-specific styles
+	Crumbs  []Crumb     // breadcrumbs above the content; the last is the page itself
+}
+
+// Crumb is one step of the breadcrumbs; the current page has no Href.
+type Crumb struct {
+	Label string
+	Href  string
 }
 
 // Flash kinds.
@@ -294,24 +302,24 @@ func Render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 }
 
 // Title is the document title for a page title.
-func Title(t string) string {
+func Title(ctx context.Context, t string) string {
 	if t == "" {
-		return text.T.AppName
+		return text.T(ctx).AppName
 	}
-	return t + " · " + text.T.AppName
+	return t + " · " + text.T(ctx).AppName
 }
 
-func navItems(u *store.User) []navItem {
+func navItems(ctx context.Context, u *store.User) []navItem {
 	items := []navItem{
-		{NavBoard, "/board", text.T.NavBoard},
-		{NavAppointments, "/appointments", text.T.NavAppointments},
-		{NavPatients, "/patients", text.T.NavPatients},
+		{NavBoard, "/board", text.T(ctx).NavBoard},
+		{NavAppointments, "/appointments", text.T(ctx).NavAppointments},
+		{NavPatients, "/patients", text.T(ctx).NavPatients},
 	}
 	if u != nil && (u.Role == store.RoleAdmin || u.Role == store.RoleClinician) {
-		items = append(items, navItem{NavStations, "/stations", text.T.NavStations})
+		items = append(items, navItem{NavStations, "/stations", text.T(ctx).NavStations})
 	}
 	if u != nil && u.Role == store.RoleAdmin {
-		items = append(items, navItem{NavAdmin, "/admin", text.T.NavAdmin})
+		items = append(items, navItem{NavAdmin, "/admin", text.T(ctx).NavAdmin})
 	}
 	return items
 }

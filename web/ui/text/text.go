@@ -1,12 +1,21 @@
-// Package text holds every user-visible English string of the clinician
-// pages in one place, so that a translation (Danish first) is one more
-// value of Strings rather than a hunt through templates.
+// Package text is the clinician pages' wording as one typed struct per
+// language, filled from the message catalogues of web/i18n (each string
+// field's message id is its field name; map entries are "Field.key",
+// "GenderLabel.none" for the empty key; WeekdayName is "WeekdayName.0".."6").
 //
-// Pages read the strings through T (text.T.BoardTitle). Strings with
-// arguments are functions of them, so word order can change per language.
+// Pages read the strings of the request's language through T:
+// text.T(ctx).BoardTitle. Strings with arguments are functions of them, so
+// word order can change per language. New pages may as well call
+// i18n.T(ctx, id) directly.
 package text
 
-import "fmt"
+import (
+	"context"
+	"reflect"
+	"strconv"
+
+	"github.com/clinicbox/clinicbox/web/i18n"
+)
 
 // Strings is one language's wording of the pages.
 type Strings struct {
@@ -78,130 +87,60 @@ type Strings struct {
 	WeekdayName                                                                                    [7]string
 }
 
-// T is the strings the pages use now.
-var T = English
+// T is the wording in ctx's language.
+func T(ctx context.Context) *Strings { return byLang[i18n.Lang(ctx)] }
 
-// English is the pages' English wording.
-var English = Strings{
-	Lang:    "en",
-	AppName: "Clinicbox",
+// For is the wording of a language ("en", "da").
+func For(lang string) *Strings { return byLang[i18n.Normalize(lang)] }
 
-	NavBoard: "Board", NavAppointments: "Appointments", NavPatients: "Patients", NavStations: "Stations", NavAdmin: "Admin",
-	NavLabel: "Main", SkipToContent: "Skip to content", SignedInAs: "Signed in as", SignOut: "Sign out",
-	Previous: "Previous", Next: "Next", PaginationLabel: "Pages",
-	PageOf: func(page, pages, total int) string {
-		return fmt.Sprintf("Page %d of %d (%d in all)", page, pages, total)
-	},
-	Required: "required", Optional: "optional", Save: "Save", Cancel: "Cancel", Back: "Back", Edit: "Edit",
-	Search: "Search", Yes: "Yes", No: "No", Unknown: "Unknown", None: "None",
-	FormHasErrors: "Please correct the fields marked below.",
-	NotFound:      "Not found.", Forbidden: "Your role may not open this page.",
-	InternalError: "Something went wrong on our side. Please try again.",
+var byLang = map[string]*Strings{}
 
-	SignInTitle: "Sign in", Email: "Email", Password: "Password", SignIn: "Sign in",
-	BadCredentials:    "Wrong email or password.",
-	SignOutEverywhere: "Sign out everywhere", SignedOutEverywhere: "You have been signed out on every device.",
-	SignedOut: "You have been signed out.",
-	AccountLocked: func(until string) string {
-		return "Too many failed sign-in attempts. Try again after " + until + "."
-	},
-	TooManyAttempts: func(minutes int) string {
-		return fmt.Sprintf("Too many failed sign-in attempts from this computer. Try again in %d minutes.", minutes)
-	},
+func init() {
+	for _, l := range i18n.Supported {
+		byLang[l] = build(l)
+	}
+}
 
-	BoardTitle: "Waiting-room board", BoardDate: "Day", BoardShow: "Show",
-	BoardLiveOn: "Live: the board updates by itself.", BoardLiveOff: "Not live: reload the page to see changes.",
-	BoardNoRooms:        "There are no waiting rooms yet. An administrator can add one under Admin.",
-	BoardNoAppointments: "No appointments this day.", BoardNoAppointmentsHint: "Book one from Appointments.",
-	GroupScheduled: "Scheduled", GroupArrived: "Arrived / waiting", GroupInProgress: "In progress",
-	GroupDischarge: "Discharge", GroupDone: "Done", GroupCancelled: "Cancelled / no-show", GroupEmpty: "None",
-	ActMarkArrived: "Mark arrived", ActStartIntake: "Start intake", ActStartExam: "Start exam",
-	ActDischarge: "Discharge", ActComplete: "Complete", ActNoShow: "No-show", ActCancel: "Cancel",
-	ActOpenPatient: "Patient", ActEditAppointment: "Edit",
-	NoProvider: "No provider", StatusChanged: "Status changed.", BoardUpdated: "Board updated.",
-	StatusLabel: map[string]string{
-		"scheduled": "Scheduled", "arrived": "Arrived", "in progress.intake.ready": "Ready for intake",
-		"in progress.intake.progress": "In intake", "in progress.exam.ready": "Ready for exam",
-		"in progress.exam.progress": "In exam", "discharge.ready": "Ready for discharge",
-		"discharge.progress": "Being discharged", "completed": "Completed", "sign off": "Signed off",
-		"cancelled": "Cancelled", "not showed up": "No-show",
-	},
-	AppointmentsCount: func(n int) string {
-		if n == 1 {
-			return "1 appointment"
+// build fills a Strings from the catalogue of lang.
+func build(lang string) *Strings {
+	s := &Strings{}
+	v := reflect.ValueOf(s).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(i18n.In(lang, name))
+		case reflect.Array:
+			for j := 0; j < f.Len(); j++ {
+				f.Index(j).SetString(i18n.In(lang, name+"."+strconv.Itoa(j)))
+			}
 		}
-		return fmt.Sprintf("%d appointments", n)
-	},
-
-	AppointmentsTitle: "Appointments", NewAppointment: "New appointment", EditAppointment: "Reschedule appointment",
-	AppointmentCreated: "Appointment booked.", AppointmentSaved: "Appointment saved.",
-	AppointmentCancelled: "Appointment cancelled.", AppointmentsEmpty: "No appointments this day.",
-	AppointmentsEmptyHint: "Choose another day or book a new appointment.",
-	WaitingRoom:           "Waiting room", AllRooms: "All waiting rooms",
-	Patient: "Patient", PatientSearch: "Find patient", PatientSearchHint: "Name, MRN or another identifier",
-	ChoosePatient: "Choose a patient", NoPatientsFound: "No patients match.",
-	Date: "Date", Time: "Time", DurationMinutes: "Duration (minutes)",
-	DurationHint: "Leave empty for the waiting room's slot length.",
-	Reasons:      "Reasons", ReasonsHint: "One per line.", Provider: "Provider", Status: "Status",
-	Start: "Start", Actions: "Actions",
-	TimeZoneNote: func(tz string) string { return "Times are in the waiting room's time zone (" + tz + ")." },
-	DateInvalid:  "must be a date as YYYY-MM-DD", TimeInvalid: "must be a time as HH:MM",
-	DurationInvalid: "must be a whole number of minutes between 1 and 1440",
-	PatientRequired: "choose a patient", RoomRequired: "choose a waiting room",
-
-	PatientsTitle: "Patients", NewPatient: "New patient", EditPatient: "Edit patient",
-	PatientCreated: "Patient created.", PatientSaved: "Patient saved.", PatientsEmpty: "No patients yet.",
-	PatientsEmptyHint: "Create the first patient to book appointments.", PatientsNoMatch: "No patients match your search.",
-	SearchPatientsLabel: "Search patients", SearchPatientsHint: "Name, MRN, national id or other identifier",
-	FirstName: "First name", MiddleName: "Middle name", LastName: "Last name", BirthDate: "Date of birth",
-	Gender: "Gender", MRN: "MRN", NationalID: "National id (CPR)", HSID: "Health system id", ExternalID: "External id",
-	Phone: "Phone", AddressLine: "Address", City: "City", PostalCode: "Postal code", Country: "Country",
-	Active: "Active", Demographics: "Demographics", Identifiers: "Identifiers", Contact: "Contact",
-	PatientAppointments: "Appointments", Upcoming: "Upcoming", Past: "Past", Observations: "Observations",
-	ObservationsEmpty: "No observations recorded for this patient.",
-	Files:             "Files", FilesEmpty: "No files for this patient.", Received: "Received", FileName: "File",
-	FileTitle: "Measurement", FileSize: "Size", NoAppointments: "No appointments.",
-	Code: "Code", Value: "Value", Unit: "Unit", ReferenceRange: "Reference range", Flags: "Flags",
-	Measured: "Measured", Source: "Source", Device: "Device",
-	NameRequired: "a first or last name is required", BookAppointment: "Book appointment", Name: "Name",
-	Language: "Preferred language", Deceased: "Deceased",
-	GenderLabel: map[string]string{"": "Not stated", "male": "Male", "female": "Female", "other": "Other", "unknown": "Unknown"},
-	PatientsFound: func(n int) string {
-		if n == 1 {
-			return "1 patient"
+	}
+	label := func(field string, keys ...string) map[string]string {
+		m := make(map[string]string, len(keys))
+		for _, k := range keys {
+			id := k
+			if id == "" {
+				id = "none"
+			}
+			m[k] = i18n.In(lang, field+"."+id)
 		}
-		return fmt.Sprintf("%d patients", n)
-	},
-
-	AdminTitle: "Administration", AdminUsers: "Users", AdminRooms: "Waiting rooms", AdminAudit: "Audit log",
-	AdminUsersHint: "Staff accounts, roles and passwords.", AdminRoomsHint: "Slots, time zones and opening hours.",
-	AdminAuditHint: "Who read or changed what, and whether the log is intact.",
-	AdminDevices:   "Instruments", AdminDevicesHint: "Serial and network instruments, their live state and raw message log.",
-	AdminInstrumentClients: "Instrument API clients", AdminInstrumentClientsHint: "Credentials for instrument vendors' software.",
-	AdminAPIKeys: "API keys", AdminAPIKeysHint: "Keys for the telehealth API: issue, see last use, revoke.",
-	AdminWebhooks: "Webhooks", AdminWebhooksHint: "Where events are delivered, and the delivery log.",
-	AdminLinking: "Context-aware linking", AdminLinkingHint: "The secret that EHR links are encrypted with.",
-	AdminLocations: "Locations and care locations", AdminLocationsHint: "Geolocations, rooms and beds, devices, report presets.",
-	NewUser: "New user", EditUser: "Edit user", Role: "Role", InitialPassword: "Initial password",
-	InitialPasswordHint: "At least 10 characters. Leave empty to generate one.",
-	UserCreated:         "User created.", UserSaved: "User saved.",
-	GeneratedPassword:     "Generated password",
-	GeneratedPasswordHint: "Give it to the user now: it is shown only once.",
-	ResetPassword:         "Reset password", NewPassword: "New password", PasswordReset: "Password reset; the user is signed out everywhere.",
-	UserSignedOutEverywhere: "The user is signed out everywhere.", LastSignIn: "Last sign-in", Never: "never",
-	UsersEmpty: "No users.", Inactive: "inactive",
-	NewRoom: "New waiting room", EditRoom: "Edit waiting room", RoomCreated: "Waiting room created.",
-	RoomSaved: "Waiting room saved.", ServiceLine: "Service line", ServiceType: "Service type",
-	SlotMinutes: "Slot length (minutes)", TimeZone: "Time zone", OpeningHours: "Opening hours",
-	Weekday: "Day", Opens: "Opens", Closes: "Closes", ClosedHint: "Leave both empty when closed.",
-	RoomsEmpty: "No waiting rooms yet.", HoursInvalid: "opening must be HH:MM before closing HH:MM",
-	AuditChainIntact: "The audit log's hash chain is intact.", AuditChainEmpty: "The audit log is empty.",
-	AuditFilterPatient: "Patient id", AuditFilterUser: "User", AuditFilter: "Filter",
-	AuditWhen: "When", AuditActor: "Who", AuditAction: "Action", AuditEntity: "What", AuditDetail: "Detail",
-	AuditFrom: "From", AuditEmpty: "No audit rows match.", Older: "Older", AnyUser: "Any user",
-	AuditChainBroken: func(id int64) string {
-		return fmt.Sprintf("The audit log's hash chain is BROKEN at row %d: rows were changed or removed.", id)
-	},
-	RoleLabel:   map[string]string{"admin": "Administrator", "clinician": "Clinician", "frontdesk": "Front desk"},
-	WeekdayName: [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+		return m
+	}
+	s.StatusLabel = label("StatusLabel", "scheduled", "arrived", "in progress.intake.ready", "in progress.intake.progress",
+		"in progress.exam.ready", "in progress.exam.progress", "discharge.ready", "discharge.progress", "completed",
+		"sign off", "cancelled", "not showed up")
+	s.GenderLabel = label("GenderLabel", "", "male", "female", "other", "unknown")
+	s.RoleLabel = label("RoleLabel", "admin", "clinician", "frontdesk")
+	ctx := i18n.WithLang(context.Background(), lang)
+	s.PageOf = func(page, pages, total int) string {
+		return i18n.T(ctx, "PageOf", "Page", page, "Pages", pages, "Total", total)
+	}
+	s.AccountLocked = func(until string) string { return i18n.T(ctx, "AccountLocked", "Until", until) }
+	s.TooManyAttempts = func(minutes int) string { return i18n.T(ctx, "TooManyAttempts", "Minutes", minutes) }
+	s.AppointmentsCount = func(n int) string { return i18n.N(ctx, "AppointmentsCount", n) }
+	s.PatientsFound = func(n int) string { return i18n.N(ctx, "PatientsFound", n) }
+	s.TimeZoneNote = func(tz string) string { return i18n.T(ctx, "TimeZoneNote", "Zone", tz) }
+	s.AuditChainBroken = func(id int64) string { return i18n.T(ctx, "AuditChainBroken", "ID", id) }
+	return s
 }
