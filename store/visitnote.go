@@ -19,7 +19,10 @@ type VisitNoteTemplate struct {
 	UUID  string
 	OrgID int64
 	Name  string
-	Flow  VisitNoteFlow
+	Flow  VisitNoteFlow // of the current version
+	// Version counts edits of Flow; a note keeps the version it was started with.
+	Version int
+	Active  bool
 }
 
 // VisitNoteFlow is a template's sections and questions.
@@ -36,10 +39,15 @@ type VisitNoteSection struct {
 // VisitNoteQuestion is one question; its id is stable across organisations
 // for the default templates, so integrations can hard-code it.
 type VisitNoteQuestion struct {
-	ID      string   `json:"id"`
-	Text    string   `json:"text"`
-	Type    string   `json:"type"`              // text, choice, date, datetime
-	Options []string `json:"options,omitempty"` // for choice
+	ID       string   `json:"id"`
+	Text     string   `json:"text"`
+	Type     string   `json:"type"`              // one of QuestionTypes
+	Options  []string `json:"options,omitempty"` // for choice and multichoice
+	Required bool     `json:"required,omitempty"`
+	Help     string   `json:"help,omitempty"`
+	Unit     string   `json:"unit,omitempty"` // for number
+	Min      *float64 `json:"min,omitempty"`  // for number
+	Max      *float64 `json:"max,omitempty"`  // for number
 }
 
 // question finds a question and its section title.
@@ -134,9 +142,16 @@ func (s *Store) ensureVisitNoteTemplates(ctx context.Context, orgID int64) error
 	return s.write(ctx, func(tx *txn) error {
 		for _, t := range DefaultVisitNoteTemplates {
 			flow, _ := json.Marshal(t.Flow)
-			if _, err := tx.Exec(`INSERT INTO visit_note_templates (uuid, org_id, name, flow_json, created_at)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, name) DO NOTHING`, NewUUID(), orgID, t.Name, string(flow), unix(tx.Now)); err != nil {
+			res, err := tx.Exec(`INSERT INTO visit_note_templates (uuid, org_id, name, flow_json, created_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, name) DO NOTHING`, NewUUID(), orgID, t.Name, string(flow), unix(tx.Now))
+			if err != nil {
 				return fmt.Errorf("seed visit note templates: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				id, _ := res.LastInsertId()
+				if err := insertTemplateVersion(tx, orgID, id, 1, string(flow)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -195,6 +210,17 @@ func (s *Store) VisitNotes(ctx context.Context, orgID, appointmentID int64) ([]V
 	for i, t := range templates {
 		notes[i] = VisitNote{Template: t, Comments: []VisitNoteComment{}, Responses: []VisitNoteResponse{}}
 		byID[t.ID] = i
+	}
+	// A note started before its template was edited reads with the version
+	// it was written with.
+	flows, err := noteFlows(ctx, s.r, orgID, appointmentID)
+	if err != nil {
+		return nil, err
+	}
+	for tid, flow := range flows {
+		if i, ok := byID[tid]; ok {
+			notes[i].Template.Flow = flow
+		}
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT template_id, question_id, value_json, answered_at FROM visit_note_responses
 		WHERE org_id = ? AND appointment_id = ? ORDER BY answered_at, question_id`, orgID, appointmentID)
@@ -289,22 +315,8 @@ func setVisitNoteAnswersTx(ctx context.Context, tx *txn, orgID, appointmentID in
 	if err != nil {
 		return fmt.Errorf("set visit note: %w", err)
 	}
-	for i, ans := range answers {
-		if _, q := t.Flow.question(ans.QuestionID); q == nil {
-			return Invalid(fmt.Sprintf("questions[%d].id", i), fmt.Sprintf("is not a question of template %q", templateName))
-		}
-		val, _ := json.Marshal(nonNil(ans.Value))
-		if _, err := tx.Exec(`INSERT INTO visit_note_responses (org_id, appointment_id, template_id, question_id, value_json, answered_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (appointment_id, template_id, question_id)
-			DO UPDATE SET value_json = excluded.value_json, answered_at = excluded.answered_at`,
-			orgID, a.ID, t.ID, ans.QuestionID, string(val), unix(tx.Now)); err != nil {
-			return fmt.Errorf("set visit note: %w", err)
-		}
-	}
-	if err := tx.Event(orgID, EventVisitNoteUpdated, "appointment", a.ID, map[string]any{"appointmentId": a.ID, "template": t.Name}); err != nil {
-		return err
-	}
-	return tx.Audit(orgID, "update", "visit-note", fmt.Sprint(a.ID), a.PatientID, t.Name)
+	_, err = writeNoteAnswers(ctx, tx, orgID, a, t.ID, answers, func(i int) string { return fmt.Sprintf("questions[%d]", i) })
+	return err
 }
 
 // AddVisitNoteComment adds a clinician's comment to a visit note.
@@ -335,6 +347,9 @@ func (s *Store) AddVisitNoteComment(ctx context.Context, orgID, appointmentID in
 		if _, err := tx.Exec(`INSERT INTO visit_note_comments (uuid, org_id, appointment_id, template_id, user_id, author, message, posted_at)
 			VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)`, c.UUID, orgID, a.ID, tid, userID, email, message, unix(tx.Now)); err != nil {
 			return fmt.Errorf("add comment: %w", err)
+		}
+		if err := touchNoteOf(tx, orgID, a.ID, tid); err != nil {
+			return err
 		}
 		if err := tx.Event(orgID, EventVisitNoteUpdated, "appointment", a.ID, map[string]any{"appointmentId": a.ID}); err != nil {
 			return err
