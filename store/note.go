@@ -246,6 +246,33 @@ func (s *Store) VisitNote(ctx context.Context, orgID, appointmentID, templateID 
 	return loadNote(ctx, s.r, orgID, appointmentID, templateID)
 }
 
+// StartVisitNote begins an appointment's note of an active template at the
+// template's current version (for a visit whose room names no template).
+// Starting a note that exists changes nothing.
+func (s *Store) StartVisitNote(ctx context.Context, orgID, appointmentID, templateID int64) error {
+	return s.write(ctx, func(tx *Tx) error {
+		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
+		if err != nil {
+			return err
+		}
+		var active bool
+		if err := tx.QueryRow(`SELECT active FROM visit_note_templates WHERE org_id = ? AND id = ?`, orgID, templateID).Scan(&active); err != nil || !active {
+			return Invalid("template", "is not an active template of this clinic")
+		}
+		n, err := loadNote(ctx, tx, orgID, a.ID, templateID)
+		if err != nil || n.ID != 0 {
+			return err
+		}
+		if n, err = startNote(ctx, tx, orgID, a.ID, templateID); err != nil {
+			return err
+		}
+		if err := tx.Event(orgID, EventVisitNoteUpdated, "appointment", a.ID, map[string]any{"appointmentId": a.ID, "template": n.TemplateName}); err != nil {
+			return err
+		}
+		return tx.Audit(orgID, "create", "visit-note", fmt.Sprint(a.ID), a.PatientID, fmt.Sprintf("%s (version %d)", n.TemplateName, n.Version))
+	})
+}
+
 // loadNote reads a note with its answers, comments and addenda. The caller
 // has checked that the appointment belongs to the organisation.
 func loadNote(ctx context.Context, q rowsQueryer, orgID, appointmentID, templateID int64) (*Note, error) {
