@@ -18,6 +18,7 @@ type VisitSummary struct {
 	Note         *Note  // nil when the visit has no note
 	Observations []Observation
 	Attachments  []Attachment
+	PrintedAt    time.Time // when it was read, from the store's clock
 }
 
 // VisitSummary reads an appointment's summary: its note (if any), the
@@ -28,7 +29,7 @@ func (s *Store) VisitSummary(ctx context.Context, orgID, appointmentID int64) (*
 	if err != nil {
 		return nil, err
 	}
-	out := &VisitSummary{Appointment: *a}
+	out := &VisitSummary{Appointment: *a, PrintedAt: s.now().UTC()}
 	org, err := s.Org(ctx, orgID)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/ui"
 	"github.com/clinicbox/clinicbox/web/ui/integrations"
+	"github.com/clinicbox/clinicbox/web/ui/notes"
 	"github.com/clinicbox/clinicbox/web/ui/station"
 	"github.com/clinicbox/clinicbox/web/visit"
 )
@@ -35,6 +36,7 @@ type Deps struct {
 	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
 	APICacheBytes int                   // memory for cached API answers; 0: none
 	Video         http.Handler          // the video visits' signalling WebSocket (video.Server); nil: no calls
+	PDFs          notes.PDFs            // printed documents (reports.PDF); nil: the PDF addresses answer 503
 }
 
 // New builds the appliance's HTTP handler.
@@ -74,6 +76,7 @@ func New(d Deps) http.Handler {
 	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
 	poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Register(mux)
 	station.Register(mux, station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: d.Devices, Log: d.Log})
+	notes.Register(mux, notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log})
 
 	// Browsers may only change state from our own pages. API clients do not
 	// use cookies, so their routes need no such check.

@@ -80,7 +80,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	handler := web.New(web.Deps{
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
-		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media,
+		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media, PDFs: reports.PDF{},
 	})
 	srv := &http.Server{
 		Handler:           handler,

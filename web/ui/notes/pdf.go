@@ -94,7 +94,7 @@ func (h *handlers) resultsPDF(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	pdf, err := h.pdfs.Results(org, pat, from, to.AddDate(0, 0, -1), loc, obs, Lang(r))
+	pdf, err := h.pdfs.Results(org, pat, from, to.AddDate(0, 0, -1), loc, obs, Lang(r), h.st.Now())
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("print results: %w", err))
 		return

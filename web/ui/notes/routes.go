@@ -21,7 +21,7 @@ import (
 // not import reports).
 type PDFs interface {
 	VisitSummary(s *store.VisitSummary, lang string) ([]byte, error)
-	Results(org *store.Org, p *store.Patient, from, to time.Time, loc *time.Location, obs []store.Observation, lang string) ([]byte, error)
+	Results(org *store.Org, p *store.Patient, from, to time.Time, loc *time.Location, obs []store.Observation, lang string, printedAt time.Time) ([]byte, error)
 }
 
 // Deps is what the note pages need.
