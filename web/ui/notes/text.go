@@ -12,28 +12,28 @@ import (
 // one struct per language so that moving them into the pages' message
 // catalogue is mechanical.
 type Strings struct {
-	Lang                                                        string
+	Lang                                                           string
 	NoteTitle, NoteFor, TemplateVersion, StatusDraft, StatusSigned string
-	Saved, Saving, NotSaved, Offline, SaveNow, SavedAt          string
-	NoTemplate, NoTemplateHint, StartNote, Template             string
-	ObservationsOfDay, NoObservations, Measured, Code, Value    string
-	Unit, Range, Flags, Status                                  string
-	Comments, NoComments, AddComment, Comment, CommentAdded     string
-	SignOff, SignHint, SignedBy, Signed, MissingRequired        string
-	Addenda, AddAddendum, Reason, Addendum, AddendumAdded       string
-	AddendumHint, SummaryPDF, ResultsPDF, From, To, Download    string
-	Yes, No, Required, Answered, Attachments, NoAttachments     string
-	ChangedSinceLoad, FixErrors, Appointment, Patient, Room     string
-	Clinician                                                   string
-	NoteSaved                                                   func(n int) string
+	Saved, Saving, NotSaved, Offline, SaveNow, SavedAt             string
+	NoTemplate, NoTemplateHint, StartNote, Template                string
+	ObservationsOfDay, NoObservations, Measured, Code, Value       string
+	Unit, Range, Flags, Status                                     string
+	Comments, NoComments, AddComment, Comment, CommentAdded        string
+	SignOff, SignHint, SignedBy, Signed, MissingRequired           string
+	Addenda, AddAddendum, Reason, Addendum, AddendumAdded          string
+	AddendumHint, SummaryPDF, ResultsPDF, From, To, Download       string
+	Yes, No, Required, Answered, Attachments, NoAttachments        string
+	ChangedSinceLoad, FixErrors, Appointment, Patient, Room        string
+	Clinician                                                      string
+	NoteSaved                                                      func(n int) string
 
 	// Admin.
-	TemplatesTitle, TemplatesHint, NewTemplate, EditTemplate, Name, Active string
-	Version, Questions, RoomTemplates, RoomTemplatesHint, NoneTemplate      string
+	TemplatesTitle, TemplatesHint, NewTemplate, EditTemplate, Name, Active    string
+	Version, Questions, RoomTemplates, RoomTemplatesHint, NoneTemplate        string
 	Section, SectionTitle, Question, QuestionText, Type, Options, OptionsHint string
-	Help, Min, Max, Order, Remove, AddSection, AddQuestion, Save, Rooms     string
-	TemplateSaved, TemplateCreated, RoomTemplateSaved, Cancel              string
-	TypeLabel                                                              map[string]string
+	Help, Min, Max, Order, Remove, AddSection, AddQuestion, Save, Rooms       string
+	TemplateSaved, TemplateCreated, RoomTemplateSaved, Cancel                 string
+	TypeLabel                                                                 map[string]string
 }
 
 var english = Strings{
@@ -51,7 +51,7 @@ var english = Strings{
 	SignOff: "Sign off note", SignHint: "A signed note is locked. Corrections are made as addenda with a reason.",
 	SignedBy: "Signed by", Signed: "Note signed; its summary is attached to the appointment.",
 	MissingRequired: "Answer the required questions before signing.",
-	Addenda: "Addenda", AddAddendum: "Add addendum", Reason: "Reason for the addendum", Addendum: "Addendum",
+	Addenda:         "Addenda", AddAddendum: "Add addendum", Reason: "Reason for the addendum", Addendum: "Addendum",
 	AddendumAdded: "Addendum added.", AddendumHint: "The signed note stays as it is; the addendum is shown below it with your name and the time.",
 	SummaryPDF: "Visit summary (PDF)", ResultsPDF: "Results report (PDF)", From: "From", To: "To", Download: "Download",
 	Yes: "Yes", No: "No", Required: "required", Answered: "answered",
@@ -92,7 +92,7 @@ var danish = Strings{
 	SignOff: "Underskriv notat", SignHint: "Et underskrevet notat er låst. Rettelser foretages som tillæg med en begrundelse.",
 	SignedBy: "Underskrevet af", Signed: "Notatet er underskrevet; resuméet er vedhæftet aftalen.",
 	MissingRequired: "Besvar de obligatoriske spørgsmål før underskrift.",
-	Addenda: "Tillæg", AddAddendum: "Tilføj tillæg", Reason: "Begrundelse for tillægget", Addendum: "Tillæg",
+	Addenda:         "Tillæg", AddAddendum: "Tilføj tillæg", Reason: "Begrundelse for tillægget", Addendum: "Tillæg",
 	AddendumAdded: "Tillægget er tilføjet.", AddendumHint: "Det underskrevne notat forbliver uændret; tillægget vises under det med dit navn og tidspunktet.",
 	SummaryPDF: "Besøgsresumé (PDF)", ResultsPDF: "Resultatrapport (PDF)", From: "Fra", To: "Til", Download: "Hent",
 	Yes: "Ja", No: "Nej", Required: "obligatorisk", Answered: "besvaret",
