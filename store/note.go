@@ -250,7 +250,7 @@ func (s *Store) VisitNote(ctx context.Context, orgID, appointmentID, templateID 
 // template's current version (for a visit whose room names no template).
 // Starting a note that exists changes nothing.
 func (s *Store) StartVisitNote(ctx context.Context, orgID, appointmentID, templateID int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
 		if err != nil {
 			return err
@@ -259,7 +259,7 @@ func (s *Store) StartVisitNote(ctx context.Context, orgID, appointmentID, templa
 		if err := tx.QueryRow(`SELECT active FROM visit_note_templates WHERE org_id = ? AND id = ?`, orgID, templateID).Scan(&active); err != nil || !active {
 			return Invalid("template", "is not an active template of this clinic")
 		}
-		n, err := loadNote(ctx, tx, orgID, a.ID, templateID)
+		n, err := loadNote(ctx, txRows{tx}, orgID, a.ID, templateID)
 		if err != nil || n.ID != 0 {
 			return err
 		}
@@ -369,8 +369,8 @@ func loadNote(ctx context.Context, q rowsQueryer, orgID, appointmentID, template
 
 // startNote returns the note row of an appointment and template, creating
 // it at the template's current version when there is none.
-func startNote(ctx context.Context, tx *Tx, orgID, appointmentID, templateID int64) (*Note, error) {
-	n, err := loadNote(ctx, tx, orgID, appointmentID, templateID)
+func startNote(ctx context.Context, tx *txn, orgID, appointmentID, templateID int64) (*Note, error) {
+	n, err := loadNote(ctx, txRows{tx}, orgID, appointmentID, templateID)
 	if err != nil || n.ID != 0 {
 		return n, err
 	}
@@ -385,7 +385,7 @@ func startNote(ctx context.Context, tx *Tx, orgID, appointmentID, templateID int
 }
 
 // touchNote counts a change of a note.
-func touchNote(tx *Tx, n *Note) error {
+func touchNote(tx *txn, n *Note) error {
 	n.Revision++
 	n.UpdatedAt = tx.Now
 	if _, err := tx.Exec(`UPDATE visit_notes SET revision = ?, updated_at = ? WHERE id = ?`, n.Revision, unix(tx.Now), n.ID); err != nil {
@@ -401,7 +401,7 @@ var errNoteSigned = Conflict("the visit note is signed and can no longer be edit
 // checked against the note's version; field names the i-th answer in a
 // validation error. It writes only answers that change and returns their
 // question ids. Both the pages and the telehealth API write through it.
-func writeNoteAnswers(ctx context.Context, tx *Tx, orgID int64, a *Appointment, templateID int64, answers []VisitNoteAnswer, field func(i int) string) ([]string, error) {
+func writeNoteAnswers(ctx context.Context, tx *txn, orgID int64, a *Appointment, templateID int64, answers []VisitNoteAnswer, field func(i int) string) ([]string, error) {
 	n, err := startNote(ctx, tx, orgID, a.ID, templateID)
 	if err != nil {
 		return nil, err
@@ -476,7 +476,7 @@ func (s *Store) SaveVisitNoteAnswers(ctx context.Context, orgID, appointmentID, 
 		return nil, err
 	}
 	var changed []string
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
 		if err != nil {
 			return err
@@ -508,7 +508,7 @@ func (s *Store) AddNoteComment(ctx context.Context, orgID, appointmentID, templa
 }
 
 // touchNoteOf counts a change (a comment) of a note that exists.
-func touchNoteOf(tx *Tx, orgID, appointmentID, templateID int64) error {
+func touchNoteOf(tx *txn, orgID, appointmentID, templateID int64) error {
 	_, err := tx.Exec(`UPDATE visit_notes SET revision = revision + 1, updated_at = ? WHERE org_id = ? AND appointment_id = ? AND template_id = ?`,
 		unix(tx.Now), orgID, appointmentID, templateID)
 	if err != nil {
@@ -534,12 +534,12 @@ type SignOff struct {
 // transaction.
 func (s *Store) SignVisitNote(ctx context.Context, orgID, appointmentID, templateID int64, so SignOff) (*Note, error) {
 	var out *Note
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
 		if err != nil {
 			return err
 		}
-		n, err := loadNote(ctx, tx, orgID, a.ID, templateID)
+		n, err := loadNote(ctx, txRows{tx}, orgID, a.ID, templateID)
 		if err != nil {
 			return err
 		}
@@ -615,12 +615,12 @@ func (s *Store) AddVisitNoteAddendum(ctx context.Context, orgID, appointmentID, 
 		return nil, err
 	}
 	var out *NoteAddendum
-	err := s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		a, err := appointmentBy(txQueryer{tx}, ctx, orgID, ApptByID, fmt.Sprint(appointmentID))
 		if err != nil {
 			return err
 		}
-		n, err := loadNote(ctx, tx, orgID, a.ID, templateID)
+		n, err := loadNote(ctx, txRows{tx}, orgID, a.ID, templateID)
 		if err != nil {
 			return err
 		}

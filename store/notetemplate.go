@@ -167,7 +167,7 @@ func (s *Store) CreateVisitNoteTemplate(ctx context.Context, orgID int64, t *Vis
 	if err := s.ensureVisitNoteTemplates(ctx, orgID); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if err := templateNameFree(tx, orgID, 0, t.Name); err != nil {
 			return err
 		}
@@ -195,7 +195,7 @@ func (s *Store) UpdateVisitNoteTemplate(ctx context.Context, orgID int64, t *Vis
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		old, err := scanTemplateRow(tx.QueryRow(`SELECT `+templateCols+` FROM visit_note_templates WHERE org_id = ? AND id = ?`, orgID, t.ID))
 		if err != nil {
 			return fmt.Errorf("visit note template %d: %w", t.ID, err)
@@ -239,7 +239,7 @@ func normalFlow(f VisitNoteFlow) string {
 	return string(b)
 }
 
-func templateNameFree(tx *Tx, orgID, id int64, name string) error {
+func templateNameFree(tx *txn, orgID, id int64, name string) error {
 	var other int64
 	err := tx.QueryRow(`SELECT id FROM visit_note_templates WHERE org_id = ? AND name = ? AND id <> ?`, orgID, name, id).Scan(&other)
 	if err == nil {
@@ -251,8 +251,8 @@ func templateNameFree(tx *Tx, orgID, id int64, name string) error {
 	return nil
 }
 
-func insertTemplateVersion(tx *Tx, orgID, templateID int64, version int, flow string) error {
-	a := ActorFrom(tx.ctx)
+func insertTemplateVersion(tx *txn, orgID, templateID int64, version int, flow string) error {
+	a := ActorFrom(tx.Context())
 	if _, err := tx.Exec(`INSERT INTO visit_note_template_versions (org_id, template_id, version, flow_json, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, NULLIF(?, 0))`, orgID, templateID, version, flow, unix(tx.Now), a.UserID); err != nil {
 		return fmt.Errorf("visit note template version: %w", err)
@@ -327,7 +327,7 @@ func noteFlows(ctx context.Context, q rowsQueryer, orgID, appointmentID int64) (
 // SetWaitingRoomNoteTemplate names the template the notes of a room's
 // appointments start from (templateID 0: none).
 func (s *Store) SetWaitingRoomNoteTemplate(ctx context.Context, orgID, roomID, templateID int64) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var roomName string
 		if err := tx.QueryRow(`SELECT name FROM waiting_rooms WHERE org_id = ? AND id = ?`, orgID, roomID).Scan(&roomName); errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -369,4 +369,15 @@ func roomTemplateID(ctx context.Context, q rowsQueryer, orgID, roomID int64) (in
 		return 0, fmt.Errorf("room note template: %w", err)
 	}
 	return id, nil
+}
+
+// txRows reads within a write through rowsQueryer.
+type txRows struct{ tx *txn }
+
+func (q txRows) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.tx.Query(query, args...)
+}
+
+func (q txRows) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return q.tx.QueryRow(query, args...)
 }

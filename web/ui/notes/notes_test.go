@@ -92,13 +92,11 @@ func newEnv(t testing.TB) *env {
 	e.apiKey, err = st.CreateAPIKey(ctx, e.org.ID, &store.APIKey{Name: "EHR"})
 	must(t, err)
 	// The day's values as an instrument sent them.
-	must(t, st.Write(ctx, func(tx *store.Tx) error {
-		return store.AddObservationsTx(tx, e.org.ID, []store.Observation{
-			{PatientID: e.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU02319", Display: "B-Leukocytter", Value: "10,2", Unit: "10*3/uL",
-				ReferenceRange: "3,5-8,8", Flags: "H", Status: "F", MeasuredAt: e.appt.Start.Add(-30 * time.Minute)},
-			{PatientID: e.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU19748", Display: "P-CRP", Value: "<0,5", Unit: "mg/L",
-				ReferenceRange: "<8", Status: "F", MeasuredAt: e.appt.Start.Add(-20 * time.Minute)},
-		})
+	must(t, st.AddObservations(ctx, e.org.ID, []store.Observation{
+		{PatientID: e.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU02319", Display: "B-Leukocytter", Value: "10,2", Unit: "10*3/uL",
+			ReferenceRange: "3,5-8,8", Flags: "H", Status: "F", MeasuredAt: e.appt.Start.Add(-30 * time.Minute)},
+		{PatientID: e.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU19748", Display: "P-CRP", Value: "<0,5", Unit: "mg/L",
+			ReferenceRange: "<8", Status: "F", MeasuredAt: e.appt.Start.Add(-20 * time.Minute)},
 	}))
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
