@@ -1,4 +1,4 @@
--- 0008: visit documentation. Note templates get versions (editing one adds a
+-- 0009: visit documentation. Note templates get versions (editing one adds a
 -- version; a note keeps the version it was started with), waiting rooms name
 -- the template their appointments' notes start from, and a note has a life of
 -- its own: draft, signed (locked), with addenda as the only later change.
