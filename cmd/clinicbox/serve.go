@@ -111,6 +111,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	workers := []worker{
 		{"live", hub.Run},
 		{"webhooks", webhook.New(webhook.Config{Store: st, Log: log}).Run},
+		{"poct-webhooks", webhook.NewPoct(webhook.PoctConfig{Store: st, Log: log}).Run},
 		{"encounter-reports", reportJobs.Run},
 		{"instruments", instruments.Run},
 		{"session-purge", func(ctx context.Context) error { return every(ctx, 10*time.Minute, st.PurgeExpiredSessions) }},
