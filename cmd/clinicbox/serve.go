@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/devices"
+	"github.com/clinicbox/clinicbox/devices/lis"
 	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/store/demo"
@@ -112,6 +113,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		{"live", hub.Run},
 		{"webhooks", webhook.New(webhook.Config{Store: st, Log: log}).Run},
 		{"poct-webhooks", webhook.NewPoct(webhook.PoctConfig{Store: st, Log: log}).Run},
+		{"lis", lis.New(lis.Config{Store: st, Log: log}).Run},
 		{"encounter-reports", reportJobs.Run},
 		{"instruments", instruments.Run},
 		{"session-purge", func(ctx context.Context) error { return every(ctx, 10*time.Minute, st.PurgeExpiredSessions) }},
