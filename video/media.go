@@ -20,8 +20,10 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/logging"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -91,9 +93,10 @@ type mediaEngine struct {
 
 func newMediaEngine(log *slog.Logger, udp net.PacketConn, tcp net.Listener, publicIPs []string, loopback bool) *mediaEngine {
 	m := &mediaEngine{log: log, udp: udp, tcp: tcp, nat1to1: publicIPs, loopback: loopback, maxRate: 2_500_000}
-	m.udpMux = webrtc.NewICEUDPMux(nil, udp)
+	lf := pionLogs{log}
+	m.udpMux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp"), udp)
 	if tcp != nil {
-		m.tcpMux = webrtc.NewICETCPMux(nil, tcp, 32)
+		m.tcpMux = webrtc.NewICETCPMux(lf.NewLogger("ice-tcp"), tcp, 32)
 	}
 	return m
 }
@@ -163,7 +166,7 @@ func (m *mediaEngine) newPeer(ev peerEvents, sources []string) (*pionPeer, error
 	reg := &interceptor.Registry{}
 	// NACKs both ways, RTCP reports, TWCC feedback for what browsers send
 	// (their own congestion control adapts their upload to it).
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, webrtc.WithInterceptorLoggerFactory(pionLogs{m.log})); err != nil {
 		return nil, fmt.Errorf("interceptors: %w", err)
 	}
 	// Send-side estimate of each participant's download, from the TWCC
@@ -182,7 +185,7 @@ func (m *mediaEngine) newPeer(ev peerEvents, sources []string) (*pionPeer, error
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, reg); err != nil {
 		return nil, fmt.Errorf("twcc: %w", err)
 	}
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{m.log}}
 	se.SetICEUDPMux(m.udpMux)
 	if m.tcpMux != nil {
 		se.SetICETCPMux(m.tcpMux)
@@ -674,3 +677,76 @@ func (d *downstream) stop() {
 		p.negotiateSoon()
 	}
 }
+
+// probe answers a connection check: a data-channel-only offer, so a page
+// (the patient's check-in, the admin self-test) learns whether it can reach
+// the media port or the TURN server. It carries no media, so it cannot be
+// used to get past the lobby. The connection closes itself after life.
+func (m *mediaEngine) probe(offer string, life time.Duration) (string, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(offer); err != nil {
+		return "", fmt.Errorf("not an SDP offer")
+	}
+	if len(sd.MediaDescriptions) != 1 || sd.MediaDescriptions[0].MediaName.Media != "application" {
+		return "", errors.New("a connection check carries a data channel only")
+	}
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{m.log}}
+	se.SetICEUDPMux(m.udpMux)
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if m.tcpMux != nil {
+		se.SetICETCPMux(m.tcpMux)
+		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(types)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(m.loopback)
+	if len(m.nat1to1) > 0 {
+		se.SetNAT1To1IPs(m.nat1to1, webrtc.ICECandidateTypeHost)
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", err
+	}
+	time.AfterFunc(life, func() { pc.Close() })
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		pc.Close()
+		return "", fmt.Errorf("offer: %w", err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		pc.Close()
+		return "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		pc.Close()
+		return "", err
+	}
+	select {
+	case <-gathered:
+	case <-time.After(3 * time.Second):
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// pionLogs sends pion's log lines to the server's log: its errors as
+// warnings (a closed connection's last reads are reported as errors), the
+// rest at debug level.
+type pionLogs struct{ log *slog.Logger }
+
+func (f pionLogs) NewLogger(scope string) logging.LeveledLogger {
+	return pionLogger{f.log.With("pion", scope)}
+}
+
+type pionLogger struct{ l *slog.Logger }
+
+func (p pionLogger) Trace(string)              {}
+func (p pionLogger) Tracef(string, ...any)     {}
+func (p pionLogger) Debug(m string)            { p.l.Debug(m) }
+func (p pionLogger) Debugf(f string, a ...any) { p.l.Debug(fmt.Sprintf(f, a...)) }
+func (p pionLogger) Info(m string)             { p.l.Debug(m) }
+func (p pionLogger) Infof(f string, a ...any)  { p.l.Debug(fmt.Sprintf(f, a...)) }
+func (p pionLogger) Warn(m string)             { p.l.Debug(m) }
+func (p pionLogger) Warnf(f string, a ...any)  { p.l.Debug(fmt.Sprintf(f, a...)) }
+func (p pionLogger) Error(m string)            { p.l.Warn(m) }
+func (p pionLogger) Errorf(f string, a ...any) { p.l.Warn(fmt.Sprintf(f, a...)) }

@@ -45,6 +45,7 @@ type Server struct {
 	media  *mediaEngine
 	turn   *turnServer
 	ids    atomic.Uint64
+	probes chan struct{} // connection checks running at once
 }
 
 // New starts the media server: it listens on the media port (UDP and TCP)
@@ -69,7 +70,7 @@ func New(cfg Config, visits Visits, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("media port (TCP): %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, log: log, visits: visits, rooms: newMemRooms()}
+	s := &Server{cfg: cfg, log: log, visits: visits, rooms: newMemRooms(), probes: make(chan struct{}, 16)}
 	s.media = newMediaEngine(log, udp, tcp, cfg.PublicIPs, cfg.LoopbackCandidates)
 	if cfg.TURN != nil {
 		s.turn, err = startTURN(*cfg.TURN, log)

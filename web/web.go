@@ -35,7 +35,7 @@ type Deps struct {
 	Reports       telehealth.ReportJobs // encounter-report jobs (reports.Jobs); nil answers 503
 	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
 	APICacheBytes int                   // memory for cached API answers; 0: none
-	Video         http.Handler          // the video visits' signalling WebSocket (video.Server); nil: no calls
+	Video         visit.Video           // the media server (video.Server); nil: no video calls
 	PDFs          notes.PDFs            // printed documents (reports.PDF); nil: the PDF addresses answer 503
 }
 
@@ -71,7 +71,7 @@ func New(d Deps) http.Handler {
 	}
 	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
 	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Register(mux)
-	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log, Signal: d.Video})
+	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log, Video: d.Video, PublicURL: d.PublicURL})
 	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
 	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
 	poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Register(mux)

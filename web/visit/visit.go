@@ -27,14 +27,24 @@ const LobbyRefresh = 10
 
 // Deps is what the visit pages need.
 type Deps struct {
-	Store  *store.Store
-	Log    *slog.Logger
-	Signal http.Handler // the call's signalling WebSocket (video.Server); nil: no video
+	Store     *store.Store
+	Log       *slog.Logger
+	Video     Video  // the media server; nil: no video calls
+	PublicURL string // base of the guest links shown to the provider
+}
+
+// Video is the media server's side of a visit link (video.Server).
+type Video interface {
+	ServeHTTP(http.ResponseWriter, *http.Request)  // GET /visit/{token}/ws: signalling
+	ServeICE(http.ResponseWriter, *http.Request)   // GET /visit/{token}/ice: TURN credentials
+	ServeProbe(http.ResponseWriter, *http.Request) // POST /visit/{token}/probe: connection check
 }
 
 type handler struct {
-	store *store.Store
-	log   *slog.Logger
+	store     *store.Store
+	log       *slog.Logger
+	video     bool
+	publicURL string
 }
 
 // Register adds the visit pages to mux.
@@ -42,13 +52,15 @@ func Register(mux *http.ServeMux, d Deps) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &handler{store: d.Store, log: d.Log}
+	h := &handler{store: d.Store, log: d.Log, video: d.Video != nil, publicURL: d.PublicURL}
 	mux.HandleFunc("GET /visit/{token}", h.page)
 	mux.HandleFunc("POST /visit/{token}/checkin", h.checkIn)
 	mux.HandleFunc("POST /visit/{token}/start", h.start)
 	mux.HandleFunc("POST /visit/{token}/complete", h.complete)
-	if d.Signal != nil {
-		mux.Handle("GET /visit/{token}/ws", d.Signal)
+	if d.Video != nil {
+		mux.Handle("GET /visit/{token}/ws", d.Video)
+		mux.HandleFunc("GET /visit/{token}/ice", d.Video.ServeICE)
+		mux.HandleFunc("POST /visit/{token}/probe", d.Video.ServeProbe)
 	}
 }
 
@@ -61,11 +73,33 @@ func orDash(s string) string {
 	return s
 }
 
-func lobbyRefresh(stage string) int {
-	if stage == "lobby" {
+// patientRefresh: without video the lobby page reloads itself to show when
+// the visit starts; with video the call's WebSocket says so (and a reload
+// would drop the call).
+func patientRefresh(p PatientProps) int {
+	if p.Stage == "lobby" && !p.Video {
 		return LobbyRefresh
 	}
 	return 0
+}
+
+// videoStage: the stages whose page holds the call.
+func videoStage(stage string) bool {
+	return stage == "checkin" || stage == "lobby" || stage == "ready"
+}
+
+func stageTestID(stage string) string {
+	if stage == "ready" {
+		return "in-visit"
+	}
+	return "lobby"
+}
+
+func boolAttr(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -126,9 +160,19 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	when := a.Start.In(room.Location()).Format("Monday 2 January 2006, 15:04 MST")
-	if role == "patient" {
+	switch role {
+	case "patient":
 		h.render(w, r, http.StatusOK, PatientPage(PatientProps{Token: r.PathValue("token"), Clinic: org.Name,
-			WaitingRoom: room.Name, When: when, Status: a.Status, Stage: patientStage(a)}))
+			WaitingRoom: room.Name, When: when, Status: a.Status, Stage: patientStage(a), Video: h.video}))
+		return
+	case "guest":
+		// A guest sees neither the patient's name nor the visit's details.
+		h.render(w, r, http.StatusOK, GuestPage(GuestProps{Token: r.PathValue("token"), Clinic: org.Name, When: when,
+			Open: a.Open(), Video: h.video}))
+		return
+	case "provider":
+	default:
+		h.message(w, r, http.StatusForbidden, "Not allowed", "This link cannot do that.", "forbidden")
 		return
 	}
 	p, err := h.store.Patient(ctx, a.OrgID, a.PatientID)
@@ -137,9 +181,18 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.store.AuditRead(actorCtx(r, a, "provider-link"), a.OrgID, "appointment", fmt.Sprint(a.ID), a.PatientID)
+	var guestURL string
+	if h.video && a.Open() {
+		guest, err := h.store.GuestToken(actorCtx(r, a, "provider-link"), a.OrgID, a.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		guestURL = h.publicURL + "/visit/" + guest
+	}
 	h.render(w, r, http.StatusOK, ProviderPage(ProviderProps{Token: r.PathValue("token"), Clinic: org.Name,
 		WaitingRoom: room.Name, When: when, PatientName: p.DisplayName(), BirthDate: p.BirthDate, Reasons: a.Reasons,
-		Status: a.Status, CanStart: canStart(a), CanComplete: inProgress(a)}))
+		Status: a.Status, CanStart: canStart(a), CanComplete: inProgress(a), Video: h.video, GuestURL: guestURL}))
 }
 
 // patientStage is which patient page an appointment shows.

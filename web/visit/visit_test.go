@@ -128,7 +128,7 @@ func TestPatientCheckIn(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("lobby: %d", code)
 	}
-	mustContain(t, body, `data-testid="lobby"`, `http-equiv="refresh" content="10"`, "Video will start here")
+	mustContain(t, body, `data-testid="lobby"`, `http-equiv="refresh" content="10"`, "You are checked in")
 	// Checking in twice is harmless.
 	if code := e.post(t, pt+"/checkin"); code != http.StatusSeeOther {
 		t.Fatalf("second check in: %d", code)

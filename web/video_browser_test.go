@@ -1,0 +1,143 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/video"
+	"github.com/clinicbox/clinicbox/web"
+)
+
+// mediaStats is what a page's peer connection has received so far.
+type mediaStats struct {
+	FramesDecoded  float64 `json:"framesDecoded"`
+	AudioPackets   float64 `json:"audioPackets"`
+	ConnectionOpen bool    `json:"open"`
+}
+
+const statsJS = `(async () => {
+  const pc = window.clinicboxCall && window.clinicboxCall.pc;
+  if (!pc) return {framesDecoded: 0, audioPackets: 0, open: false};
+  let f = 0, a = 0;
+  (await pc.getStats()).forEach(s => {
+    if (s.type !== "inbound-rtp") return;
+    if (s.kind === "video") f += s.framesDecoded || 0;
+    if (s.kind === "audio") a += s.packetsReceived || 0;
+  });
+  return {framesDecoded: f, audioPackets: a, open: pc.connectionState === "connected"};
+})()`
+
+func readStats(t *testing.T, ctx context.Context) mediaStats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[mediaStats](statsJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("getStats: %v", err)
+	}
+	return v
+}
+
+// TestBrowserVideoVisit: two Chromiums with fake cameras open the patient
+// and the provider links; the patient checks in and waits in the lobby, the
+// provider admits them, and both pages decode video and receive audio for
+// ten seconds.
+func TestBrowserVideoVisit(t *testing.T) {
+	exe := chromium(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "video.db"))
+	must(t, err)
+	defer st.Close()
+	org := &store.Org{Name: "Video Clinic", Slug: "video"}
+	must(t, st.CreateOrg(ctx, org))
+	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
+	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
+	p := &store.Patient{ExternalID: "v1", Names: []store.HumanName{{FirstName: "Vera", LastName: "Holm"}}, Active: true}
+	must(t, st.CreatePatient(ctx, org.ID, p))
+	a := &store.Appointment{PatientID: p.ID, WaitingRoomID: room.ID}
+	must(t, st.CreateAppointment(ctx, org.ID, a))
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", LoopbackCandidates: true}, video.StoreVisits{Store: st}, log)
+	must(t, err)
+	defer vs.Close()
+	// Served from http://127.0.0.1, which browsers treat as a secure
+	// context: camera and microphone work without a certificate.
+	srv := httptest.NewServer(web.New(web.Deps{Store: st, Log: log, PublicURL: "http://127.0.0.1", Video: vs,
+		SessionKeys: [][]byte{[]byte("browser-test-key-0123456789abcdef")}}))
+	defer srv.Close()
+
+	patient := newBrowser(t, exe)
+	provider := newBrowser(t, exe)
+	run(t, patient, "patient checks in and waits in the lobby",
+		chromedp.Navigate(srv.URL+"/visit/"+a.PatientToken),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="checkin-button"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="checkin-button"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lobby"]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-call="lobby"]`)),
+	)
+	run(t, provider, "provider sees the patient waiting and admits",
+		chromedp.Navigate(srv.URL+"/visit/"+a.ProviderToken),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="admit-patient"]`)),
+	)
+	label := evalString(t, provider, `document.querySelector('[data-testid="admit-patient"]').textContent`)
+	if label != "Admit Vera Holm" {
+		t.Errorf("admit button reads %q", label)
+	}
+	if badge := evalString(t, provider, `document.querySelector('[data-testid="waiting-badge"]').textContent`); badge != "1" {
+		t.Errorf("waiting badge = %q", badge)
+	}
+	screenshot(t, provider, "video-provider-lobby.png")
+	run(t, provider, "admit", chromedp.Click(chromedp.CSS(`[data-testid="admit-patient"]`)))
+	run(t, patient, "patient in the call", chromedp.WaitReady(chromedp.CSS(`[data-call="call"]`)))
+
+	// Media flows both ways, and keeps flowing for ten seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ps, qs := readStats(t, patient), readStats(t, provider)
+		if ps.FramesDecoded > 0 && ps.AudioPackets > 0 && qs.FramesDecoded > 0 && qs.AudioPackets > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no media after admission: patient %+v, provider %+v", ps, qs)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	last := map[string]mediaStats{"patient": readStats(t, patient), "provider": readStats(t, provider)}
+	for i := 0; i < 5; i++ {
+		time.Sleep(2 * time.Second)
+		for name, b := range map[string]context.Context{"patient": patient, "provider": provider} {
+			s := readStats(t, b)
+			if s.FramesDecoded <= last[name].FramesDecoded || s.AudioPackets <= last[name].AudioPackets {
+				t.Fatalf("%s: media stopped rising at %ds: %+v then %+v", name, 2*(i+1), last[name], s)
+			}
+			last[name] = s
+		}
+	}
+	screenshot(t, provider, "video-provider-call.png")
+	screenshot(t, patient, "video-patient-call.png")
+	got, err := st.Appointment(ctx, org.ID, a.ID)
+	must(t, err)
+	if got.VideoStatus != "on call" {
+		t.Errorf("video status = %q, want on call", got.VideoStatus)
+	}
+}
+
+func evalString(t *testing.T, ctx context.Context, expr string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
