@@ -3,6 +3,24 @@
 (function () {
   "use strict";
 
+  // chime: someone arrived in a video lobby (a sound beside the badge).
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      var ctx = new Ctx();
+      [0, 0.18].forEach(function (at, i) {
+        var o = ctx.createOscillator(), g = ctx.createGain();
+        o.frequency.value = i ? 880 : 660;
+        g.gain.setValueAtTime(0.12, ctx.currentTime + at);
+        g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + at + 0.3);
+        o.connect(g).connect(ctx.destination);
+        o.start(ctx.currentTime + at);
+        o.stop(ctx.currentTime + at + 0.32);
+      });
+    } catch (e) { /* no sound: the badge still shows */ }
+  }
+
   // The live board: listen to server-sent events and swap in a fresh board
   // fragment, keeping focus on the same control.
   function liveBoard(root) {
@@ -26,9 +44,13 @@
         })
         .then(function (html) {
           var key = focusKey(document.activeElement);
+          var waitingBefore = root.querySelectorAll("[data-video-waiting]").length;
           root.setAttribute("aria-busy", "true");
           root.innerHTML = html;
           root.removeAttribute("aria-busy");
+          var waiting = root.querySelectorAll("[data-video-waiting]").length;
+          if (waiting > waitingBefore) chime();
+          document.title = (waiting ? "(" + waiting + ") " : "") + document.title.replace(/^\(\d+\) /, "");
           if (key) {
             var el = root.querySelector('[data-testid="' + CSS.escape(key) + '"]') || document.getElementById(key);
             if (el) el.focus({ preventScroll: true });
