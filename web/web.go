@@ -10,10 +10,13 @@ import (
 	"github.com/clinicbox/clinicbox/assets"
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/api/events"
 	"github.com/clinicbox/clinicbox/web/api/instrument"
+	"github.com/clinicbox/clinicbox/web/api/kv"
 	"github.com/clinicbox/clinicbox/web/api/poct"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/fhir"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/ui"
@@ -77,6 +80,10 @@ func New(d Deps) http.Handler {
 	poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Register(mux)
 	station.Register(mux, station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: d.Devices, Log: d.Log})
 	notes.Register(mux, notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log})
+	oauth := &auth.OAuth{Store: d.Store}
+	fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Register(mux)
+	kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Register(mux)
+	events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Register(mux)
 
 	// Browsers may only change state from our own pages. API clients do not
 	// use cookies, so their routes need no such check.

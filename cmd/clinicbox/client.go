@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -18,14 +19,15 @@ var clientCmd = subcommand("client", map[string]func(context.Context, env, []str
 func clientCreate(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("client create", e)
 	data := fs.data()
-	name := fs.FlagSet.String("name", "", "the vendor or software the client is for (required; default for poct: \"POCT integration\")")
-	kind := fs.FlagSet.String("kind", "instrument", "instrument: instrument API client credentials; poct: a POCT API bearer token")
+	name := fs.FlagSet.String("name", "", "the vendor or software the client is for (required for instrument clients; default for poct: \"POCT integration\")")
+	kind := fs.FlagSet.String("kind", "instrument", "instrument: instrument API client credentials; poct: a POCT API bearer token; fhir: OAuth2 client credentials for the FHIR R4, key-value, reporting and event APIs")
+	scope := fs.FlagSet.String("scope", "", `fhir clients: the scopes it may ask for, space separated ("system/*.read kv.write")`)
 	org := fs.org()
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	if *kind != "instrument" && *kind != "poct" {
-		return fmt.Errorf("client create: --kind must be instrument or poct")
+	if *kind != "instrument" && *kind != "poct" && *kind != store.ClientKindFHIR {
+		return fmt.Errorf("client create: --kind must be instrument, poct or fhir")
 	}
 	st, o, err := openOrg(ctx, e, *data, *org)
 	if err != nil {
@@ -45,6 +47,9 @@ func clientCreate(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "token=%s\n", token)
 		fmt.Fprintf(e.stderr, "created POCT API token %q for %s; the token is shown only now\n", n, o.Slug)
 		return nil
+	}
+	if *kind == store.ClientKindFHIR {
+		return oauthClientCreate(ctx, e, st, o, *name, *scope)
 	}
 	c, secret, err := st.CreateInstrumentClient(ctx, o.ID, *name)
 	if err != nil {
@@ -70,6 +75,14 @@ func clientList(ctx context.Context, e env, args []string) error {
 	cs, err := st.InstrumentClients(ctx, o.ID)
 	if err != nil {
 		return err
+	}
+	ocs, err := st.OAuthClients(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range ocs {
+		cs = append(cs, store.InstrumentClient{ClientID: c.ClientID, Name: c.Name + " [" + c.Kind + ": " + strings.Join(c.Scopes, " ") + "]",
+			CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt, RevokedAt: c.RevokedAt})
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLIENT ID\tNAME\tCREATED\tLAST USED\tSTATE")
@@ -102,9 +115,28 @@ func clientRevoke(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.RevokeInstrumentClient(ctx, o.ID, fs.Arg(0)); err != nil {
+	revoke := st.RevokeInstrumentClient
+	if strings.HasPrefix(fs.Arg(0), "fc_") {
+		revoke = st.RevokeOAuthClient
+	}
+	if err := revoke(ctx, o.ID, fs.Arg(0)); err != nil {
 		return userError(err)
 	}
 	fmt.Fprintf(e.stdout, "revoked %s: its tokens stop working now\n", fs.Arg(0))
+	return nil
+}
+
+// oauthClientCreate issues OAuth2 client credentials for the FHIR, key-value,
+// reporting and event APIs.
+func oauthClientCreate(ctx context.Context, e env, st *store.Store, o *store.Org, name, scope string) error {
+	if name == "" {
+		name = "FHIR client"
+	}
+	c, secret, err := st.CreateOAuthClient(ctx, o.ID, store.ClientKindFHIR, name, store.ParseScopes(scope))
+	if err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(e.stdout, "clientID=%s\nclientSecret=%s\n", c.ClientID, secret)
+	fmt.Fprintf(e.stderr, "created %s client %q for %s with scopes %q; the secret is shown only now\n", c.Kind, c.Name, o.Slug, strings.Join(c.Scopes, " "))
 	return nil
 }

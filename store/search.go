@@ -1,0 +1,420 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// This file holds the search queries of the standards faces (FHIR, the
+// reporting API): several filters combined with AND, each filter a list of
+// alternatives combined with OR, results paged in a stable order. They read
+// the aggregates defined in their own files; the rows carry the public ids
+// (uuids) of what they point to, so that a face can write references
+// without a query per row.
+
+// TimeRange is From <= t < To; a zero bound is open. Not inverts it.
+type TimeRange struct {
+	From, To time.Time
+	Not      bool
+}
+
+// sql renders the range over a unix-seconds column.
+func (r TimeRange) sql(col string) (string, []any) {
+	var parts []string
+	var args []any
+	if !r.From.IsZero() {
+		parts = append(parts, col+` >= ?`)
+		args = append(args, r.From.Unix())
+	}
+	if !r.To.IsZero() {
+		parts = append(parts, col+` < ?`)
+		args = append(args, r.To.Unix())
+	}
+	if len(parts) == 0 {
+		if r.Not {
+			return `0`, nil
+		}
+		return `1`, nil
+	}
+	c := strings.Join(parts, ` AND `)
+	if r.Not {
+		c = `NOT (` + c + `)`
+	}
+	return c, args
+}
+
+// CodeRef is a code in any of Systems (as stored: "LN", "NPU", ...); no
+// systems matches the code in any system.
+type CodeRef struct {
+	Systems []string
+	Code    string
+}
+
+// where collects the conditions of a query.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) in(col string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	w.add(col+` IN (?`+strings.Repeat(`, ?`, len(vals)-1)+`)`, args...)
+}
+
+func (w *where) times(col string, rs []TimeRange) {
+	for _, r := range rs {
+		c, a := r.sql(col)
+		w.add(c, a...)
+	}
+}
+
+func (w *where) String() string { return strings.Join(w.conds, ` AND `) }
+
+// Page is the window of a search: Limit rows after skipping Offset.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+func (p Page) sql() (string, []any) {
+	limit := p.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	return ` LIMIT ? OFFSET ?`, []any{limit, max(p.Offset, 0)}
+}
+
+// ObservationSearch selects patient observations (never QC results).
+type ObservationSearch struct {
+	UUIDs     []string
+	PatientID int64 // 0: any patient
+	Codes     []CodeRef
+	Statuses  []string    // as stored
+	Effective []TimeRange // on the measured time; observations without one never match
+	DeviceID  int64
+	Category  []string
+	SortDate  int // 0: by id; 1: oldest first; -1: newest first
+	Page
+}
+
+// ObservationRow is an observation with the public ids it points to.
+type ObservationRow struct {
+	Observation
+	PatientUUID     string
+	DeviceUUID      string
+	DeviceName      string
+	AppointmentUUID string
+}
+
+// SearchObservations lists the organisation's patient observations that
+// match f.
+func (s *Store) SearchObservations(ctx context.Context, orgID int64, f ObservationSearch) ([]ObservationRow, error) {
+	var w where
+	w.add(`o.org_id = ?`, orgID)
+	w.add(`o.is_qc = 0`)
+	if len(f.UUIDs) == 0 {
+		// A search finds the current version of each result; an earlier
+		// version is still found by its id.
+		w.add(`o.superseded_at = 0`)
+	}
+	w.in(`o.uuid`, f.UUIDs)
+	if f.PatientID > 0 {
+		w.add(`o.patient_id = ?`, f.PatientID)
+	}
+	if len(f.Codes) > 0 {
+		var alts []string
+		var args []any
+		for _, c := range f.Codes {
+			alt := `o.code = ?`
+			args = append(args, c.Code)
+			if len(c.Systems) > 0 {
+				alt += ` AND o.code_system IN (?` + strings.Repeat(`, ?`, len(c.Systems)-1) + `)`
+				for _, sys := range c.Systems {
+					args = append(args, sys)
+				}
+			}
+			alts = append(alts, `(`+alt+`)`)
+		}
+		w.add(`(`+strings.Join(alts, ` OR `)+`)`, args...)
+	}
+	w.in(`o.status`, f.Statuses)
+	w.in(`o.category`, f.Category)
+	if len(f.Effective) > 0 {
+		w.add(`o.measured_at > 0`)
+		w.times(`o.measured_at`, f.Effective)
+	}
+	if f.DeviceID > 0 {
+		w.add(`o.device_id = ?`, f.DeviceID)
+	}
+	order := ` ORDER BY o.id`
+	switch {
+	case f.SortDate > 0:
+		order = ` ORDER BY o.measured_at, o.id`
+	case f.SortDate < 0:
+		order = ` ORDER BY o.measured_at DESC, o.id DESC`
+	}
+	lim, largs := f.Page.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("o.", observationCols)+`,
+		COALESCE(p.uuid, ''), COALESCE(d.uuid, ''), COALESCE(d.name, ''), COALESCE(a.uuid, '')
+		FROM observations o
+		LEFT JOIN patients p ON p.id = o.patient_id
+		LEFT JOIN devices d ON d.id = o.device_id
+		LEFT JOIN appointments a ON a.id = o.appointment_id
+		WHERE `+w.String()+order+lim, append(w.args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search observations: %w", err)
+	}
+	defer rows.Close()
+	var out []ObservationRow
+	for rows.Next() {
+		var r ObservationRow
+		o, err := scanObservation(scanExtra{rows, []any{&r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &r.AppointmentUUID}})
+		if err != nil {
+			return nil, fmt.Errorf("search observations: %w", err)
+		}
+		r.Observation = *o
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// IdentifierRef is an identifier search: Value in the identifier Key, or in
+// any of a patient's identifiers when Key is empty.
+type IdentifierRef struct {
+	Key   PatientKey
+	Value string
+}
+
+// PatientSearch selects patients.
+type PatientSearch struct {
+	UUIDs       []string
+	IDs         []int64
+	Identifiers []IdentifierRef // any of them
+	Name        string          // every word starts one of the patient's names or identifiers
+	BirthDate   []TimeRange     // on the birth date (dates as UTC midnights)
+	Gender      []string
+	Active      *bool
+	Page
+}
+
+// SearchPatients lists the organisation's patients that match f, oldest
+// first.
+func (s *Store) SearchPatients(ctx context.Context, orgID int64, f PatientSearch) ([]Patient, error) {
+	var w where
+	w.add(`org_id = ?`, orgID)
+	w.in(`uuid`, f.UUIDs)
+	if len(f.IDs) > 0 {
+		ids := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ids[i] = fmt.Sprint(id)
+		}
+		w.in(`CAST(id AS TEXT)`, ids)
+	}
+	if len(f.Identifiers) > 0 {
+		var alts []string
+		var args []any
+		for _, id := range f.Identifiers {
+			cols := []string{"mrn", "hsid", "national_id", "external_id", "account_number"}
+			switch id.Key {
+			case "":
+			case ByMRN, ByHSID, ByNationalID, ByExternalID:
+				cols = []string{string(id.Key)}
+			case "account_number":
+				cols = []string{"account_number"}
+			case ByID:
+				cols = []string{"CAST(id AS TEXT)"}
+			default:
+				return nil, fmt.Errorf("search patients: unknown identifier key %q", id.Key)
+			}
+			for _, c := range cols {
+				alts = append(alts, c+` = ?`)
+				args = append(args, id.Value)
+			}
+		}
+		w.add(`(`+strings.Join(alts, ` OR `)+`)`, args...)
+	}
+	for _, word := range strings.Fields(strings.ToLower(f.Name)) {
+		w.add(`id IN (SELECT patient_id FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?)`,
+			orgID, word, word+"\U0010FFFF")
+	}
+	for _, r := range f.BirthDate {
+		// birth_date is text YYYY-MM-DD, which sorts as the date does.
+		var parts []string
+		var args []any
+		if !r.From.IsZero() {
+			parts = append(parts, `birth_date >= ?`)
+			args = append(args, r.From.UTC().Format(time.DateOnly))
+		}
+		if !r.To.IsZero() {
+			parts = append(parts, `birth_date < ?`)
+			args = append(args, r.To.UTC().Format(time.DateOnly))
+		}
+		c := `birth_date <> ''`
+		if len(parts) > 0 {
+			inner := strings.Join(parts, ` AND `)
+			if r.Not {
+				inner = `NOT (` + inner + `)`
+			}
+			c += ` AND ` + inner
+		}
+		w.add(c, args...)
+	}
+	w.in(`gender`, f.Gender)
+	if f.Active != nil {
+		w.add(`active = ?`, boolInt(*f.Active))
+	}
+	lim, largs := f.Page.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE `+w.String()+` ORDER BY id`+lim,
+		append(w.args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search patients: %w", err)
+	}
+	defer rows.Close()
+	var out []Patient
+	for rows.Next() {
+		p, err := scanPatient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("search patients: %w", err)
+		}
+		out = append(out, *p)
+	}
+	return out, rows.Err()
+}
+
+// AppointmentSearch selects appointments.
+type AppointmentSearch struct {
+	UUIDs         []string
+	PatientID     int64
+	Statuses      []string // as stored
+	Start         []TimeRange
+	WaitingRoomID int64
+	ProviderID    int64
+	EpisodeID     int64
+	ExternalIDs   []string
+	SortDate      int // 0: by id; 1: earliest first; -1: latest first
+	Page
+}
+
+// AppointmentRef is an appointment with the public ids it points to.
+type AppointmentRef struct {
+	Appointment
+	PatientUUID     string
+	PatientName     string
+	WaitingRoomUUID string
+	WaitingRoomName string
+	ProviderUUID    string
+	ProviderName    string
+	EpisodeUUID     string
+}
+
+// SearchAppointments lists the organisation's appointments that match f.
+func (s *Store) SearchAppointments(ctx context.Context, orgID int64, f AppointmentSearch) ([]AppointmentRef, error) {
+	var w where
+	w.add(`a.org_id = ?`, orgID)
+	w.in(`a.uuid`, f.UUIDs)
+	if f.PatientID > 0 {
+		w.add(`a.patient_id = ?`, f.PatientID)
+	}
+	w.in(`a.status`, f.Statuses)
+	w.times(`a.start_at`, f.Start)
+	if f.WaitingRoomID > 0 {
+		w.add(`a.waiting_room_id = ?`, f.WaitingRoomID)
+	}
+	if f.ProviderID > 0 {
+		w.add(`a.provider_id = ?`, f.ProviderID)
+	}
+	if f.EpisodeID > 0 {
+		w.add(`a.episode_id = ?`, f.EpisodeID)
+	}
+	w.in(`a.external_id`, f.ExternalIDs)
+	order := ` ORDER BY a.id`
+	switch {
+	case f.SortDate > 0:
+		order = ` ORDER BY a.start_at, a.id`
+	case f.SortDate < 0:
+		order = ` ORDER BY a.start_at DESC, a.id DESC`
+	}
+	lim, largs := f.Page.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("a.", appointmentCols)+`,
+		p.uuid, trim(p.first_name || ' ' || p.last_name), w.uuid, w.name, COALESCE(u.uuid, ''), COALESCE(u.name, ''),
+		COALESCE(e.uuid, '')
+		FROM appointments a
+		JOIN patients p ON p.id = a.patient_id
+		JOIN waiting_rooms w ON w.id = a.waiting_room_id
+		LEFT JOIN users u ON u.id = a.provider_id
+		LEFT JOIN episodes e ON e.id = a.episode_id
+		WHERE `+w.String()+order+lim, append(w.args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search appointments: %w", err)
+	}
+	defer rows.Close()
+	var out []AppointmentRef
+	for rows.Next() {
+		var r AppointmentRef
+		a, err := scanAppointment(rows, &r.PatientUUID, &r.PatientName, &r.WaitingRoomUUID, &r.WaitingRoomName,
+			&r.ProviderUUID, &r.ProviderName, &r.EpisodeUUID)
+		if err != nil {
+			return nil, fmt.Errorf("search appointments: %w", err)
+		}
+		r.Appointment = *a
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// EpisodeSearch selects episodes of care.
+type EpisodeSearch struct {
+	UUIDs     []string
+	PatientID int64
+	Statuses  []string
+	Page
+}
+
+// EpisodeRef is an episode with its patient's public id.
+type EpisodeRef struct {
+	Episode
+	PatientUUID string
+}
+
+// SearchEpisodes lists the organisation's episodes of care that match f.
+func (s *Store) SearchEpisodes(ctx context.Context, orgID int64, f EpisodeSearch) ([]EpisodeRef, error) {
+	var w where
+	w.add(`e.org_id = ?`, orgID)
+	w.in(`e.uuid`, f.UUIDs)
+	if f.PatientID > 0 {
+		w.add(`e.patient_id = ?`, f.PatientID)
+	}
+	w.in(`e.status`, f.Statuses)
+	lim, largs := f.Page.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("e.", episodeCols)+`, p.uuid
+		FROM episodes e JOIN patients p ON p.id = e.patient_id
+		WHERE `+w.String()+` ORDER BY e.id`+lim, append(w.args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search episodes: %w", err)
+	}
+	defer rows.Close()
+	var out []EpisodeRef
+	for rows.Next() {
+		var r EpisodeRef
+		e, err := scanEpisode(scanExtra{rows, []any{&r.PatientUUID}})
+		if err != nil {
+			return nil, fmt.Errorf("search episodes: %w", err)
+		}
+		r.Episode = *e
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,162 @@
+// Package fhir is the FHIR R4 face (/fhir/R4): the one clinic model in store
+// read and written as FHIR resources, for EHRs and the eHealth
+// infrastructure. Clients authenticate with OAuth2 client credentials (SMART
+// backend services style); every error is an OperationOutcome.
+package fhir
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/auth"
+)
+
+// Base is the path of the FHIR endpoint.
+const Base = "/fhir/R4"
+
+// Deps is what the FHIR face needs.
+type Deps struct {
+	Store     *store.Store
+	OAuth     *auth.OAuth
+	Log       *slog.Logger
+	PublicURL string // base of the absolute URLs in bundles and the SMART configuration
+	Version   string
+}
+
+// Handler serves the FHIR face.
+type Handler struct {
+	store     *store.Store
+	oauth     *auth.OAuth
+	log       *slog.Logger
+	publicURL string
+	version   string
+}
+
+// New returns the FHIR face.
+func New(d Deps) *Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.OAuth == nil {
+		d.OAuth = &auth.OAuth{Store: d.Store}
+	}
+	return &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, publicURL: strings.TrimSuffix(d.PublicURL, "/"), version: d.Version}
+}
+
+// Route is one line of the route table. Interaction is the FHIR
+// interaction (read, search-type, create, update) of Type; the
+// CapabilityStatement is generated from this table and Params, so the two
+// cannot disagree with what is served.
+type Route struct {
+	Method      string
+	Pattern     string
+	Type        string // resource type; "" for system-level routes
+	Interaction string
+	Scope       string // the OAuth scope it needs; "" = public
+	Handler     http.HandlerFunc
+}
+
+func read(t string) string  { return "system/" + t + ".read" }
+func write(t string) string { return "system/" + t + ".write" }
+
+// Routes is the whole route table of the face.
+func (h *Handler) Routes() []Route {
+	return []Route{
+		{"GET", "/fhir/R4/metadata", "", "capabilities", "", h.capabilities},
+		{"GET", "/fhir/R4/.well-known/smart-configuration", "", "smart-configuration", "", h.smartConfiguration},
+		{"POST", "/fhir/R4/auth/token", "", "token", "", h.oauth.Token},
+
+		{"GET", "/fhir/R4/Patient/{id}", "Patient", "read", read("Patient"), h.readPatient},
+		{"GET", "/fhir/R4/Patient", "Patient", "search-type", read("Patient"), h.searchPatient},
+		{"POST", "/fhir/R4/Patient/_search", "Patient", "search-type", read("Patient"), h.searchPatient},
+		{"POST", "/fhir/R4/Patient", "Patient", "create", write("Patient"), h.createPatient},
+		{"PUT", "/fhir/R4/Patient/{id}", "Patient", "update", write("Patient"), h.updatePatient},
+
+		{"GET", "/fhir/R4/Observation/{id}", "Observation", "read", read("Observation"), h.readObservation},
+		{"GET", "/fhir/R4/Observation", "Observation", "search-type", read("Observation"), h.searchObservation},
+		{"POST", "/fhir/R4/Observation/_search", "Observation", "search-type", read("Observation"), h.searchObservation},
+		{"POST", "/fhir/R4/Observation", "Observation", "create", write("Observation"), h.createObservation},
+		{"PUT", "/fhir/R4/Observation/{id}", "Observation", "update", write("Observation"), h.updateObservation},
+
+		{"GET", "/fhir/R4/Appointment/{id}", "Appointment", "read", read("Appointment"), h.readAppointment},
+		{"GET", "/fhir/R4/Appointment", "Appointment", "search-type", read("Appointment"), h.searchAppointment},
+		{"POST", "/fhir/R4/Appointment/_search", "Appointment", "search-type", read("Appointment"), h.searchAppointment},
+		{"POST", "/fhir/R4/Appointment", "Appointment", "create", write("Appointment"), h.createAppointment},
+		{"PUT", "/fhir/R4/Appointment/{id}", "Appointment", "update", write("Appointment"), h.updateAppointment},
+
+		{"GET", "/fhir/R4/Encounter/{id}", "Encounter", "read", read("Encounter"), h.readEncounter},
+		{"GET", "/fhir/R4/Encounter", "Encounter", "search-type", read("Encounter"), h.searchEncounter},
+		{"POST", "/fhir/R4/Encounter/_search", "Encounter", "search-type", read("Encounter"), h.searchEncounter},
+	}
+}
+
+// SearchParam is one search parameter a resource type supports.
+type SearchParam struct {
+	Name string
+	Type string // FHIR search parameter type: token, reference, date, string
+	Doc  string
+}
+
+// commonParams are supported on every search.
+var commonParams = []SearchParam{
+	{"_id", "token", "the resource id; comma for alternatives"},
+	{"_count", "number", "page size (default 50, at most 500)"},
+}
+
+// Params lists, per resource type, the search parameters supported beyond
+// commonParams, and what _sort and _include allow.
+var Params = map[string]struct {
+	Params   []SearchParam
+	SortDate bool
+	Include  []string
+}{
+	"Patient": {Params: []SearchParam{
+		{"identifier", "token", "system|value, |value or value; every identifier the model holds (CPR, MRN, HSID, the client's id, account number, SPID)"},
+		{"name", "string", "each word starts a name part (or an identifier)"},
+		{"birthdate", "date", "with prefixes eq, ne, lt, gt, le, ge, sa, eb"},
+		{"gender", "token", "male, female, other, unknown"},
+		{"active", "token", "true or false"},
+	}},
+	"Observation": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"subject", "reference", "Patient/id"},
+		{"code", "token", "system|code or code; LOINC (http://loinc.org), NPU (http://npu-terminology.org) or the device's own codes"},
+		{"date", "date", "the effective time, with prefixes; observations without one do not match"},
+		{"status", "token", "registered, preliminary, final, amended, corrected, cancelled, entered-in-error, unknown"},
+		{"category", "token", "laboratory, vital-signs, ..."},
+		{"device", "reference", "Device/id"},
+	}, SortDate: true, Include: []string{"Observation:patient", "Observation:subject"}},
+	"Appointment": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"actor", "reference", "Patient/id, Practitioner/id or Location/id"},
+		{"date", "date", "the start, with prefixes"},
+		{"status", "token", "booked, arrived, checked-in, fulfilled, cancelled, noshow"},
+		{"identifier", "token", "the client's appointment id"},
+	}, SortDate: true},
+	"Encounter": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"subject", "reference", "Patient/id"},
+		{"date", "date", "the appointment's start, with prefixes"},
+		{"status", "token", "planned, arrived, in-progress, finished, cancelled"},
+		{"episode-of-care", "reference", "EpisodeOfCare/id"},
+	}, SortDate: true},
+}
+
+// Register adds the face's routes to mux, each behind the token check of
+// its scope.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, rt := range h.Routes() {
+		var handler http.Handler = rt.Handler
+		if rt.Scope != "" {
+			handler = h.oauth.Require(rt.Scope, h.fail, handler)
+		}
+		mux.Handle(rt.Method+" "+rt.Pattern, handler)
+	}
+	// Anything else under the base is an OperationOutcome, not the
+	// appliance's HTML 404.
+	mux.HandleFunc(Base+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeOutcome(w, http.StatusNotFound, "error", "not-supported", r.Method+" "+r.URL.Path+" is not supported; see "+Base+"/metadata")
+	})
+}
