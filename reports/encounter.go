@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -57,6 +59,13 @@ func (j *Jobs) Submit(ctx context.Context, orgID int64, r *store.EncounterReport
 	default:
 	}
 	return nil
+}
+
+// WriteCSV writes the CSV of an organisation's appointments starting in
+// [from, to) with the given columns to w (CSV with the jobs' store), and
+// returns how many rows it wrote.
+func (j *Jobs) WriteCSV(ctx context.Context, orgID int64, from, to time.Time, columns []string, w io.Writer) (int, error) {
+	return CSV(ctx, j.st, orgID, from, to, columns, w)
 }
 
 // Run generates queued reports until ctx ends.

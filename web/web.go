@@ -72,15 +72,20 @@ func New(d Deps) http.Handler {
 		Sessions: auth.NewSessionStore(d.Store, d.SecureCookies, d.SessionKeys...),
 		Limiter:  limiter,
 	}
-	ui.Register(mux, ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version})
-	telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Register(mux)
-	visit.Register(mux, visit.Deps{Store: d.Store, Log: d.Log, Video: d.Video, PublicURL: d.PublicURL})
-	integrations.Register(mux, integrations.Deps{Store: d.Store, Auth: a, Log: d.Log})
-	instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Register(mux)
-	poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Register(mux)
-	station.Register(mux, station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: d.Devices, Log: d.Log})
-	notes.Register(mux, notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log})
 	oauth := &auth.OAuth{Store: d.Store}
+	for _, routes := range [][]httpx.Route{
+		ui.New(ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Routes(),
+		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Routes(),
+		visit.New(visit.Deps{Store: d.Store, Log: d.Log, Video: d.Video, PublicURL: d.PublicURL}).Routes(),
+		integrations.New(integrations.Deps{Store: d.Store, Auth: a, Log: d.Log}).Routes(),
+		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
+		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
+		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
+		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
+	} {
+		httpx.Register(mux, routes)
+	}
+	// TODO(restructure): these three join the table above in the next step.
 	fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Register(mux)
 	kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Register(mux)
 	events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Register(mux)

@@ -18,10 +18,17 @@ import (
 const MaxJSONBody = 1 << 20
 
 // DecodeError is a body that could not be decoded; its message is safe to
-// show to the client.
-type DecodeError struct{ Msg string }
+// show to the client. Err is the cause when there is one (a
+// *http.MaxBytesError for a body over the limit: Classify answers 413).
+type DecodeError struct {
+	Msg string
+	Err error
+}
 
 func (e *DecodeError) Error() string { return e.Msg }
+
+// Unwrap is the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // DecodeJSON reads one JSON value from the body into dst, refusing bodies
 // over limit bytes (0 = MaxJSONBody) and trailing data. Unknown fields are
@@ -38,27 +45,32 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.Is(err, io.EOF):
-			return &DecodeError{"request body is empty; expected a JSON object"}
+			return &DecodeError{Msg: "request body is empty; expected a JSON object"}
 		case errors.As(err, &syn):
-			return &DecodeError{fmt.Sprintf("request body is not valid JSON (at byte %d)", syn.Offset)}
+			return &DecodeError{Msg: fmt.Sprintf("request body is not valid JSON (at byte %d)", syn.Offset)}
 		case errors.As(err, &typ):
 			field := typ.Field
 			if field == "" {
-				return &DecodeError{fmt.Sprintf("request body must be %s", jsonKind(typ.Type.Kind().String()))}
+				return &DecodeError{Msg: fmt.Sprintf("request body must be %s", jsonKind(typ.Type.Kind().String()))}
 			}
-			return &DecodeError{fmt.Sprintf("field %s must be %s", field, jsonKind(typ.Type.Kind().String()))}
+			return &DecodeError{Msg: fmt.Sprintf("field %s must be %s", field, jsonKind(typ.Type.Kind().String()))}
 		case errors.As(err, &tooBig):
-			return &DecodeError{fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
+			return TooLarge(tooBig)
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return &DecodeError{"request body is not valid JSON (it ends too early)"}
+			return &DecodeError{Msg: "request body is not valid JSON (it ends too early)"}
 		default:
-			return &DecodeError{"request body is not valid JSON: " + err.Error()}
+			return &DecodeError{Msg: "request body is not valid JSON: " + err.Error()}
 		}
 	}
 	if dec.More() {
-		return &DecodeError{"request body must hold a single JSON value"}
+		return &DecodeError{Msg: "request body must hold a single JSON value"}
 	}
 	return nil
+}
+
+// TooLarge is the DecodeError for a body that went past its limit: 413.
+func TooLarge(e *http.MaxBytesError) *DecodeError {
+	return &DecodeError{Msg: fmt.Sprintf("request body is larger than %d bytes", e.Limit), Err: e}
 }
 
 func jsonKind(goKind string) string {

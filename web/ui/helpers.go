@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,21 +33,9 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 	}
 }
 
-// fail answers an error that is not a validation error: not found is a 404
-// page, anything unknown a logged 500 that reveals nothing.
+// fail answers an error that is not a validation error (layout.Fail).
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	ctx := r.Context()
-	status, msg, id := http.StatusInternalServerError, text.T(ctx).InternalError, "error-500"
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		status, msg, id = http.StatusNotFound, text.T(ctx).NotFound, "error-404"
-	case errors.Is(err, store.ErrForbidden):
-		status, msg, id = http.StatusForbidden, text.T(ctx).Forbidden, "error-403"
-	default:
-		h.log.Error("page", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	p := layout.PageProps{Title: msg, User: user(r)}
-	h.render(w, r, status, errorPage(p, msg, id))
+	layout.Fail(w, r, h.log, user(r), err)
 }
 
 // forbidden is the 403 page for a role that may not open a page.

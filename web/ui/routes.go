@@ -9,6 +9,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/live"
 )
@@ -31,73 +32,84 @@ type handlers struct {
 	log       *slog.Logger
 }
 
-// Register adds every clinician page to mux.
-func Register(mux *http.ServeMux, d Deps) {
+// Handler serves the clinician pages.
+type Handler struct{ h *handlers }
+
+// New returns the clinician pages. Pages that a role may not open answer
+// the 403 page.
+func New(d Deps) *Handler {
 	h := &handlers{publicURL: d.PublicURL, st: d.Store, auth: d.Auth, live: d.Live, log: d.Log}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.auth.Forbidden = http.HandlerFunc(h.forbidden)
+	return &Handler{h}
+}
+
+// Routes is the pages' whole route table (httpx.Register serves it). Each
+// page's guard signs the user in and checks the role.
+func (p *Handler) Routes() []httpx.Route {
+	h := p.h
 	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
 	admin := h.auth.Require(store.RoleAdmin)
 	clinical := h.auth.Require(store.RoleAdmin, store.RoleClinician)
-	page := func(mw func(http.Handler) http.Handler, fn http.HandlerFunc) http.Handler { return mw(fn) }
+	return []httpx.Route{
+		// Any path no other route matches: the 404 page.
+		{Pattern: "/", Guard: i18n.Middleware, Handler: h.notFound},
+		{Method: "GET", Pattern: "/{$}", Handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/board", http.StatusSeeOther)
+		}},
 
-	h.auth.Forbidden = http.HandlerFunc(h.forbidden)
-	mux.Handle("/", i18n.Middleware(http.HandlerFunc(h.notFound)))
+		// Signing in and out.
+		{Method: "GET", Pattern: "/signin", Handler: h.signInForm},
+		{Method: "POST", Pattern: "/signin", Handler: h.signIn},
+		{Method: "POST", Pattern: "/signout", Handler: h.signOut},
+		{Method: "POST", Pattern: "/account/signout-all", Guard: staff, Handler: h.signOutEverywhere},
 
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/board", http.StatusSeeOther)
-	})
+		// The waiting-room board.
+		{Method: "GET", Pattern: "/board", Guard: staff, Handler: h.board},
+		{Method: "GET", Pattern: "/board/events", Guard: staff, Handler: h.boardEvents},
 
-	// Signing in and out.
-	mux.HandleFunc("GET /signin", h.signInForm)
-	mux.HandleFunc("POST /signin", h.signIn)
-	mux.HandleFunc("POST /signout", h.signOut)
-	mux.Handle("POST /account/signout-all", page(staff, h.signOutEverywhere))
+		// Appointments.
+		{Method: "GET", Pattern: "/appointments", Guard: staff, Handler: h.appointments},
+		{Method: "GET", Pattern: "/appointments/new", Guard: staff, Handler: h.newAppointmentForm},
+		{Method: "POST", Pattern: "/appointments/new", Guard: staff, Handler: h.createAppointment},
+		{Method: "GET", Pattern: "/appointments/{id}/edit", Guard: staff, Handler: h.editAppointmentForm},
+		{Method: "POST", Pattern: "/appointments/{id}/edit", Guard: staff, Handler: h.updateAppointment},
+		{Method: "GET", Pattern: "/appointments/{id}", Guard: staff, Handler: h.appointment},
+		{Method: "GET", Pattern: "/appointments/{id}/confirm", Guard: staff, Handler: h.confirmAction},
+		{Method: "POST", Pattern: "/appointments/{id}/cancel", Guard: staff, Handler: h.cancelAppointment},
+		{Method: "POST", Pattern: "/appointments/{id}/status", Guard: staff, Handler: h.setAppointmentStatus},
+		{Method: "POST", Pattern: "/appointments/{id}/reinstate", Guard: staff, Handler: h.reinstateAppointment},
+		{Method: "GET", Pattern: "/appointments/{id}/qr.png", Guard: staff, Handler: h.appointmentQR},
+		{Method: "GET", Pattern: "/appointments/{id}/send", Guard: staff, Handler: h.sendLinkForm},
+		{Method: "POST", Pattern: "/appointments/{id}/send", Guard: staff, Handler: h.sendLink},
+		{Method: "POST", Pattern: "/appointments/{id}/reissue", Guard: staff, Handler: h.reissueLink},
+		{Method: "GET", Pattern: "/appointments/{id}/open", Guard: clinical, Handler: h.openAsProvider},
+		{Method: "GET", Pattern: "/appointments/{id}/attachments/{uuid}", Guard: clinical, Handler: h.attachment},
 
-	// The waiting-room board.
-	mux.Handle("GET /board", page(staff, h.board))
-	mux.Handle("GET /board/events", page(staff, h.boardEvents))
+		// Patients.
+		{Method: "GET", Pattern: "/patients", Guard: staff, Handler: h.patients},
+		{Method: "GET", Pattern: "/patients/new", Guard: staff, Handler: h.newPatientForm},
+		{Method: "POST", Pattern: "/patients/new", Guard: staff, Handler: h.createPatient},
+		{Method: "GET", Pattern: "/patients/{id}", Guard: staff, Handler: h.patient},
+		{Method: "GET", Pattern: "/patients/{id}/edit", Guard: staff, Handler: h.editPatientForm},
+		{Method: "POST", Pattern: "/patients/{id}/edit", Guard: staff, Handler: h.updatePatient},
 
-	// Appointments.
-	mux.Handle("GET /appointments", page(staff, h.appointments))
-	mux.Handle("GET /appointments/new", page(staff, h.newAppointmentForm))
-	mux.Handle("POST /appointments/new", page(staff, h.createAppointment))
-	mux.Handle("GET /appointments/{id}/edit", page(staff, h.editAppointmentForm))
-	mux.Handle("POST /appointments/{id}/edit", page(staff, h.updateAppointment))
-	mux.Handle("GET /appointments/{id}", page(staff, h.appointment))
-	mux.Handle("GET /appointments/{id}/confirm", page(staff, h.confirmAction))
-	mux.Handle("POST /appointments/{id}/cancel", page(staff, h.cancelAppointment))
-	mux.Handle("POST /appointments/{id}/status", page(staff, h.setAppointmentStatus))
-	mux.Handle("POST /appointments/{id}/reinstate", page(staff, h.reinstateAppointment))
-	mux.Handle("GET /appointments/{id}/qr.png", page(staff, h.appointmentQR))
-	mux.Handle("GET /appointments/{id}/send", page(staff, h.sendLinkForm))
-	mux.Handle("POST /appointments/{id}/send", page(staff, h.sendLink))
-	mux.Handle("POST /appointments/{id}/reissue", page(staff, h.reissueLink))
-	mux.Handle("GET /appointments/{id}/open", page(clinical, h.openAsProvider))
-	mux.Handle("GET /appointments/{id}/attachments/{uuid}", page(clinical, h.attachment))
-
-	// Patients.
-	mux.Handle("GET /patients", page(staff, h.patients))
-	mux.Handle("GET /patients/new", page(staff, h.newPatientForm))
-	mux.Handle("POST /patients/new", page(staff, h.createPatient))
-	mux.Handle("GET /patients/{id}", page(staff, h.patient))
-	mux.Handle("GET /patients/{id}/edit", page(staff, h.editPatientForm))
-	mux.Handle("POST /patients/{id}/edit", page(staff, h.updatePatient))
-
-	// Administration (admins only).
-	mux.Handle("GET /admin", page(admin, h.adminIndex))
-	mux.Handle("GET /admin/users", page(admin, h.adminUsers))
-	mux.Handle("GET /admin/users/new", page(admin, h.newUserForm))
-	mux.Handle("POST /admin/users/new", page(admin, h.createUser))
-	mux.Handle("GET /admin/users/{id}/edit", page(admin, h.editUserForm))
-	mux.Handle("POST /admin/users/{id}/edit", page(admin, h.updateUser))
-	mux.Handle("POST /admin/users/{id}/password", page(admin, h.resetPassword))
-	mux.Handle("POST /admin/users/{id}/signout-all", page(admin, h.signOutUserEverywhere))
-	mux.Handle("GET /admin/rooms", page(admin, h.adminRooms))
-	mux.Handle("GET /admin/rooms/new", page(admin, h.newRoomForm))
-	mux.Handle("POST /admin/rooms/new", page(admin, h.createRoom))
-	mux.Handle("GET /admin/rooms/{id}/edit", page(admin, h.editRoomForm))
-	mux.Handle("POST /admin/rooms/{id}/edit", page(admin, h.updateRoom))
-	mux.Handle("GET /admin/audit", page(admin, h.adminAudit))
+		// Administration (admins only).
+		{Method: "GET", Pattern: "/admin", Guard: admin, Handler: h.adminIndex},
+		{Method: "GET", Pattern: "/admin/users", Guard: admin, Handler: h.adminUsers},
+		{Method: "GET", Pattern: "/admin/users/new", Guard: admin, Handler: h.newUserForm},
+		{Method: "POST", Pattern: "/admin/users/new", Guard: admin, Handler: h.createUser},
+		{Method: "GET", Pattern: "/admin/users/{id}/edit", Guard: admin, Handler: h.editUserForm},
+		{Method: "POST", Pattern: "/admin/users/{id}/edit", Guard: admin, Handler: h.updateUser},
+		{Method: "POST", Pattern: "/admin/users/{id}/password", Guard: admin, Handler: h.resetPassword},
+		{Method: "POST", Pattern: "/admin/users/{id}/signout-all", Guard: admin, Handler: h.signOutUserEverywhere},
+		{Method: "GET", Pattern: "/admin/rooms", Guard: admin, Handler: h.adminRooms},
+		{Method: "GET", Pattern: "/admin/rooms/new", Guard: admin, Handler: h.newRoomForm},
+		{Method: "POST", Pattern: "/admin/rooms/new", Guard: admin, Handler: h.createRoom},
+		{Method: "GET", Pattern: "/admin/rooms/{id}/edit", Guard: admin, Handler: h.editRoomForm},
+		{Method: "POST", Pattern: "/admin/rooms/{id}/edit", Guard: admin, Handler: h.updateRoom},
+		{Method: "GET", Pattern: "/admin/audit", Guard: admin, Handler: h.adminAudit},
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/clinicbox/clinicbox/video"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // withVideo serves the visit pages with a running media server.
@@ -24,7 +25,7 @@ func withVideo(t *testing.T, e *visitEnv) {
 	}
 	t.Cleanup(func() { vs.Close() })
 	mux := http.NewServeMux()
-	Register(mux, Deps{Store: e.st, Log: log, Video: vs, PublicURL: "https://clinic.example"})
+	httpx.Register(mux, New(Deps{Store: e.st, Log: log, Video: vs, PublicURL: "https://clinic.example"}).Routes())
 	e.srv.Close()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)

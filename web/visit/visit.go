@@ -4,8 +4,8 @@
 package visit
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -47,21 +47,37 @@ type handler struct {
 	publicURL string
 }
 
-// Register adds the visit pages to mux.
-func Register(mux *http.ServeMux, d Deps) {
+// Handler serves the visit pages.
+type Handler struct {
+	h     *handler
+	video Video
+}
+
+// New returns the visit pages.
+func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &handler{store: d.Store, log: d.Log, video: d.Video != nil, publicURL: d.PublicURL}
-	mux.HandleFunc("GET /visit/{token}", h.page)
-	mux.HandleFunc("POST /visit/{token}/checkin", h.checkIn)
-	mux.HandleFunc("POST /visit/{token}/start", h.start)
-	mux.HandleFunc("POST /visit/{token}/complete", h.complete)
-	if d.Video != nil {
-		mux.Handle("GET /visit/{token}/ws", d.Video)
-		mux.HandleFunc("GET /visit/{token}/ice", d.Video.ServeICE)
-		mux.HandleFunc("POST /visit/{token}/probe", d.Video.ServeProbe)
+	return &Handler{h: &handler{store: d.Store, log: d.Log, video: d.Video != nil, publicURL: d.PublicURL}, video: d.Video}
+}
+
+// Routes is the pages' route table (httpx.Register serves it). The token in
+// the path is the credential: each handler resolves it first.
+func (v *Handler) Routes() []httpx.Route {
+	h := v.h
+	routes := []httpx.Route{
+		{Method: "GET", Pattern: "/visit/{token}", Handler: h.page},
+		{Method: "POST", Pattern: "/visit/{token}/checkin", Handler: h.checkIn},
+		{Method: "POST", Pattern: "/visit/{token}/start", Handler: h.start},
+		{Method: "POST", Pattern: "/visit/{token}/complete", Handler: h.complete},
 	}
+	if v.video != nil {
+		routes = append(routes,
+			httpx.Route{Method: "GET", Pattern: "/visit/{token}/ws", Handler: v.video.ServeHTTP},
+			httpx.Route{Method: "GET", Pattern: "/visit/{token}/ice", Handler: v.video.ServeICE},
+			httpx.Route{Method: "POST", Pattern: "/visit/{token}/probe", Handler: v.video.ServeProbe})
+	}
+	return routes
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -122,13 +138,8 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request, status int, ti
 func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (*store.Appointment, string, bool) {
 	token := r.PathValue("token")
 	a, role, err := h.store.AppointmentByToken(r.Context(), token)
-	if errors.Is(err, store.ErrNotFound) {
-		h.message(w, r, http.StatusNotFound, "Link not found", "This visit link is not valid. Please check the link you were sent, or contact the clinic.", "not-found")
-		return nil, "", false
-	}
 	if err != nil {
-		h.log.Error("visit link", "err", err)
-		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.", "error")
+		h.fail(w, r, err)
 		return nil, "", false
 	}
 	if h.store.Now().After(a.End().Add(LinkLifetime)) {
@@ -218,9 +229,21 @@ func canStart(a *store.Appointment) bool {
 	return a.Open() && !inProgress(a)
 }
 
+// fail renders err as a patient-facing page with the status
+// httpx.Classify gives it.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("visit page", "err", err)
-	h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.", "error")
+	p := httpx.Classify(err)
+	switch p.Status {
+	case http.StatusNotFound:
+		h.message(w, r, p.Status, "Link not found", "This visit link is not valid. Please check the link you were sent, or contact the clinic.", "not-found")
+	case http.StatusForbidden:
+		h.message(w, r, p.Status, "Not allowed", "This link cannot do that.", "forbidden")
+	case http.StatusConflict:
+		h.message(w, r, p.Status, "Not possible now", cmp.Or(p.Msg, "Please reload the page."), "conflict")
+	default:
+		h.log.Error("visit page", "err", err)
+		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.", "error")
+	}
 }
 
 // change applies a status change made through a link of the given role and
@@ -231,15 +254,10 @@ func (h *handler) change(w http.ResponseWriter, r *http.Request, wantRole, actor
 		return
 	}
 	if role != wantRole {
-		h.message(w, r, http.StatusForbidden, "Not allowed", "This link cannot do that.", "forbidden")
+		h.fail(w, r, store.ErrForbidden)
 		return
 	}
 	_, err := h.store.UpdateAppointment(actorCtx(r, a, actor), a.OrgID, a.ID, fn)
-	var conflict *store.ConflictError
-	if errors.As(err, &conflict) {
-		h.message(w, r, http.StatusConflict, "Not possible now", conflict.Msg, "conflict")
-		return
-	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

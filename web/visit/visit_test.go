@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 type visitEnv struct {
@@ -51,7 +52,7 @@ func newVisitEnv(t *testing.T) *visitEnv {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	Register(mux, Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	httpx.Register(mux, New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &visitEnv{st: st, srv: srv, now: now, appt: a, orgID: org.ID}

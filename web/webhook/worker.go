@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/envelope"
 )
 
 // Consumer is the worker's name in the events outbox cursors.
@@ -211,7 +212,7 @@ func (w *Worker) attempt(ctx context.Context, d store.WebhookDelivery) result {
 		res.attempt = w.failed(d, 0, "build payload: "+err.Error())
 		return res
 	}
-	sealed, err := Seal(d.EncryptionKey, plain)
+	sealed, err := envelope.Seal(d.EncryptionKey, plain)
 	if err != nil {
 		res.attempt = w.failed(d, 0, "encrypt payload: "+err.Error())
 		return res

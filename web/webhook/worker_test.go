@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/envelope/envelopetest"
 )
 
 // clock is a settable clock for the store.
@@ -63,7 +64,7 @@ func newReceiver(t *testing.T) *receiver {
 			rc.fail(fmt.Sprintf("%s with Content-Type %q", r.Method, r.Header.Get("Content-Type")))
 		}
 		key, _ := rc.key.Load().(string)
-		plain := phpDecrypt(t, key, string(body))
+		plain := envelopetest.PHPDecrypt(t, key, string(body))
 		var p Payload
 		dec := json.NewDecoder(bytesReader(plain))
 		dec.DisallowUnknownFields()
@@ -312,6 +313,11 @@ func TestDeliversEveryEventType(t *testing.T) {
 	if n := beta.count(); n != 0 {
 		t.Errorf("the other organisation's webhook got %d requests", n)
 	}
+	// The worker records an attempt after the receiver has answered.
+	waitFor(t, "attempts recorded", func() bool {
+		ds, err := f.st.WebhookDeliveries(ctx, f.org.ID, store.DeliveryFilter{WebhookID: hookAll.ID, Status: store.DeliveryPending})
+		return err == nil && len(ds) == 0
+	})
 	ds, err := f.st.WebhookDeliveries(ctx, f.org.ID, store.DeliveryFilter{WebhookID: hookAll.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -451,6 +457,11 @@ func TestRestartResumes(t *testing.T) {
 	c.Add(time.Minute) // the failed one's retry is due
 	_, stop2 := startWorker(t, Config{Store: st, Poll: 50 * time.Millisecond})
 	waitFor(t, "deliveries after restart", func() bool { return len(failing.payloads()) == 1 && len(hanging.payloads()) == 2 })
+	// The worker records an attempt after the receiver has answered.
+	waitFor(t, "attempts recorded", func() bool {
+		ds, err := st.WebhookDeliveries(ctx, f.org.ID, store.DeliveryFilter{Status: store.DeliveryPending})
+		return err == nil && len(ds) == 0
+	})
 	stop2()
 	ds, err := st.WebhookDeliveries(ctx, f.org.ID, store.DeliveryFilter{})
 	if err != nil {

@@ -49,8 +49,8 @@ func clientFrom(ctx context.Context) *store.InstrumentClient {
 // requireToken lets a request through with a valid access token in the
 // Authorization header (sent raw, as the spec says; a "Bearer " prefix is
 // tolerated), scoping it to the client's organisation.
-func (h *Handler) requireToken(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := strings.TrimSpace(r.Header.Get("Authorization"))
 		if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
 			token = strings.TrimSpace(token[7:])
@@ -67,6 +67,6 @@ func (h *Handler) requireToken(next http.HandlerFunc) http.HandlerFunc {
 		ctx := context.WithValue(r.Context(), clientKey{}, c)
 		ctx = store.WithActor(ctx, store.Actor{OrgID: c.OrgID, Name: "instrument-client:" + c.Name, RemoteAddr: httpx.ClientIP(r)})
 		w.Header().Set("Cache-Control", "no-store")
-		next(w, r.WithContext(ctx))
-	}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

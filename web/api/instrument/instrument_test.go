@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 type clock struct {
@@ -98,7 +99,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		}
 	}
 	mux := http.NewServeMux()
-	New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Register(mux)
+	httpx.Register(mux, New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.vars["patientA"] = e.patientA.UUID
@@ -448,4 +449,39 @@ func (zeros) Read(p []byte) (int, error) {
 		p[i] = ' '
 	}
 	return len(p), nil
+}
+
+// Every store error reaches the client in the face's shape with its own
+// status: a conflict or a refusal is not the appliance's fault (500).
+func TestErrorsInTheFaceShape(t *testing.T) {
+	t.Parallel()
+	h := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for _, c := range []struct {
+		err    error
+		status int
+		msg    string
+	}{
+		{store.ErrConflict, 409, "conflict with existing data"},
+		{store.Conflict("result already stored"), 409, "result already stored"},
+		{store.ErrForbidden, 403, "forbidden"},
+		{store.ErrNotFound, 404, "not found"},
+		{store.ErrBadClientCredentials, 401, "invalid clientID or clientSecret"},
+		{&http.MaxBytesError{Limit: 10}, 413, "request body is larger than 10 bytes"},
+		{store.Invalid("patientID", "is required"), 400, "invalid patientID: is required"},
+		{io.ErrUnexpectedEOF, 500, "internal server error"},
+	} {
+		w := httptest.NewRecorder()
+		h.fail(w, httptest.NewRequest("POST", "/api/v1/instrumentResults", nil), c.err)
+		var body struct {
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%v: body %q: %v", c.err, w.Body, err)
+		}
+		if w.Code != c.status || body.Error.Message != c.msg {
+			t.Errorf("%v: %d %q, want %d %q", c.err, w.Code, body.Error.Message, c.status, c.msg)
+		}
+	}
 }

@@ -41,7 +41,7 @@ var npuRE = regexp.MustCompile(`^NPU\d+$`)
 func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 	c := clientFrom(r.Context())
 	if r.ContentLength > MaxBody {
-		h.fail(w, r, errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBody)))
+		h.fail(w, r, httpx.Error(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBody)))
 		return
 	}
 	var req resultsRequest
@@ -49,6 +49,41 @@ func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	obs, files, err := req.model(c.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := h.store.PatientBy(r.Context(), c.OrgID, store.ByUUID, req.PatientID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = httpx.Error(http.StatusNotFound, fmt.Sprintf("patient %q not found: use a patientID from GET /api/v1/instrumentPatients", req.PatientID))
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.store.RecordInstrumentResults(r.Context(), c.OrgID, p.ID, obs, files); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	fileIDs := make([]string, len(files))
+	for i, f := range files {
+		fileIDs[i] = f.UUID
+	}
+	resultIDs := make([]string, len(obs))
+	for i, o := range obs {
+		resultIDs[i] = o.UUID
+	}
+	httpx.JSON(w, http.StatusCreated, map[string]any{"data": map[string]any{
+		"patientID": p.UUID, "resultIDs": resultIDs, "fileIDs": fileIDs,
+	}})
+}
+
+// model validates the request and turns it into the observations and files
+// it carries, attributed to the instrument client. It answers a
+// *store.ValidationError naming every bad field, or a 413 for a file over
+// MaxFile.
+func (req *resultsRequest) model(instrument string) ([]store.Observation, []store.PatientFile, error) {
 	var v store.Validator
 	req.PatientID = strings.TrimSpace(req.PatientID)
 	v.Check(req.PatientID != "", "patientID", "is required")
@@ -74,7 +109,7 @@ func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 		v.Check(ok, field+".value", "is required and must be a string or a number")
 		v.Check(len(value) <= 10000, field+".value", "must be at most 10000 characters")
 		o := store.Observation{Source: "instrument-api", Category: req.MeasurementType, Code: res.Code, Value: value,
-			MeasuredAtText: req.MeasuredAt, MeasuredAt: measuredAt, Instrument: c.Name}
+			MeasuredAtText: req.MeasuredAt, MeasuredAt: measuredAt, Instrument: instrument}
 		if npuRE.MatchString(res.Code) {
 			o.CodeSystem = "NPU"
 		}
@@ -88,9 +123,9 @@ func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 			v.Add(field+".data", "is required (base64)")
 			continue
 		}
+		tooBig := httpx.Error(http.StatusRequestEntityTooLarge, fmt.Sprintf("%s (%s) is larger than %d bytes", field, f.Filename, MaxFile))
 		if base64.StdEncoding.DecodedLen(len(f.Data)) > MaxFile+3 {
-			h.fail(w, r, errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf("%s (%s) is larger than %d bytes", field, f.Filename, MaxFile)))
-			return
+			return nil, nil, tooBig
 		}
 		data, err := decodeBase64(f.Data)
 		if err != nil {
@@ -98,51 +133,21 @@ func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if len(data) > MaxFile {
-			h.fail(w, r, errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf("%s (%s) is larger than %d bytes", field, f.Filename, MaxFile)))
-			return
+			return nil, nil, tooBig
 		}
 		pf := store.PatientFile{Title: req.MeasurementType, MeasuredAt: measuredAt, Filename: f.Filename, Data: data,
-			Source: "instrument-api", SourceRef: c.Name}
-		if err := pf.Validate(); err != nil {
-			var ve *store.ValidationError
-			if errors.As(err, &ve) {
-				for k, m := range ve.Fields {
-					if k != "patient" {
-						v.Add(field+"."+k, m)
-					}
+			Source: "instrument-api", SourceRef: instrument}
+		var ve *store.ValidationError
+		if errors.As(pf.Validate(), &ve) {
+			for k, m := range ve.Fields {
+				if k != "patient" {
+					v.Add(field+"."+k, m)
 				}
 			}
 		}
 		files = append(files, pf)
 	}
-	if err := v.Err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p, err := h.store.PatientBy(r.Context(), c.OrgID, store.ByUUID, req.PatientID)
-	if errors.Is(err, store.ErrNotFound) {
-		h.fail(w, r, errStatus(http.StatusNotFound, fmt.Sprintf("patient %q not found: use a patientID from GET /api/v1/instrumentPatients", req.PatientID)))
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if err := h.store.RecordInstrumentResults(r.Context(), c.OrgID, p.ID, obs, files); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	fileIDs := make([]string, len(files))
-	for i, f := range files {
-		fileIDs[i] = f.UUID
-	}
-	resultIDs := make([]string, len(obs))
-	for i, o := range obs {
-		resultIDs[i] = o.UUID
-	}
-	httpx.JSON(w, http.StatusCreated, map[string]any{"data": map[string]any{
-		"patientID": p.UUID, "resultIDs": resultIDs, "fileIDs": fileIDs,
-	}})
+	return obs, files, v.Err()
 }
 
 // valueText returns a result value as sent: a JSON string's text, or a

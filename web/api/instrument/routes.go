@@ -15,9 +15,9 @@ package instrument
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // Limits on what a client may post.
@@ -48,9 +48,12 @@ func New(d Deps) *Handler {
 	return &Handler{store: d.Store, log: d.Log}
 }
 
-// Register adds the face's whole route table to mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/integrationAuth", h.integrationAuth)
-	mux.HandleFunc("GET /api/v1/instrumentPatients", h.requireToken(h.listPatients))
-	mux.HandleFunc("POST /api/v1/instrumentResults", h.requireToken(h.submitResults))
+// Routes is the face's whole route table (httpx.Register serves it).
+func (h *Handler) Routes() []httpx.Route {
+	token := h.requireToken
+	return []httpx.Route{
+		{Method: "POST", Pattern: "/api/v1/integrationAuth", Handler: h.integrationAuth},
+		{Method: "GET", Pattern: "/api/v1/instrumentPatients", Guard: token, Handler: h.listPatients},
+		{Method: "POST", Pattern: "/api/v1/instrumentResults", Guard: token, Handler: h.submitResults},
+	}
 }

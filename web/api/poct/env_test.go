@@ -16,6 +16,7 @@ import (
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/api/poct"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 type clock struct {
@@ -84,7 +85,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	poct.New(poct.Deps{Store: st, RequireTLS: true}).Register(mux)
+	httpx.Register(mux, poct.New(poct.Deps{Store: st, RequireTLS: true}).Routes())
 	e.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

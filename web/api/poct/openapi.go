@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 var wildcardRE = regexp.MustCompile(`\{([^}]+)\}`)
@@ -178,7 +180,7 @@ func (h *Handler) OpenAPI() map[string]any {
 	}
 }
 
-func operationID(rt Route) string {
+func operationID(rt httpx.Route) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(rt.Method))
 	for _, part := range strings.FieldsFunc(rt.Pattern, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '-' || r == '_' || r == '.' }) {

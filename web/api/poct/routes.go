@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // Deps is what the POCT face needs.
@@ -42,65 +43,47 @@ func New(d Deps) *Handler {
 	return &Handler{store: d.Store, log: d.Log, requireTLS: d.RequireTLS}
 }
 
-// Route is one line of the route table: Register serves it and the OpenAPI
-// document describes it.
-type Route struct {
-	Method  string
-	Pattern string
-	Summary string
-	Public  bool // no bearer token (the OpenAPI document)
-	Handler http.HandlerFunc
-}
+// Routes is the whole route table of the face (httpx.Register serves it;
+// the OpenAPI document describes it). Every route refuses plain HTTP when
+// RequireTLS is set; all but the public ones need a bearer token.
+func (h *Handler) Routes() []httpx.Route {
+	tls := h.https
+	token := func(next http.Handler) http.Handler { return h.https(h.bearer(next)) }
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/api/poct/v1/openapi.json", Guard: tls, Handler: h.openAPI, Summary: "This API's OpenAPI 3.1 document", Public: true},
 
-// Routes is the whole route table of the face.
-func (h *Handler) Routes() []Route {
-	return []Route{
-		{"GET", "/api/poct/v1/openapi.json", "This API's OpenAPI 3.1 document", true, h.openAPI},
+		{Method: "GET", Pattern: "/api/poct/v1/patients", Guard: token, Handler: h.listPatients, Summary: "List or look up patients (?identifier=, ?q=)"},
+		{Method: "POST", Pattern: "/api/poct/v1/patients", Guard: token, Handler: h.createPatient, Summary: "Create a patient"},
+		{Method: "GET", Pattern: "/api/poct/v1/patients/{patient_id}", Guard: token, Handler: h.getPatient, Summary: "Get a patient"},
 
-		{"GET", "/api/poct/v1/patients", "List or look up patients (?identifier=, ?q=)", false, h.listPatients},
-		{"POST", "/api/poct/v1/patients", "Create a patient", false, h.createPatient},
-		{"GET", "/api/poct/v1/patients/{patient_id}", "Get a patient", false, h.getPatient},
+		{Method: "GET", Pattern: "/api/poct/v1/encounters", Guard: token, Handler: h.listEncounters, Summary: "List encounters (appointments and walk-ins)"},
+		{Method: "POST", Pattern: "/api/poct/v1/encounters", Guard: token, Handler: h.createEncounter, Summary: "Open a walk-in encounter at an instrument station"},
+		{Method: "GET", Pattern: "/api/poct/v1/encounters/{encounter_id}", Guard: token, Handler: h.getEncounter, Summary: "Get an encounter"},
+		{Method: "POST", Pattern: "/api/poct/v1/encounters/{encounter_id}/complete", Guard: token, Handler: h.completeEncounter, Summary: "Mark an encounter completed"},
+		{Method: "GET", Pattern: "/api/poct/v1/encounters/{encounter_id}/documents", Guard: token, Handler: h.listDocuments, Summary: "List the documents attached to an encounter"},
+		{Method: "POST", Pattern: "/api/poct/v1/encounters/{encounter_id}/documents", Guard: token, Handler: h.createDocument, Summary: "Attach a document to an encounter (raw body, ?filename=)"},
+		{Method: "GET", Pattern: "/api/poct/v1/documents/{document_id}", Guard: token, Handler: h.getDocument, Summary: "Download a document"},
 
-		{"GET", "/api/poct/v1/encounters", "List encounters (appointments and walk-ins)", false, h.listEncounters},
-		{"POST", "/api/poct/v1/encounters", "Open a walk-in encounter at an instrument station", false, h.createEncounter},
-		{"GET", "/api/poct/v1/encounters/{encounter_id}", "Get an encounter", false, h.getEncounter},
-		{"POST", "/api/poct/v1/encounters/{encounter_id}/complete", "Mark an encounter completed", false, h.completeEncounter},
-		{"GET", "/api/poct/v1/encounters/{encounter_id}/documents", "List the documents attached to an encounter", false, h.listDocuments},
-		{"POST", "/api/poct/v1/encounters/{encounter_id}/documents", "Attach a document to an encounter (raw body, ?filename=)", false, h.createDocument},
-		{"GET", "/api/poct/v1/documents/{document_id}", "Download a document", false, h.getDocument},
+		{Method: "GET", Pattern: "/api/poct/v1/orders", Guard: token, Handler: h.listOrders, Summary: "List orders"},
+		{Method: "POST", Pattern: "/api/poct/v1/orders", Guard: token, Handler: h.createOrder, Summary: "Create an order: tests for a sample of an encounter's patient"},
+		{Method: "GET", Pattern: "/api/poct/v1/orders/{order_id}", Guard: token, Handler: h.getOrder, Summary: "Get an order and its state"},
 
-		{"GET", "/api/poct/v1/orders", "List orders", false, h.listOrders},
-		{"POST", "/api/poct/v1/orders", "Create an order: tests for a sample of an encounter's patient", false, h.createOrder},
-		{"GET", "/api/poct/v1/orders/{order_id}", "Get an order and its state", false, h.getOrder},
+		{Method: "GET", Pattern: "/api/poct/v1/results", Guard: token, Handler: h.listResults, Summary: "List results, oldest first, with a cursor"},
+		{Method: "GET", Pattern: "/api/poct/v1/results/{result_id}", Guard: token, Handler: h.getResult, Summary: "Get a result (any version)"},
+		{Method: "GET", Pattern: "/api/poct/v1/results/{result_id}/versions", Guard: token, Handler: h.resultVersions, Summary: "Every version of a result, first first"},
+		{Method: "POST", Pattern: "/api/poct/v1/results/{result_id}/corrections", Guard: token, Handler: h.correctResult, Summary: "Store a correction as a new version"},
+		{Method: "GET", Pattern: "/api/poct/v1/messages/{message_id}", Guard: token, Handler: h.getMessage, Summary: "The raw message a result came from, byte for byte"},
 
-		{"GET", "/api/poct/v1/results", "List results, oldest first, with a cursor", false, h.listResults},
-		{"GET", "/api/poct/v1/results/{result_id}", "Get a result (any version)", false, h.getResult},
-		{"GET", "/api/poct/v1/results/{result_id}/versions", "Every version of a result, first first", false, h.resultVersions},
-		{"POST", "/api/poct/v1/results/{result_id}/corrections", "Store a correction as a new version", false, h.correctResult},
-		{"GET", "/api/poct/v1/messages/{message_id}", "The raw message a result came from, byte for byte", false, h.getMessage},
+		{Method: "GET", Pattern: "/api/poct/v1/devices", Guard: token, Handler: h.listDevices, Summary: "List devices with their fleet status"},
+		{Method: "GET", Pattern: "/api/poct/v1/devices/{device_id}", Guard: token, Handler: h.getDevice, Summary: "Get a device with its fleet status"},
 
-		{"GET", "/api/poct/v1/devices", "List devices with their fleet status", false, h.listDevices},
-		{"GET", "/api/poct/v1/devices/{device_id}", "Get a device with its fleet status", false, h.getDevice},
+		{Method: "GET", Pattern: "/api/poct/v1/qc/runs", Guard: token, Handler: h.listQCRuns, Summary: "List QC runs with the Westgard rules they violated"},
+		{Method: "POST", Pattern: "/api/poct/v1/qc/runs", Guard: token, Handler: h.createQCRun, Summary: "Record a QC run measured outside an instrument message"},
+		{Method: "GET", Pattern: "/api/poct/v1/qc/targets", Guard: token, Handler: h.listQCTargets, Summary: "List QC targets (mean, SD) per device, analyte, lot and level"},
+		{Method: "PUT", Pattern: "/api/poct/v1/qc/targets", Guard: token, Handler: h.putQCTarget, Summary: "Create or replace a QC target"},
 
-		{"GET", "/api/poct/v1/qc/runs", "List QC runs with the Westgard rules they violated", false, h.listQCRuns},
-		{"POST", "/api/poct/v1/qc/runs", "Record a QC run measured outside an instrument message", false, h.createQCRun},
-		{"GET", "/api/poct/v1/qc/targets", "List QC targets (mean, SD) per device, analyte, lot and level", false, h.listQCTargets},
-		{"PUT", "/api/poct/v1/qc/targets", "Create or replace a QC target", false, h.putQCTarget},
-
-		{"GET", "/api/poct/v1/webhooks", "List webhook subscriptions", false, h.listWebhooks},
-		{"POST", "/api/poct/v1/webhooks", "Subscribe a URL to events; answers the signing secret once", false, h.createWebhook},
-		{"DELETE", "/api/poct/v1/webhooks/{webhook_id}", "Delete a webhook subscription", false, h.deleteWebhook},
-	}
-}
-
-// Register adds the face's routes to mux; all but the public ones need a
-// bearer token.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, rt := range h.Routes() {
-		var handler http.Handler = rt.Handler
-		if !rt.Public {
-			handler = h.bearer(handler)
-		}
-		mux.Handle(rt.Method+" "+rt.Pattern, h.https(handler))
+		{Method: "GET", Pattern: "/api/poct/v1/webhooks", Guard: token, Handler: h.listWebhooks, Summary: "List webhook subscriptions"},
+		{Method: "POST", Pattern: "/api/poct/v1/webhooks", Guard: token, Handler: h.createWebhook, Summary: "Subscribe a URL to events; answers the signing secret once"},
+		{Method: "DELETE", Pattern: "/api/poct/v1/webhooks/{webhook_id}", Guard: token, Handler: h.deleteWebhook, Summary: "Delete a webhook subscription"},
 	}
 }

@@ -1,7 +1,6 @@
 package telehealth
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,60 +26,44 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // errUnauthorized is a missing, wrong or revoked Api-Key.
-var errUnauthorized = errors.New("unauthorized")
-
-// statusError is an error with its own status and client-safe message
-// (a 501 for a feature the appliance does not have, ...).
-type statusError struct {
-	status int
-	msg    string
-}
-
-func (e *statusError) Error() string { return e.msg }
+var errUnauthorized = httpx.Error(http.StatusUnauthorized, "Invalid or missing Api-Key")
 
 // badRequest is a 400 with msg.
 func badRequest(format string, args ...any) error {
-	return &statusError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+	return httpx.Error(http.StatusBadRequest, fmt.Sprintf(format, args...))
 }
 
 // notFound is a 404 naming what was not found.
 func notFound(what string) error {
-	return &statusError{http.StatusNotFound, what + " not found"}
+	return httpx.Error(http.StatusNotFound, what+" not found")
 }
 
-// fail maps err to the face's error shape: the one mapper of this face.
-// Validation → 400 "Bad parameters [field: message.]", not found → 404,
-// conflict → 409, forbidden → 403, auth → 401, anything else a logged 500
-// whose details stay in the log.
+// fail renders err (classified by httpx.Classify) in the spec's error
+// shape: validation → 400 "Bad parameters [field: message.]", not found →
+// 404, conflict → 409, forbidden → 403, a body over its limit → 413,
+// anything else a logged 500 whose details stay in the log.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var se *statusError
-	var ve *store.ValidationError
-	var de *httpx.DecodeError
-	var ce *store.ConflictError
+	p := httpx.Classify(err)
+	msg := p.Msg
 	switch {
-	case errors.As(err, &se):
-		writeError(w, se.status, se.msg)
-	case errors.As(err, &de):
-		writeError(w, http.StatusBadRequest, de.Msg)
-	case errors.As(err, &ve):
-		writeError(w, http.StatusBadRequest, badParameters(ve))
-	case errors.Is(err, errUnauthorized):
-		writeError(w, http.StatusUnauthorized, "Invalid or missing Api-Key")
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "Not found")
-	case errors.As(err, &ce):
-		writeError(w, http.StatusConflict, ce.Msg)
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, "Conflict with existing data")
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "Forbidden")
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; nobody reads this answer.
-		writeError(w, 499, "Client closed request")
+	case p.Fields != nil:
+		var ve *store.ValidationError
+		errors.As(err, &ve)
+		msg = badParameters(ve)
+	case msg != "":
+	case p.Status == http.StatusNotFound:
+		msg = "Not found"
+	case p.Status == http.StatusConflict:
+		msg = "Conflict with existing data"
+	case p.Status == http.StatusForbidden:
+		msg = "Forbidden"
+	case p.Status == httpx.StatusClientClosed:
+		msg = "Client closed request"
 	default:
 		h.log.Error("telehealth api", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "Internal server error")
+		msg = "Internal server error"
 	}
+	writeError(w, p.Status, msg)
 }
 
 // badParameters renders field errors the way the spec's example does:

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // testNow is the store's clock in these tests: before the spec's slot
@@ -79,8 +81,9 @@ func newTestEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	e.h = New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "https://clinic.example", CacheBytes: 1 << 20})
-	e.h.Register(mux)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.h = New(Deps{Store: st, Log: log, PublicURL: "https://clinic.example", CacheBytes: 1 << 20, Reports: reports.NewJobs(st, log)})
+	httpx.Register(mux, e.h.Routes())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

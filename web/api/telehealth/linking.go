@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/envelope"
 	"github.com/clinicbox/clinicbox/web/httpx"
-	"github.com/clinicbox/clinicbox/web/webhook"
 )
 
 // maxLinkingArg bounds the encrypted argument (a context is a few hundred
@@ -109,8 +109,8 @@ func (h *Handler) decryptLinkingArg(r *http.Request, arg string) (*store.Org, []
 		if orgs[i].LinkingSecret == "" {
 			continue
 		}
-		plain, err := webhook.Open(orgs[i].LinkingSecret, arg)
-		if errors.Is(err, webhook.ErrMalformed) {
+		plain, err := envelope.Open(orgs[i].LinkingSecret, arg)
+		if errors.Is(err, envelope.ErrMalformed) {
 			malformed = true
 			break
 		}

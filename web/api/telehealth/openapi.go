@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // queryParams documents the query parameters of the routes that have them
@@ -120,7 +122,7 @@ func (h *Handler) OpenAPI() map[string]any {
 	return doc
 }
 
-func operationID(rt Route) string {
+func operationID(rt httpx.Route) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(rt.Method))
 	for _, part := range strings.FieldsFunc(rt.Pattern, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '-' || r == '_' }) {

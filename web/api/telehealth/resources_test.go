@@ -223,8 +223,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("openapi = %q", doc.OpenAPI)
 	}
 	registered := map[string]bool{}
-	for _, p := range e.h.Registered() {
-		method, path, _ := strings.Cut(p, " ")
+	for _, rt := range e.h.Routes() {
+		p, method, path := rt.Key(), rt.Method, rt.Pattern
 		if !strings.HasPrefix(path, "/qapi/") {
 			continue
 		}

@@ -18,9 +18,9 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 	}
 }
 
+// fail answers an error that is not a validation error (layout.Fail).
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("integrations page", "method", r.Method, "path", r.URL.Path, "err", err)
-	http.Error(w, "internal error", http.StatusInternalServerError)
+	layout.Fail(w, r, h.log, auth.UserFrom(r.Context()), err)
 }
 
 func nameField(value, errMsg string) layout.Field {

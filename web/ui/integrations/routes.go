@@ -5,10 +5,10 @@ package integrations
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // Deps is what the integration pages need.
@@ -23,27 +23,39 @@ type handlers struct {
 	log *slog.Logger
 }
 
-// Register adds the integration pages (admins only) to mux.
-func Register(mux *http.ServeMux, d Deps) {
+// Handler serves the integration pages.
+type Handler struct {
+	h    *handlers
+	auth *auth.Auth
+}
+
+// New returns the integration pages.
+func New(d Deps) *Handler {
 	h := &handlers{st: d.Store, log: d.Log}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	admin := d.Auth.Require(store.RoleAdmin)
-	page := func(fn http.HandlerFunc) http.Handler { return admin(fn) }
+	return &Handler{h: h, auth: d.Auth}
+}
 
-	// Telehealth API keys.
-	mux.Handle("GET /admin/integrations/api-keys", page(h.apiKeys))
-	mux.Handle("POST /admin/integrations/api-keys", page(h.createAPIKey))
-	mux.Handle("POST /admin/integrations/api-keys/{id}/revoke", page(h.revokeAPIKey))
+// Routes is the pages' route table (httpx.Register serves it): admins only.
+func (p *Handler) Routes() []httpx.Route {
+	h := p.h
+	admin := p.auth.Require(store.RoleAdmin)
+	return []httpx.Route{
+		// Telehealth API keys.
+		{Method: "GET", Pattern: "/admin/integrations/api-keys", Guard: admin, Handler: h.apiKeys},
+		{Method: "POST", Pattern: "/admin/integrations/api-keys", Guard: admin, Handler: h.createAPIKey},
+		{Method: "POST", Pattern: "/admin/integrations/api-keys/{id}/revoke", Guard: admin, Handler: h.revokeAPIKey},
 
-	// Webhooks, linking, locations and report presets.
-	mux.Handle("GET /admin/integrations/webhooks", page(h.webhooks))
-	mux.Handle("POST /admin/integrations/webhooks/deliveries/{id}/retry", page(h.retryDelivery))
-	mux.Handle("GET /admin/integrations/linking", page(h.linking))
-	mux.Handle("POST /admin/integrations/linking/rotate", page(h.rotateLinkingSecret))
-	mux.Handle("GET /admin/integrations/locations", page(h.places))
-	mux.Handle("POST /admin/integrations/locations", page(h.createLocation))
-	mux.Handle("POST /admin/integrations/care-locations", page(h.createCareLocation))
-	mux.Handle("POST /admin/integrations/report-presets", page(h.createReportPreset))
+		// Webhooks, linking, locations and report presets.
+		{Method: "GET", Pattern: "/admin/integrations/webhooks", Guard: admin, Handler: h.webhooks},
+		{Method: "POST", Pattern: "/admin/integrations/webhooks/deliveries/{id}/retry", Guard: admin, Handler: h.retryDelivery},
+		{Method: "GET", Pattern: "/admin/integrations/linking", Guard: admin, Handler: h.linking},
+		{Method: "POST", Pattern: "/admin/integrations/linking/rotate", Guard: admin, Handler: h.rotateLinkingSecret},
+		{Method: "GET", Pattern: "/admin/integrations/locations", Guard: admin, Handler: h.places},
+		{Method: "POST", Pattern: "/admin/integrations/locations", Guard: admin, Handler: h.createLocation},
+		{Method: "POST", Pattern: "/admin/integrations/care-locations", Guard: admin, Handler: h.createCareLocation},
+		{Method: "POST", Pattern: "/admin/integrations/report-presets", Guard: admin, Handler: h.createReportPreset},
+	}
 }

@@ -51,15 +51,19 @@
 package layout
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
@@ -299,6 +303,31 @@ func Render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	return c.Render(r.Context(), w)
+}
+
+// Fail answers an error that is not a validation error as the error page,
+// with the status httpx.Classify gives it: not found, forbidden, a refused
+// change, or a logged 500 that reveals nothing. u is the signed-in user
+// (nil: none).
+func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, u *store.User, err error) {
+	t := text.T(r.Context())
+	p := httpx.Classify(err)
+	msg, id := t.InternalError, "error-500"
+	switch p.Status {
+	case http.StatusNotFound:
+		msg, id = t.NotFound, "error-404"
+	case http.StatusForbidden:
+		msg, id = t.Forbidden, "error-403"
+	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		msg, id = cmp.Or(p.Msg, http.StatusText(p.Status)), fmt.Sprintf("error-%d", p.Status)
+	case httpx.StatusClientClosed:
+	default:
+		p.Status = http.StatusInternalServerError
+		log.Error("page", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if err := Render(w, r, p.Status, ErrorPage(PageProps{Title: msg, User: u}, msg, id)); err != nil {
+		log.Error("render", "path", r.URL.Path, "err", err)
+	}
 }
 
 // Title is the document title for a page title.

@@ -10,11 +10,11 @@ package notes
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // PDFs renders the printed documents; cmd wires in reports.PDF (web does
@@ -38,34 +38,46 @@ type handlers struct {
 	log  *slog.Logger
 }
 
-// Register adds the note pages to mux.
-func Register(mux *http.ServeMux, d Deps) {
+// Handler serves the visit-note pages.
+type Handler struct {
+	h    *handlers
+	auth *auth.Auth
+}
+
+// New returns the visit-note pages.
+func New(d Deps) *Handler {
 	h := &handlers{st: d.Store, pdfs: d.PDFs, log: d.Log}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	staff := d.Auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
-	writer := d.Auth.Require(store.RoleAdmin, store.RoleClinician)
-	admin := d.Auth.Require(store.RoleAdmin)
-	page := func(mw func(http.Handler) http.Handler, fn http.HandlerFunc) http.Handler { return mw(fn) }
+	return &Handler{h: h, auth: d.Auth}
+}
 
-	// The note of a visit.
-	mux.Handle("GET /appointments/{id}/note", page(staff, h.notePage))
-	mux.Handle("POST /appointments/{id}/note", page(writer, h.saveAnswers))
-	mux.Handle("POST /appointments/{id}/note/start", page(writer, h.startNote))
-	mux.Handle("POST /appointments/{id}/note/comments", page(writer, h.addComment))
-	mux.Handle("POST /appointments/{id}/note/sign", page(writer, h.signNote))
-	mux.Handle("POST /appointments/{id}/note/addenda", page(writer, h.addAddendum))
+// Routes is the pages' route table (httpx.Register serves it).
+func (p *Handler) Routes() []httpx.Route {
+	h := p.h
+	staff := p.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
+	writer := p.auth.Require(store.RoleAdmin, store.RoleClinician)
+	admin := p.auth.Require(store.RoleAdmin)
+	return []httpx.Route{
+		// The note of a visit.
+		{Method: "GET", Pattern: "/appointments/{id}/note", Guard: staff, Handler: h.notePage},
+		{Method: "POST", Pattern: "/appointments/{id}/note", Guard: writer, Handler: h.saveAnswers},
+		{Method: "POST", Pattern: "/appointments/{id}/note/start", Guard: writer, Handler: h.startNote},
+		{Method: "POST", Pattern: "/appointments/{id}/note/comments", Guard: writer, Handler: h.addComment},
+		{Method: "POST", Pattern: "/appointments/{id}/note/sign", Guard: writer, Handler: h.signNote},
+		{Method: "POST", Pattern: "/appointments/{id}/note/addenda", Guard: writer, Handler: h.addAddendum},
 
-	// Printed documents, at addresses an integrator can script with a staff session.
-	mux.Handle("GET /appointments/{id}/summary.pdf", page(staff, h.summaryPDF))
-	mux.Handle("GET /patients/{id}/results.pdf", page(staff, h.resultsPDF))
+		// Printed documents, at addresses an integrator can script with a staff session.
+		{Method: "GET", Pattern: "/appointments/{id}/summary.pdf", Guard: staff, Handler: h.summaryPDF},
+		{Method: "GET", Pattern: "/patients/{id}/results.pdf", Guard: staff, Handler: h.resultsPDF},
 
-	// Note templates (admins).
-	mux.Handle("GET /admin/note-templates", page(admin, h.templates))
-	mux.Handle("POST /admin/note-templates/rooms", page(admin, h.setRoomTemplates))
-	mux.Handle("GET /admin/note-templates/new", page(admin, h.newTemplateForm))
-	mux.Handle("POST /admin/note-templates/new", page(admin, h.saveTemplate))
-	mux.Handle("GET /admin/note-templates/{id}/edit", page(admin, h.editTemplateForm))
-	mux.Handle("POST /admin/note-templates/{id}/edit", page(admin, h.saveTemplate))
+		// Note templates (admins).
+		{Method: "GET", Pattern: "/admin/note-templates", Guard: admin, Handler: h.templates},
+		{Method: "POST", Pattern: "/admin/note-templates/rooms", Guard: admin, Handler: h.setRoomTemplates},
+		{Method: "GET", Pattern: "/admin/note-templates/new", Guard: admin, Handler: h.newTemplateForm},
+		{Method: "POST", Pattern: "/admin/note-templates/new", Guard: admin, Handler: h.saveTemplate},
+		{Method: "GET", Pattern: "/admin/note-templates/{id}/edit", Guard: admin, Handler: h.editTemplateForm},
+		{Method: "POST", Pattern: "/admin/note-templates/{id}/edit", Guard: admin, Handler: h.saveTemplate},
+	}
 }

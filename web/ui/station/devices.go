@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
@@ -14,7 +13,7 @@ import (
 // DeviceRow is a device with its live state.
 type DeviceRow struct {
 	Device  store.Device
-	State   devices.State
+	State   DeviceState
 	Running bool // the manager runs it (false: server not running devices, or just added)
 }
 
@@ -22,7 +21,7 @@ type DeviceRow struct {
 type DevicesProps struct {
 	Page     layout.PageProps
 	Devices  []DeviceRow
-	Ports    []devices.PortInfo
+	Ports    []Port
 	PortsErr string
 	Form     store.Device
 	Errors   layout.Errors
@@ -33,6 +32,7 @@ type DeviceLogProps struct {
 	Page     layout.PageProps
 	Device   store.Device
 	Messages []store.DeviceMessage
+	Raw      []string // each message's bytes as a transcript
 }
 
 func (h *handlers) devicesProps(w http.ResponseWriter, r *http.Request) (DevicesProps, error) {
@@ -41,11 +41,18 @@ func (h *handlers) devicesProps(w http.ResponseWriter, r *http.Request) (Devices
 	if err != nil {
 		return p, err
 	}
+	if h.devices == nil {
+		for _, d := range devs {
+			p.Devices = append(p.Devices, DeviceRow{Device: d})
+		}
+		p.PortsErr = "the server is not running instruments"
+		return p, nil
+	}
 	for _, d := range devs {
 		st, ok := h.devices.State(orgOf(r), d.ID)
 		p.Devices = append(p.Devices, DeviceRow{Device: d, State: st, Running: ok})
 	}
-	p.Ports, err = devices.ListPorts()
+	p.Ports, err = h.devices.Ports()
 	if err != nil {
 		p.PortsErr = err.Error()
 	}
@@ -99,7 +106,7 @@ func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
 		layout.Render(w, r, http.StatusUnprocessableEntity, DevicesPage(p))
 		return
 	}
-	h.devices.Reload()
+	h.reload()
 	layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Device %s added; it starts within seconds.", d.Name))
 	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
 }
@@ -110,7 +117,7 @@ func (h *handlers) removeDevice(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.devices.Reload()
+	h.reload()
 	layout.SetFlash(w, layout.FlashOK, "Device removed; its messages and results are kept.")
 	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
 }
@@ -128,7 +135,15 @@ func (h *handlers) deviceLog(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.pageProps(w, r, "Log of "+d.Name, layout.NavAdmin), Device: *d, Messages: ms}))
+	raw := make([]string, len(ms))
+	for i, m := range ms {
+		if h.devices != nil {
+			raw[i] = h.devices.Transcript(m.Raw)
+		} else {
+			raw[i] = fmt.Sprintf("%q", m.Raw)
+		}
+	}
+	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.pageProps(w, r, "Log of "+d.Name, layout.NavAdmin), Device: *d, Messages: ms, Raw: raw}))
 }
 
 // reingest runs ingestion again on a stored message.
@@ -140,7 +155,12 @@ func (h *handlers) reingest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, store.ErrNotFound)
 		return
 	}
-	in, err := devices.Reingest(r.Context(), h.st, orgOf(r), mid)
+	if h.devices == nil {
+		layout.SetFlash(w, layout.FlashError, "The server is not running instruments: ingestion cannot run now.")
+		http.Redirect(w, r, fmt.Sprintf("/admin/devices/%d/log", id), http.StatusSeeOther)
+		return
+	}
+	in, err := h.devices.Reingest(r.Context(), orgOf(r), mid)
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -154,4 +174,11 @@ func (h *handlers) reingest(w http.ResponseWriter, r *http.Request) {
 		layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Message %d ingested again: %d results (%s).", mid, len(in.Observations), in.Status))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/devices/%d/log", id), http.StatusSeeOther)
+}
+
+// reload tells the manager, when there is one, that the devices changed.
+func (h *handlers) reload() {
+	if h.devices != nil {
+		h.devices.Reload()
+	}
 }

@@ -60,14 +60,9 @@ type StationSummary struct {
 	Devices []store.Device
 }
 
+// fail answers an error that is not a validation error (layout.Fail).
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		http.Error(w, "not found", http.StatusNotFound)
-	default:
-		h.log.Error("station page", "method", r.Method, "path", r.URL.Path, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	}
+	layout.Fail(w, r, h.log, auth.UserFrom(r.Context()), err)
 }
 
 func (h *handlers) pageProps(w http.ResponseWriter, r *http.Request, title, active string) layout.PageProps {
