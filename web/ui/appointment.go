@@ -7,12 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/skip2/go-qrcode"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/mailer"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/notes"
 )
 
 // apptPageProps is everything the appointment page shows. Video and
@@ -39,6 +41,7 @@ type apptPageProps struct {
 	Actions      []cardAction
 	Back         string
 	Now          time.Time
+	Note         templ.Component // the visit note editor (web/ui/notes)
 }
 
 func (h *handlers) appointmentURL(id int64) string { return "/appointments/" + itoa(id) }
@@ -156,6 +159,11 @@ func (h *handlers) appointment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	h.st.AuditRead(ctx, user(r).OrgID, "appointment", itoa(p.Appt.ID), p.Appt.PatientID)
 	p.Page = h.props(w, r, i18n.T(ctx, "ApptTitle", "Name", p.Patient.DisplayName()), layout.NavAppointments)
+	if p.Note, err = notes.Section(ctx, h.st, r, p.Appt.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.Page.Scripts = append(p.Page.Scripts, notes.NoteScript)
 	p.Page.Crumbs = []layout.Crumb{{Label: i18n.T(ctx, "NavAppointments"), Href: apptListURL(p.Appt.Start.In(p.Loc).Format("2006-01-02"), 0)},
 		{Label: p.Patient.DisplayName()}}
 	h.render(w, r, http.StatusOK, appointmentPage(*p))

@@ -248,6 +248,7 @@ type patientProps struct {
 	Days     []obsDay
 	Files    []store.PatientFile
 	Loc      *time.Location
+	Now      time.Time
 }
 
 func (h *handlers) patient(w http.ResponseWriter, r *http.Request) {
@@ -288,7 +289,7 @@ func (h *handlers) patient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := patientProps{Patient: pat, Files: files, Loc: clinicLocation(rooms)}
+	p := patientProps{Patient: pat, Files: files, Loc: clinicLocation(rooms), Now: h.st.Now()}
 	now := h.st.Now()
 	for _, a := range appts {
 		if a.Start.Before(now) {

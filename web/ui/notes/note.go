@@ -66,6 +66,7 @@ type EditorProps struct {
 	Errors    map[string]string   // by question id
 	CanWrite  bool
 	Lang      string
+	Compact   bool // inside another page that shows the observations and attachments itself
 }
 
 // editorProps reads everything the editor shows.
@@ -94,6 +95,20 @@ func Panel(ctx context.Context, st *store.Store, r *http.Request, apptID int64) 
 	if err != nil {
 		return nil, err
 	}
+	return Editor(*p), nil
+}
+
+// Section is the note editor without the day's observations and the
+// attachments beside it, with links to the note's own page and its summary
+// PDF: for the appointment page, which shows those itself. The page must
+// list NoteScript in its scripts.
+func Section(ctx context.Context, st *store.Store, r *http.Request, apptID int64) (templ.Component, error) {
+	h := &handlers{st: st}
+	p, err := h.editorProps(ctx, r, apptID)
+	if err != nil {
+		return nil, err
+	}
+	p.Compact = true
 	return Editor(*p), nil
 }
 

@@ -3,9 +3,9 @@ package notes
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 )
 
 // Strings is one language's wording of the visit-note pages. They live in
@@ -24,7 +24,7 @@ type Strings struct {
 	AddendumHint, SummaryPDF, ResultsPDF, From, To, Download       string
 	Yes, No, Required, Answered, Attachments, NoAttachments        string
 	ChangedSinceLoad, FixErrors, Appointment, Patient, Room        string
-	Clinician                                                      string
+	Clinician, OpenNote                                            string
 	NoteSaved                                                      func(n int) string
 
 	// Admin.
@@ -58,7 +58,7 @@ var english = Strings{
 	Attachments: "Attachments", NoAttachments: "No attachments.",
 	ChangedSinceLoad: "The note changed since this page was loaded. Review it and sign again.",
 	FixErrors:        "Some answers were not saved; see the messages next to them.",
-	Appointment:      "Appointment", Patient: "Patient", Room: "Waiting room", Clinician: "Clinician",
+	Appointment:      "Appointment", Patient: "Patient", Room: "Waiting room", Clinician: "Clinician", OpenNote: "Open the note on its own page",
 	NoteSaved: func(n int) string {
 		if n == 1 {
 			return "1 answer saved."
@@ -99,7 +99,7 @@ var danish = Strings{
 	Attachments: "Vedhæftede filer", NoAttachments: "Ingen vedhæftede filer.",
 	ChangedSinceLoad: "Notatet er ændret, siden siden blev hentet. Gennemse det og underskriv igen.",
 	FixErrors:        "Nogle svar blev ikke gemt; se beskederne ved dem.",
-	Appointment:      "Aftale", Patient: "Patient", Room: "Venteværelse", Clinician: "Behandler",
+	Appointment:      "Aftale", Patient: "Patient", Room: "Venteværelse", Clinician: "Behandler", OpenNote: "Åbn notatet på sin egen side",
 	NoteSaved: func(n int) string {
 		if n == 1 {
 			return "1 svar er gemt."
@@ -118,23 +118,14 @@ var danish = Strings{
 		store.QuestionNumber: "Tal", store.QuestionDate: "Dato", store.QuestionDateTime: "Dato og tid", store.QuestionYesNo: "Ja/nej"},
 }
 
-// Lang is the clinician's language: "da" or "en". Until staff profiles
-// carry a language, it is ?lang= when given, else the browser's first
-// preference.
+// Lang is the language of the pages and printed documents: ?lang=da or
+// ?lang=en when given (a script fetching a PDF chooses), else the signed-in
+// clinician's (their profile, else their organisation's).
 func Lang(r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); l == "da" || l == "en" {
+	if l := r.URL.Query().Get("lang"); i18n.Supports(l) {
 		return l
 	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case tag == "da" || strings.HasPrefix(tag, "da-"):
-			return "da"
-		case tag == "en" || strings.HasPrefix(tag, "en-"):
-			return "en"
-		}
-	}
-	return "en"
+	return i18n.Lang(r.Context())
 }
 
 // texts is the wording for the request's language.
