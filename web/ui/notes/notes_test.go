@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ type env struct {
 	appt    *store.Appointment
 	tmpl    *store.VisitNoteTemplate
 	apiKey  string
+	offline atomic.Bool // the server drops every connection (a lost network)
 }
 
 func must(t testing.TB, err error) {
@@ -105,7 +107,15 @@ func newEnv(t testing.TB) *env {
 	go hub.Run(hctx)
 	h := web.New(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://x", PDFs: reports.PDF{},
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}})
-	e.srv = httptest.NewServer(h)
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.offline.Load() {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() {
 		hub.Close()
 		e.srv.Close()
