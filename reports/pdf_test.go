@@ -315,3 +315,18 @@ func BenchmarkResultsYear10Codes(b *testing.B) {
 		}
 	}
 }
+
+// FuzzRefRange: reference ranges come from instruments; reading one never
+// panics, and a range read has its low end not above its high end.
+func FuzzRefRange(f *testing.F) {
+	for _, s := range []string{"3,5-8,8", "<8", ">60", "-2-2", "3.5 - 5.0", "negativ", "≤ 8", "1–"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lo, hi, ok := refRange(s)
+		if ok && lo == lo && hi == hi && lo > hi {
+			t.Fatalf("%q read as %v..%v", s, lo, hi)
+		}
+		numeric(s)
+	})
+}
