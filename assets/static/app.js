@@ -135,9 +135,37 @@
     });
   }
 
+  // A live section of one appointment's page (the video panel): when that
+  // appointment changes, the section is read again from the page and
+  // swapped in; a patient arriving in the lobby chimes.
+  function liveSection(sec) {
+    if (!window.EventSource || !window.fetch || !window.DOMParser) return;
+    var id = Number(sec.getAttribute("data-live-section"));
+    var es = new EventSource("/board/events");
+    var reload = function (ev) {
+      var data = {};
+      try { data = JSON.parse(ev.data || "{}"); } catch (e) { /* resync */ }
+      if (ev.type !== "resync" && data.appointmentId !== id) return;
+      fetch(window.location.href, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok || r.redirected) throw new Error("section " + r.status);
+        return r.text();
+      }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(sec.id);
+        if (!fresh) return;
+        var was = sec.querySelector("[data-video-waiting]");
+        sec.innerHTML = fresh.innerHTML;
+        if (!was && sec.querySelector("[data-video-waiting]")) chime();
+      }).catch(function () { /* keep what is shown */ });
+    };
+    ["appointment:status", "appointment:updated", "appointment:completed", "appointment:incompleted",
+      "appointment:lwbs", "appointment:cancelled", "resync"].forEach(function (t) { es.addEventListener(t, reload); });
+    window.addEventListener("pagehide", function () { es.close(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     copyButtons();
     var board = document.getElementById("board-live");
     if (board) liveBoard(board);
+    document.querySelectorAll("[data-live-section]").forEach(liveSection);
   });
 })();

@@ -443,7 +443,15 @@
     if (role === "provider" && els.waiting) showWaiting(m.waiting || []);
   }
 
+  // ?admit=patient: the clinician came from "Admit" on the appointment page.
+  var admitOnArrival = new URLSearchParams(location.search).get("admit");
+
   function showWaiting(waiting) {
+    if (admitOnArrival) {
+      waiting.forEach(function (p) {
+        if (p.role === admitOnArrival && admitOnArrival) { admitOnArrival = ""; send({ type: "admit", id: p.id }); }
+      });
+    }
     els.waiting.innerHTML = "";
     var arrived = false;
     var now = {};

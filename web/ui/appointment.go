@@ -31,6 +31,7 @@ type apptPageProps struct {
 	Documents   []store.PatientDocument
 	Obs         []store.Observation
 	History     []store.StatusChange
+	Chat        []store.ChatMessage // the video call's chat, kept with the visit
 	Age         int // -1 when the birth date is unknown
 	PatientLink string
 	// ProviderLink is shown only to roles that may open it.
@@ -101,6 +102,9 @@ func (h *handlers) loadAppointmentPage(r *http.Request, id int64) (*apptPageProp
 		return nil, err
 	}
 	if p.History, err = h.st.AppointmentHistory(ctx, orgID, a.ID); err != nil {
+		return nil, err
+	}
+	if p.Chat, err = h.st.VisitChat(ctx, orgID, a.ID); err != nil {
 		return nil, err
 	}
 	// The observations of the visit's day, in the room's zone.
@@ -363,6 +367,23 @@ func safeFileName(s string) string {
 	}, s)
 	if s == "" {
 		return "attachment"
+	}
+	return s
+}
+
+// videoStatusLabel words a video call status.
+func videoStatusLabel(ctx context.Context, s string) string {
+	switch s {
+	case "LWBS":
+		return i18n.T(ctx, "VideoStatusLWBS")
+	case "incomplete":
+		return i18n.T(ctx, "VideoStatusIncomplete")
+	case "complete":
+		return i18n.T(ctx, "VideoStatusComplete")
+	case "on call":
+		return i18n.T(ctx, "VideoStatusOnCall")
+	case "waiting":
+		return i18n.T(ctx, "VideoLobbyWaiting")
 	}
 	return s
 }

@@ -46,3 +46,47 @@ func TestBoardShowsVideoLobby(t *testing.T) {
 		}
 	}
 }
+
+// The appointment page shows who waits in the video lobby with the way in
+// for a clinician, and keeps the call's chat with the visit.
+func TestAppointmentPageVideoPanel(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Vi", LastName: "Dahl"}}, Active: true}
+	must(t, e.st.CreatePatient(ctx, e.org.ID, pat))
+	a := &store.Appointment{PatientID: pat.ID, WaitingRoomID: e.room.ID}
+	must(t, e.st.CreateAppointment(ctx, e.org.ID, a))
+	doc := e.browser().signIn("doc@test.example")
+	front := e.browser().signIn("front@test.example")
+	page := "/appointments/" + itoa(a.ID)
+
+	_, err := e.st.RecordVideo(ctx, e.org.ID, a.ID, store.VideoPatientWaiting)
+	must(t, err)
+	body := doc.get(page).body
+	if !strings.Contains(body, `data-testid="video-waiting"`) || !strings.Contains(body, ">Admit Vi Dahl</a>") ||
+		!strings.Contains(body, "/visit/"+a.ProviderToken+"?admit=patient") {
+		t.Errorf("clinician's appointment page lacks the lobby and the admit button")
+	}
+	if fb := front.get(page).body; strings.Contains(fb, "Admit Vi Dahl") || strings.Contains(fb, a.ProviderToken) {
+		t.Errorf("the front desk is offered the clinician's way into the call")
+	}
+
+	for _, m := range []store.ChatMessage{{AuthorRole: "patient", AuthorName: "Vi Dahl", Body: "Can you hear me?"},
+		{AuthorRole: "provider", AuthorName: "Dr. Dora", Body: "Yes <clearly>"}} {
+		m.AppointmentID = a.ID
+		must(t, e.st.AddVisitChat(ctx, e.org.ID, &m))
+	}
+	_, err = e.st.RecordVideo(ctx, e.org.ID, a.ID, store.VideoAdmitted)
+	must(t, err)
+	_, err = e.st.RecordVideo(ctx, e.org.ID, a.ID, store.VideoEnded)
+	must(t, err)
+	body = doc.get(page).body
+	for _, want := range []string{`data-testid="chat-history"`, "Can you hear me?", "Yes &lt;clearly&gt;", `data-testid="video-status">Call completed`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("appointment page after the call lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Admit Vi Dahl") {
+		t.Error("admit offered after the visit")
+	}
+}
