@@ -32,7 +32,7 @@ type apptPageProps struct {
 	Obs         []store.Observation
 	History     []store.StatusChange
 	Chat        []store.ChatMessage // the video call's chat, kept with the visit
-	Age         int // -1 when the birth date is unknown
+	Age         int                 // -1 when the birth date is unknown
 	PatientLink string
 	// ProviderLink is shown only to roles that may open it.
 	ProviderLink string
