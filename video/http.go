@@ -59,14 +59,20 @@ func (s *Server) Probe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"sdp": answer})
 }
 
-// ICEServers are the TURN servers with a fresh credential (the admin
-// self-test).
-func (s *Server) ICEServers(user string) []ICEServer {
-	out := s.iceServers(user)
-	if out == nil {
-		out = []ICEServer{}
+// ServeCheckICE answers the admin self-test: the TURN servers with a fresh
+// credential (behind a staff session, no visit link).
+func (s *Server) ServeCheckICE(w http.ResponseWriter, r *http.Request) {
+	servers := s.iceServers("selftest")
+	if servers == nil {
+		servers = []ICEServer{}
 	}
-	return out
+	writeJSON(w, http.StatusOK, map[string]any{"iceServers": servers})
+}
+
+// Ports are the ports in use: media (UDP, and TCP for ICE-TCP) and TURN.
+func (s *Server) Ports() (media, turnUDP, turnTCP, turnTLS int) {
+	u, t, l := s.TURNPorts()
+	return s.MediaPort(), u, t, l
 }
 
 func (s *Server) resolveJSON(w http.ResponseWriter, r *http.Request) (Visit, bool) {

@@ -38,8 +38,17 @@ type Deps struct {
 	Reports       telehealth.ReportJobs // encounter-report jobs (reports.Jobs); nil answers 503
 	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
 	APICacheBytes int                   // memory for cached API answers; 0: none
-	Video         visit.Video           // the media server (video.Server); nil: no video calls
+	Video         VideoServer           // the media server (video.Server); nil: no video calls
 	PDFs          notes.PDFs            // printed documents (reports.PDF); nil: the PDF addresses answer 503
+	// TLSTrust says whether patients' phones trust the certificate behind
+	// the public URL, and why not (the admin pages warn); nil: not checked.
+	TLSTrust func() (bool, string)
+}
+
+// VideoServer is the media server as the pages use it.
+type VideoServer interface {
+	visit.Video
+	ui.VideoCheck
 }
 
 // New builds the appliance's HTTP handler.
@@ -73,10 +82,16 @@ func New(d Deps) http.Handler {
 		Limiter:  limiter,
 	}
 	oauth := &auth.OAuth{Store: d.Store}
+	var vcheck ui.VideoCheck
+	var vvisit visit.Video
+	if d.Video != nil { // a nil interface, not a typed nil, for the pages
+		vcheck, vvisit = d.Video, d.Video
+	}
 	for _, routes := range [][]httpx.Route{
-		ui.New(ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Routes(),
+		ui.New(ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version,
+			Video: vcheck, TLSTrust: d.TLSTrust}).Routes(),
 		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Routes(),
-		visit.New(visit.Deps{Store: d.Store, Log: d.Log, Video: d.Video, PublicURL: d.PublicURL}).Routes(),
+		visit.New(visit.Deps{Store: d.Store, Log: d.Log, Video: vvisit, PublicURL: d.PublicURL}).Routes(),
 		integrations.New(integrations.Deps{Store: d.Store, Auth: a, Log: d.Log}).Routes(),
 		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
 		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),

@@ -131,6 +131,8 @@ type serveConfig struct {
 	Demo      bool
 	LogFormat string
 	CacheMB   int
+	ACME      bool   // a Let's Encrypt certificate for the public URL's name
+	ACMEEmail string // contact for the ACME account (optional)
 	Video     videoConfig
 }
 
@@ -159,6 +161,8 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	publicHost := fs.String("public-host", "", "name or address patients' browsers reach the TURN server at (default: the host of --public-url)")
 	mediaPort := fs.String("media-port", "8444", "UDP port for all video media, and the TCP port for ICE over TCP; 0: any free port")
 	turnPort := fs.String("turn-port", "3478", "TURN port (UDP and TCP) for networks that block the media port; 0: off")
+	acme := fs.Bool("acme", false, "get a publicly trusted certificate for the host of --public-url from Let's Encrypt (port 443 of that name must reach --addr)")
+	acmeEmail := fs.String("acme-email", "", "contact e-mail for the Let's Encrypt account (optional)")
 	turnsPort := fs.String("turns-port", "5349", "TURN over TLS port, for networks that allow only TLS; 0: off")
 	if err := fs.parse(args, 0); err != nil {
 		return nil, err
@@ -187,6 +191,7 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 		c.Video.PublicIPs = append(c.Video.PublicIPs, ip)
 	}
 	c.Video.PublicHost = strings.TrimSpace(*publicHost)
+	c.ACME, c.ACMEEmail = *acme, strings.TrimSpace(*acmeEmail)
 	mb, err := strconv.Atoi(*cacheMB)
 	if err != nil || mb < 0 {
 		return nil, fmt.Errorf("--cache-mb %q: must be a whole number of MiB, 0 or more", *cacheMB)
@@ -228,11 +233,25 @@ func (c *serveConfig) validate() error {
 		errs = append(errs, fmt.Errorf("--public-url %q: must be an http(s) URL such as https://clinic.example:8443", c.PublicURL))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.ACME {
+		u, _ := url.Parse(c.PublicURL)
+		switch {
+		case c.PlainHTTP:
+			errs = append(errs, errors.New("--acme and --http exclude each other"))
+		case c.TLSCert != "":
+			errs = append(errs, errors.New("--acme and --tls-cert exclude each other"))
+		case u == nil || u.Scheme != "https" || net.ParseIP(u.Hostname()) != nil || !strings.Contains(u.Hostname(), "."):
+			errs = append(errs, fmt.Errorf("--acme needs --public-url with a public DNS name, e.g. https://video.clinic.example"))
+		}
+	}
 	if c.Video.PublicHost == "" {
-		if len(c.Video.PublicIPs) > 0 {
-			c.Video.PublicHost = c.Video.PublicIPs[0]
-		} else if u, err := url.Parse(c.PublicURL); err == nil {
+		// The public URL's name (TURN over TLS needs the certificate's
+		// name), unless it only names this machine.
+		if u, err := url.Parse(c.PublicURL); err == nil {
 			c.Video.PublicHost = u.Hostname()
+		}
+		if ip := net.ParseIP(c.Video.PublicHost); (c.Video.PublicHost == "localhost" || ip != nil && ip.IsLoopback()) && len(c.Video.PublicIPs) > 0 {
+			c.Video.PublicHost = c.Video.PublicIPs[0]
 		}
 	}
 	if c.Video.MediaPort != 0 && (c.Video.MediaPort == c.Video.TURNPort || c.Video.MediaPort == c.Video.TURNSPort) ||

@@ -75,13 +75,24 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer media.Close()
+	var certs *certSource
+	trust := func() (bool, string) { why := plainHTTPTrust(cfg); return why == "", why }
+	if !cfg.PlainHTTP {
+		if certs, err = newCertSource(cfg, log); err != nil {
+			return err
+		}
+		trust = func() (bool, string) { return certs.Trust(cfg.PublicURL) }
+	}
+	if ok, why := trust(); !ok {
+		log.Warn("patient links", "problem", why)
+	}
 	hub := live.NewHub(st, log)
 	reportJobs := reports.NewJobs(st, log)
 	instruments := devices.NewManager(st, devices.Options{Log: log})
 	handler := web.New(web.Deps{
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
-		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media, PDFs: reports.PDF{},
+		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media, TLSTrust: trust, PDFs: reports.PDF{},
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -96,12 +107,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	if !cfg.PlainHTTP {
-		cert, err := loadCert(cfg, log)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = certs.TLSConfig()
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		if err := media.StartTURNS(cfg.Video.TURNSPort, srv.TLSConfig); err != nil {
 			ln.Close()
@@ -166,14 +172,17 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-func loadCert(cfg *serveConfig, log *slog.Logger) (tls.Certificate, error) {
-	if cfg.TLSCert != "" {
-		c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return c, fmt.Errorf("load --tls-cert/--tls-key: %w", err)
-		}
-		return c, nil
+// plainHTTPTrust: behind a reverse proxy the proxy's certificate is what
+// patients meet; only an http:// public URL is certainly wrong.
+func plainHTTPTrust(cfg *serveConfig) string {
+	if strings.HasPrefix(cfg.PublicURL, "https:") {
+		return ""
 	}
+	return "patient links use plain http: browsers allow the camera only on https pages (set --public-url to the proxy's https address)"
+}
+
+// loadCert returns the appliance's own certificate, making it on first start.
+func loadCert(cfg *serveConfig, log *slog.Logger) (tls.Certificate, error) {
 	c, path, created, err := selfCert(cfg.DataDir, time.Now())
 	if err != nil {
 		return c, err

@@ -14,7 +14,7 @@ import (
 )
 
 func (h *handlers) adminIndex(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, adminIndexPage(h.props(w, r, text.T(r.Context()).AdminTitle, layout.NavAdmin)))
+	h.render(w, r, http.StatusOK, adminIndexPage(h.props(w, r, text.T(r.Context()).AdminTitle, layout.NavAdmin), h.certWarning()))
 }
 
 // ---- users

@@ -22,6 +22,15 @@ type Deps struct {
 	Log       *slog.Logger
 	PublicURL string
 	Version   string
+	Video     VideoCheck            // nil: no media server (the self-test says so)
+	TLSTrust  func() (bool, string) // nil: not checked
+}
+
+// VideoCheck is what the admin self-test needs from the media server.
+type VideoCheck interface {
+	Probe(http.ResponseWriter, *http.Request)         // a connection check's offer → answer
+	ServeCheckICE(http.ResponseWriter, *http.Request) // TURN servers with a fresh credential
+	Ports() (media, turnUDP, turnTCP, turnTLS int)
 }
 
 type handlers struct {
@@ -30,6 +39,8 @@ type handlers struct {
 	auth      *auth.Auth
 	live      *live.Hub
 	log       *slog.Logger
+	video     VideoCheck
+	tlsTrust  func() (bool, string)
 }
 
 // Handler serves the clinician pages.
@@ -38,7 +49,7 @@ type Handler struct{ h *handlers }
 // New returns the clinician pages. Pages that a role may not open answer
 // the 403 page.
 func New(d Deps) *Handler {
-	h := &handlers{publicURL: d.PublicURL, st: d.Store, auth: d.Auth, live: d.Live, log: d.Log}
+	h := &handlers{publicURL: d.PublicURL, st: d.Store, auth: d.Auth, live: d.Live, log: d.Log, video: d.Video, tlsTrust: d.TLSTrust}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -111,5 +122,8 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/admin/rooms/{id}/edit", Guard: admin, Handler: h.editRoomForm},
 		{Method: "POST", Pattern: "/admin/rooms/{id}/edit", Guard: admin, Handler: h.updateRoom},
 		{Method: "GET", Pattern: "/admin/audit", Guard: admin, Handler: h.adminAudit},
+		{Method: "GET", Pattern: "/admin/video-check", Guard: admin, Handler: h.videoCheckPage},
+		{Method: "GET", Pattern: "/admin/video-check/ice", Guard: admin, Handler: h.videoCheckICE},
+		{Method: "POST", Pattern: "/admin/video-check/probe", Guard: admin, Handler: h.videoCheckProbe},
 	}
 }

@@ -2,11 +2,15 @@ package ui_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/video"
+	"github.com/clinicbox/clinicbox/web"
 )
 
 // A patient waiting in the video lobby shows on the board with a badge and a
@@ -88,5 +92,51 @@ func TestAppointmentPageVideoPanel(t *testing.T) {
 	}
 	if strings.Contains(body, "Admit Vi Dahl") {
 		t.Error("admit offered after the visit")
+	}
+}
+
+// The admin pages warn when patients' phones would not trust the
+// certificate, and the video self-test page lists the ports to check.
+func TestAdminCertWarningAndVideoCheck(t *testing.T) {
+	e := newEnv(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", TURN: &video.TURNConfig{Addr: "127.0.0.1:0"}}, video.StoreVisits{Store: e.st}, log)
+	must(t, err)
+	defer vs.Close()
+	trusted := false
+	e.srv.Config.Handler = web.New(web.Deps{Store: e.st, Log: log, PublicURL: "https://clinic.example", Video: vs,
+		TLSTrust: func() (bool, string) {
+			if trusted {
+				return true, ""
+			}
+			return false, "the certificate is self-made"
+		},
+		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}})
+	admin := e.browser().signIn("admin@test.example")
+	body := admin.get("/admin").body
+	if !strings.Contains(body, `data-testid="cert-warning"`) || !strings.Contains(body, "the certificate is self-made") {
+		t.Errorf("admin index lacks the certificate warning")
+	}
+	check := admin.get("/admin/video-check")
+	media, udp, tcp, _ := vs.Ports()
+	for _, want := range []string{`data-testid="check-direct"`, `data-testid="check-turn-udp"`, `data-testid="check-turn-tcp"`,
+		"UDP/TCP " + itoa(int64(media)), "UDP " + itoa(int64(udp)), "TCP " + itoa(int64(tcp)), `src="/assets/selftest.js"`, "clinic.example"} {
+		if !strings.Contains(check.body, want) {
+			t.Errorf("video check page lacks %q", want)
+		}
+	}
+	if strings.Contains(check.body, `data-testid="check-turn-tls"`) {
+		t.Error("TURN over TLS listed while it is off")
+	}
+	ice := admin.get("/admin/video-check/ice")
+	if ice.status != 200 || !strings.Contains(ice.body, `"username"`) {
+		t.Errorf("self-test TURN credentials: %d %s", ice.status, ice.body)
+	}
+	if r := e.browser().signIn("doc@test.example").get("/admin/video-check"); r.status != 403 {
+		t.Errorf("a clinician opens the admin self-test: %d", r.status)
+	}
+	trusted = true
+	if strings.Contains(admin.get("/admin").body, `data-testid="cert-warning"`) {
+		t.Error("warning shown with a trusted certificate")
 	}
 }
