@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,52 @@ func evalString(t *testing.T, ctx context.Context, expr string) string {
 		t.Fatalf("evaluate %s: %v", expr, err)
 	}
 	return v
+}
+
+// TestBrowserVideoSelfTest: the admin's connection check, run in Chromium,
+// reaches the media port and the embedded TURN server over UDP and TCP.
+func TestBrowserVideoSelfTest(t *testing.T) {
+	exe := chromium(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "selftest.db"))
+	must(t, err)
+	defer st.Close()
+	org := &store.Org{Name: "Check Clinic", Slug: "check"}
+	must(t, st.CreateOrg(ctx, org))
+	const pw = "a long enough password"
+	must(t, st.CreateUser(ctx, org.ID, &store.User{Email: "admin@c.example", Name: "Ada", Role: store.RoleAdmin}, pw))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", LoopbackCandidates: true,
+		TURN: &video.TURNConfig{Addr: "127.0.0.1:0", Host: "127.0.0.1"}}, video.StoreVisits{Store: st}, log)
+	must(t, err)
+	defer vs.Close()
+	srv := httptest.NewServer(web.New(web.Deps{Store: st, Log: log, PublicURL: "http://127.0.0.1", Video: vs,
+		SessionKeys: [][]byte{[]byte("browser-test-key-0123456789abcdef")}}))
+	defer srv.Close()
+	b := newBrowser(t, exe)
+	run(t, b, "admin runs the check",
+		signInTo(srv.URL, "admin@c.example", pw),
+		chromedp.Navigate(srv.URL+"/admin/video-check"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="video-check"]`)),
+		chromedp.WaitReady(chromedp.CSS(`tr[data-check="turn-tcp"][data-ok]`)),
+	)
+	screenshot(t, b, "video-selftest.png")
+	for _, id := range []string{"direct", "turn-udp", "turn-tcp"} {
+		got := evalString(t, b, `document.querySelector('[data-testid="check-`+id+`"]').textContent`)
+		if !strings.HasPrefix(got, "OK") {
+			t.Errorf("%s: %q", id, got)
+		}
+	}
+}
+
+// signInTo signs in and lands anywhere (an admin's first page).
+func signInTo(base, email, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-email`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav`)),
+	)
 }
