@@ -17,6 +17,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/i18n"
 )
 
 // LinkLifetime is how long after an appointment's planned end its links work.
@@ -65,11 +66,13 @@ func New(d Deps) *Handler {
 // the path is the credential: each handler resolves it first.
 func (v *Handler) Routes() []httpx.Route {
 	h := v.h
+	// Patients' pages follow the browser's language (or the switch).
+	lang := func(fn http.HandlerFunc) http.HandlerFunc { return i18n.Middleware(fn).ServeHTTP }
 	routes := []httpx.Route{
-		{Method: "GET", Pattern: "/visit/{token}", Handler: h.page},
-		{Method: "POST", Pattern: "/visit/{token}/checkin", Handler: h.checkIn},
-		{Method: "POST", Pattern: "/visit/{token}/start", Handler: h.start},
-		{Method: "POST", Pattern: "/visit/{token}/complete", Handler: h.complete},
+		{Method: "GET", Pattern: "/visit/{token}", Handler: lang(h.page)},
+		{Method: "POST", Pattern: "/visit/{token}/checkin", Handler: lang(h.checkIn)},
+		{Method: "POST", Pattern: "/visit/{token}/start", Handler: lang(h.start)},
+		{Method: "POST", Pattern: "/visit/{token}/complete", Handler: lang(h.complete)},
 	}
 	if v.video != nil {
 		routes = append(routes,
@@ -143,7 +146,7 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (*store.Appoin
 		return nil, "", false
 	}
 	if h.store.Now().After(a.End().Add(LinkLifetime)) {
-		h.message(w, r, http.StatusGone, "This link has expired", "Visit links work until 24 hours after the appointment. Please contact the clinic for a new link.", "expired")
+		h.message(w, r, http.StatusGone, i18n.T(r.Context(), "VisitLinkExpiredTitle"), i18n.T(r.Context(), "VisitLinkExpired"), "expired")
 		return nil, "", false
 	}
 	return a, role, true
@@ -170,7 +173,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	when := a.Start.In(room.Location()).Format("Monday 2 January 2006, 15:04 MST")
+	when := i18n.DateTime(ctx, a.Start.In(room.Location()))
 	switch role {
 	case "patient":
 		h.render(w, r, http.StatusOK, PatientPage(PatientProps{Token: r.PathValue("token"), Clinic: org.Name,
@@ -183,7 +186,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	case "provider":
 	default:
-		h.message(w, r, http.StatusForbidden, "Not allowed", "This link cannot do that.", "forbidden")
+		h.message(w, r, http.StatusForbidden, i18n.T(r.Context(), "VisitNotAllowedTitle"), i18n.T(r.Context(), "VisitNotAllowed"), "forbidden")
 		return
 	}
 	p, err := h.store.Patient(ctx, a.OrgID, a.PatientID)
@@ -235,14 +238,14 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := httpx.Classify(err)
 	switch p.Status {
 	case http.StatusNotFound:
-		h.message(w, r, p.Status, "Link not found", "This visit link is not valid. Please check the link you were sent, or contact the clinic.", "not-found")
+		h.message(w, r, p.Status, i18n.T(r.Context(), "VisitLinkNotFoundTitle"), i18n.T(r.Context(), "VisitLinkNotFound"), "not-found")
 	case http.StatusForbidden:
-		h.message(w, r, p.Status, "Not allowed", "This link cannot do that.", "forbidden")
+		h.message(w, r, p.Status, i18n.T(r.Context(), "VisitNotAllowedTitle"), i18n.T(r.Context(), "VisitNotAllowed"), "forbidden")
 	case http.StatusConflict:
 		h.message(w, r, p.Status, "Not possible now", cmp.Or(p.Msg, "Please reload the page."), "conflict")
 	default:
 		h.log.Error("visit page", "err", err)
-		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.", "error")
+		h.message(w, r, http.StatusInternalServerError, i18n.T(r.Context(), "VisitErrorTitle"), i18n.T(r.Context(), "VisitError"), "error")
 	}
 }
 

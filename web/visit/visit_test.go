@@ -147,7 +147,7 @@ func TestProviderLink(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("provider page: %d", code)
 	}
-	mustContain(t, body, "Ann Lee", "1990-01-02", "headache", `data-testid="start-button"`, "scheduled")
+	mustContain(t, body, "Ann Lee", "1990-01-02", "headache", `data-testid="start-button"`, "Scheduled")
 	if strings.Contains(body, `data-testid="complete-button"`) {
 		t.Error("complete offered before start")
 	}
@@ -201,4 +201,47 @@ func TestLinkExpiryAndUnknown(t *testing.T) {
 		t.Fatalf("unknown token: %d", code)
 	}
 	mustContain(t, body, `data-testid="not-found"`)
+}
+
+// TestPatientLanguage: the patient's page follows Accept-Language, and the
+// switch (?lang=) wins and is remembered.
+func TestPatientLanguage(t *testing.T) {
+	e := newVisitEnv(t)
+	path := "/visit/" + e.appt.PatientToken
+	tests := []struct {
+		name, accept, query, cookie string
+		want, notWant             []string
+	}{
+		{"danish browser", "da-DK,da;q=0.9,en;q=0.5", "", "", []string{`lang="da"`, "Jeg er kommet – tjek ind", "Venteværelse"}, []string{"I have arrived"}},
+		{"english browser", "en-GB,en;q=0.9", "", "", []string{`lang="en"`, "I have arrived – check in"}, []string{"Jeg er kommet"}},
+		{"no header", "", "", "", []string{`lang="en"`}, nil},
+		{"switch to english", "da", "?lang=en", "", []string{`lang="en"`, "I have arrived"}, nil},
+		{"remembered choice", "en", "", "da", []string{`lang="da"`, "Jeg er kommet"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", e.srv.URL+path+tt.query, nil)
+			if tt.accept != "" {
+				req.Header.Set("Accept-Language", tt.accept)
+			}
+			if tt.cookie != "" {
+				req.AddCookie(&http.Cookie{Name: "lang", Value: tt.cookie})
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			mustContain(t, string(b), tt.want...)
+			for _, s := range tt.notWant {
+				if strings.Contains(string(b), s) {
+					t.Errorf("page contains %q", s)
+				}
+			}
+			if tt.query != "" && !strings.Contains(res.Header.Get("Set-Cookie"), "lang=en") {
+				t.Errorf("the switch was not remembered: %q", res.Header.Get("Set-Cookie"))
+			}
+		})
+	}
 }
