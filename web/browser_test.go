@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,29 +33,60 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a separate headless Chromium with its own profile, so
-// each has its own cookies.
-func newBrowser(t *testing.T, exe string) context.Context {
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 768),
+// One headless Chromium serves every browser test of this binary; each
+// test browser is its own browser context (own cookies and storage), so
+// starting one costs milliseconds, not a process.
+var shared struct {
+	once   sync.Once
+	root   context.Context
+	cancel func()
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.cancel != nil {
+		shared.cancel()
 	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	os.Exit(code)
+}
+
+// newBrowser opens a fresh browser context in the shared Chromium.
+func newBrowser(t *testing.T, exe string) context.Context {
+	shared.once.Do(func() {
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(exe),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.Flag("use-fake-device-for-media-stream", true),
+			chromedp.Flag("use-fake-ui-for-media-stream", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("hide-scrollbars", true),
+			chromedp.UserDataDir(filepath.Join(os.TempDir(), fmt.Sprintf("clinicbox-chromium-%d", os.Getpid()))),
+			chromedp.WindowSize(1024, 768),
+		}
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		root, cancelR := chromedp.NewContext(actx)
+		shared.root = root
+		shared.cancel = func() {
+			cancelR()
+			cancelA()
+			os.RemoveAll(filepath.Join(os.TempDir(), fmt.Sprintf("clinicbox-chromium-%d", os.Getpid())))
+		}
+		shared.err = chromedp.Do(root)
+	})
+	if shared.err != nil {
+		t.Fatalf("start chromium: %v", shared.err)
+	}
+	ctx, cancel := chromedp.NewContext(shared.root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1024, 768)); err != nil {
+		t.Fatalf("open a browser context: %v", err)
 	}
 	return ctx
 }

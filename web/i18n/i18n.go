@@ -186,6 +186,16 @@ func DateTime(ctx context.Context, t time.Time) string {
 	return fmt.Sprintf("%s %s, %s %s", t.Weekday(), Date(ctx, t), Time(ctx, t), zone)
 }
 
+// DateTimeRange is DateTime with the end time: "onsdag 2. december 2026
+// kl. 14.30–14.45 CET".
+func DateTimeRange(ctx context.Context, start, end time.Time) string {
+	zone, _ := start.Zone()
+	if Lang(ctx) == Danish {
+		return fmt.Sprintf("%s %s kl. %s–%s %s", Weekday(ctx, start.Weekday()), Date(ctx, start), Time(ctx, start), Time(ctx, end), zone)
+	}
+	return fmt.Sprintf("%s %s, %s–%s %s", start.Weekday(), Date(ctx, start), Time(ctx, start), Time(ctx, end), zone)
+}
+
 // Decimal shows a number as sent with the local decimal mark. Only plain
 // numbers change ("7.4" → "7,4" in Danish); anything else is shown
 // verbatim. Stored values are never rewritten.

@@ -108,13 +108,14 @@ func actionLabel(ctx context.Context, key string) string {
 }
 
 type boardCard struct {
-	Appt    *store.AppointmentRow
-	Time    string
-	Group   string
-	Actions []cardAction
-	Age     int    // -1 when the birth date is unknown
-	Waiting string // time since arrival while the patient waits, "" otherwise
-	Video   bool   // the visit has a video call going or planned
+	Appt      *store.AppointmentRow
+	Time      string
+	Group     string
+	Actions   []cardAction
+	Age       int    // -1 when the birth date is unknown
+	Waiting   string // time since arrival while the patient waits, "" otherwise
+	WaitShort string // the same, only the duration
+	Video     bool   // the visit has a video call going or planned
 }
 
 type boardGroup struct {
@@ -130,14 +131,15 @@ type boardRoom struct {
 }
 
 type boardProps struct {
-	Page     layout.PageProps
-	Date     string
-	Today    bool
-	Prev     string
-	Next     string
-	Back     string // where actions return to
-	Rooms    []boardRoom
-	AnyRooms bool
+	Page                 layout.PageProps
+	Date                 string
+	Today                bool
+	Prev                 string
+	Next                 string
+	PrevLabel, NextLabel string // the days in words
+	Back                 string // where actions return to
+	Rooms                []boardRoom
+	AnyRooms             bool
 }
 
 func (h *handlers) board(w http.ResponseWriter, r *http.Request) {
@@ -154,6 +156,7 @@ func (h *handlers) board(w http.ResponseWriter, r *http.Request) {
 	// live refreshes that follow are the same viewer watching the same day.
 	h.st.AuditRead(r.Context(), user(r).OrgID, "board", p.Date, 0)
 	p.Page = h.props(w, r, text.T(r.Context()).BoardTitle, layout.NavBoard)
+	p.Page.BodyID = "board-page"
 	h.render(w, r, http.StatusOK, boardPage(p))
 }
 
@@ -179,6 +182,7 @@ func (h *handlers) loadBoard(r *http.Request, day string) (boardProps, error) {
 	if !p.Today {
 		p.Back = "/board?date=" + day
 	}
+	p.PrevLabel, p.NextLabel = i18n.ShortDate(ctx, d.AddDate(0, 0, -1)), i18n.ShortDate(ctx, d.AddDate(0, 0, 1))
 	if len(rooms) == 0 {
 		return p, nil
 	}
@@ -233,9 +237,10 @@ func (h *handlers) loadBoard(r *http.Request, day string) (boardProps, error) {
 		for _, a := range list {
 			g := groupOf(a.Status)
 			card := boardCard{Appt: a, Time: i18n.Time(ctx, a.Start.In(rl)), Group: g, Actions: actionsFor(ctx, a.Status),
-				Age: ageOn(a.PatientBirth, now.In(rl)), Video: a.VideoStatus != ""}
+				Age: ageOn(a.PatientBirth, now.In(rl)), Video: a.VideoStatus != "" || videoRoom(&room)}
 			if g == groupArrived && !a.ArrivedAt.IsZero() {
-				card.Waiting = i18n.T(ctx, "WaitingFor", "Duration", waitText(ctx, now.Sub(a.ArrivedAt)))
+				card.WaitShort = waitText(ctx, now.Sub(a.ArrivedAt))
+				card.Waiting = i18n.T(ctx, "WaitingFor", "Duration", card.WaitShort)
 			}
 			br.Groups[idx[g]].Cards = append(br.Groups[idx[g]].Cards, card)
 		}
@@ -268,4 +273,11 @@ func waitText(ctx context.Context, d time.Duration) string {
 		return i18n.T(ctx, "Minutes", "M", m)
 	}
 	return i18n.T(ctx, "HoursMinutes", "H", m/60, "M", fmt.Sprintf("%02d", m%60))
+}
+
+// videoRoom reports whether a waiting room holds video visits (its service
+// type says so, as the demo's and the telehealth API's rooms do).
+func videoRoom(w *store.WaitingRoom) bool {
+	t := strings.ToLower(w.ServiceType + " " + w.ServiceLine)
+	return strings.Contains(t, "video") || strings.Contains(t, "tele")
 }

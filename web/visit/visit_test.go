@@ -210,7 +210,7 @@ func TestPatientLanguage(t *testing.T) {
 	path := "/visit/" + e.appt.PatientToken
 	tests := []struct {
 		name, accept, query, cookie string
-		want, notWant             []string
+		want, notWant               []string
 	}{
 		{"danish browser", "da-DK,da;q=0.9,en;q=0.5", "", "", []string{`lang="da"`, "Jeg er kommet – tjek ind", "Venteværelse"}, []string{"I have arrived"}},
 		{"english browser", "en-GB,en;q=0.9", "", "", []string{`lang="en"`, "I have arrived – check in"}, []string{"Jeg er kommet"}},
