@@ -29,6 +29,7 @@ type apptForm struct {
 	Reasons     string // one per line
 	ProviderID  string
 	Errors      layout.Errors
+	Warnings    []string // scheduling warnings to confirm before saving
 }
 
 type apptFormProps struct {
@@ -257,6 +258,20 @@ func (h *handlers) createAppointment(w http.ResponseWriter, r *http.Request) {
 		p.Form.PatientID = 0
 		p.Form.Errors["patient"] = text.T(r.Context()).PatientRequired
 	}
+	if len(p.Form.Errors) == 0 && r.PostForm.Get("confirmWarnings") != "yes" {
+		warns, err := h.scheduleWarnings(ctx, orgID, room, start, dur, provider, 0)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if len(warns) > 0 {
+			p.Form.Warnings = warns
+			p.TZ = room.Timezone
+			p.Page = h.props(w, r, text.T(ctx).NewAppointment, layout.NavAppointments)
+			h.render(w, r, http.StatusOK, appointmentFormPage(p))
+			return
+		}
+	}
 	if len(p.Form.Errors) == 0 {
 		a := &store.Appointment{PatientID: p.Form.PatientID, WaitingRoomID: room.ID, ProviderID: provider,
 			Start: start, Duration: dur, Reasons: reasons}
@@ -267,7 +282,7 @@ func (h *handlers) createAppointment(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, "/board?date="+a.Start.In(loc).Format("2006-01-02"))
 			return
 		}
-		fe := layout.FieldErrors(err)
+		fe := layout.LocalErrors(ctx, err)
 		if fe == nil {
 			h.fail(w, r, err)
 			return
@@ -338,6 +353,21 @@ func (h *handlers) updateAppointment(w http.ResponseWriter, r *http.Request) {
 	if pat, err := h.st.Patient(ctx, orgID, old.PatientID); err == nil {
 		p.Form.PatientID, p.Form.PatientName = pat.ID, patientLabel(ctx, pat)
 	}
+	if len(p.Form.Errors) == 0 && r.PostForm.Get("confirmWarnings") != "yes" &&
+		(!start.Equal(old.Start) || dur != old.Duration || room.ID != old.WaitingRoomID || provider != old.ProviderID) {
+		warns, err := h.scheduleWarnings(ctx, orgID, room, start, dur, provider, old.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if len(warns) > 0 {
+			p.Form.Warnings = warns
+			p.TZ = room.Timezone
+			p.Page = h.props(w, r, text.T(ctx).EditAppointment, layout.NavAppointments)
+			h.render(w, r, http.StatusOK, appointmentFormPage(p))
+			return
+		}
+	}
 	if len(p.Form.Errors) == 0 {
 		a, err := h.st.UpdateAppointment(ctx, orgID, old.ID, func(a *store.Appointment) error {
 			a.WaitingRoomID, a.Start, a.Duration, a.Reasons, a.ProviderID = room.ID, start, dur, reasons, provider
@@ -348,7 +378,7 @@ func (h *handlers) updateAppointment(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, "/board?date="+a.Start.In(room.Location()).Format("2006-01-02"))
 			return
 		}
-		fe := layout.FieldErrors(err)
+		fe := layout.LocalErrors(ctx, err)
 		if fe == nil {
 			h.fail(w, r, err)
 			return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -136,9 +137,10 @@ func setTelecom(tc []store.ContactPoint, system, value string) []store.ContactPo
 }
 
 type patientFormProps struct {
-	Page   layout.PageProps
-	Form   patientForm
-	EditID int64
+	Page      layout.PageProps
+	Form      patientForm
+	EditID    int64
+	Duplicate int64 // the existing patient that has the MRN or national id
 }
 
 func (h *handlers) newPatientForm(w http.ResponseWriter, r *http.Request) {
@@ -153,31 +155,41 @@ func (h *handlers) createPatient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := readPatientForm(r)
+	var err error
 	if len(f.Errors) == 0 {
 		pat := &store.Patient{}
 		f.apply(pat)
-		err := h.st.CreatePatient(r.Context(), user(r).OrgID, pat)
+		err = h.st.CreateUniquePatient(r.Context(), user(r).OrgID, pat)
 		if err == nil {
 			layout.SetFlash(w, layout.FlashOK, text.T(r.Context()).PatientCreated)
 			redirect(w, r, "/patients/"+itoa(pat.ID))
 			return
 		}
-		if !addStoreErrors(f.Errors, err) {
+		if !addStoreErrors(r.Context(), f.Errors, err) {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	p := patientFormProps{Form: f}
+	p := patientFormProps{Form: f, Duplicate: duplicateID(err)}
 	p.Page = h.props(w, r, text.T(r.Context()).NewPatient, layout.NavPatients)
 	h.render(w, r, http.StatusUnprocessableEntity, patientFormPage(p))
 }
 
-// addStoreErrors folds a validation error or conflict into the form's
-// messages; false means err is neither.
-func addStoreErrors(errs layout.Errors, err error) bool {
-	if fe := layout.FieldErrors(err); fe != nil {
+// addStoreErrors folds a validation error, a duplicate or a conflict into
+// the form's messages, each on its field; false means err is none of them.
+func addStoreErrors(ctx context.Context, errs layout.Errors, err error) bool {
+	if fe := layout.LocalErrors(ctx, err); fe != nil {
 		for k, v := range fe {
 			errs[k] = v
+		}
+		return true
+	}
+	var dup *store.DuplicatePatientError
+	if errors.As(err, &dup) {
+		if dup.Field == "nationalId" {
+			errs["nationalId"] = i18n.T(ctx, "DuplicateNationalID")
+		} else {
+			errs["mrn"] = i18n.T(ctx, "DuplicateMRN")
 		}
 		return true
 	}
@@ -187,6 +199,15 @@ func addStoreErrors(errs layout.Errors, err error) bool {
 		return true
 	}
 	return false
+}
+
+// duplicateID is the existing patient a duplicate error names, else 0.
+func duplicateID(err error) int64 {
+	var dup *store.DuplicatePatientError
+	if errors.As(err, &dup) {
+		return dup.ExistingID
+	}
+	return 0
 }
 
 func (h *handlers) editPatientForm(w http.ResponseWriter, r *http.Request) {
@@ -209,8 +230,9 @@ func (h *handlers) updatePatient(w http.ResponseWriter, r *http.Request) {
 	}
 	id := pathID(r)
 	f := readPatientForm(r)
+	var err error
 	if len(f.Errors) == 0 {
-		_, err := h.st.UpdatePatient(r.Context(), user(r).OrgID, store.ByID, itoa(id), func(p *store.Patient) error {
+		_, err = h.st.UpdateUniquePatient(r.Context(), user(r).OrgID, id, func(p *store.Patient) error {
 			f.apply(p)
 			return nil
 		})
@@ -219,12 +241,12 @@ func (h *handlers) updatePatient(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, "/patients/"+itoa(id))
 			return
 		}
-		if errors.Is(err, store.ErrNotFound) || !addStoreErrors(f.Errors, err) {
+		if errors.Is(err, store.ErrNotFound) || !addStoreErrors(r.Context(), f.Errors, err) {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	p := patientFormProps{Form: f, EditID: id}
+	p := patientFormProps{Form: f, EditID: id, Duplicate: duplicateID(err)}
 	p.Page = h.props(w, r, text.T(r.Context()).EditPatient, layout.NavPatients)
 	h.render(w, r, http.StatusUnprocessableEntity, patientFormPage(p))
 }

@@ -374,7 +374,7 @@ func (e *env) createAppointment(b *browser, patientID int64, at time.Time) int64
 	loc := e.room.Location()
 	r := b.post("/appointments/new", url.Values{"patient": {itoa(patientID)}, "waitingRoom": {itoa(e.room.ID)},
 		"date": {at.In(loc).Format("2006-01-02")}, "time": {at.In(loc).Format("15:04")}, "duration": {"20"},
-		"reasons": {"Cough\n\nFever "}, "provider": {itoa(e.doc.ID)}})
+		"reasons": {"Cough\n\nFever "}, "provider": {itoa(e.doc.ID)}, "confirmWarnings": {"yes"}})
 	if r.status != http.StatusSeeOther {
 		e.t.Fatalf("create appointment: %d\n%s", r.status, r.body)
 	}

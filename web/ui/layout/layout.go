@@ -64,6 +64,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
@@ -354,3 +355,27 @@ func navItems(ctx context.Context, u *store.User) []navItem {
 }
 
 type navItem struct{ key, href, label string }
+
+// LocalErrors is FieldErrors in the page's language, keyed by form field:
+// a list entry's message ("reasons[3]") belongs to its field ("reasons"),
+// and a known store message ("must be at most 500 characters") is shown
+// from the catalogue ("FieldMsg.must be at most 500 characters").
+func LocalErrors(ctx context.Context, err error) Errors {
+	fe := FieldErrors(err)
+	if fe == nil {
+		return nil
+	}
+	out := make(Errors, len(fe))
+	for k, msg := range fe {
+		if i := strings.IndexAny(k, "[."); i > 0 {
+			k = k[:i]
+		}
+		if id := "FieldMsg." + msg; i18n.Has(id) {
+			msg = i18n.T(ctx, id)
+		}
+		if _, dup := out[k]; !dup {
+			out[k] = msg
+		}
+	}
+	return out
+}
