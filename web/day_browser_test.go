@@ -272,7 +272,7 @@ func TestBrowserBoardStaysPut(t *testing.T) {
 		run(t, b, step.act,
 			chromedp.WaitVisible(chromedp.CSS(sel)),
 			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Poll[bool](`(() => { const b = document.querySelector('` + sel + `'); if (b) b.click(); return !!b; })()`)(ctx, tg)
+				_, err := chromedp.Poll[bool](`(() => { const b = document.querySelector('`+sel+`'); if (b) b.click(); return !!b; })()`)(ctx, tg)
 				return err
 			}),
 			chromedp.WaitVisible(chromedp.CSS(`[data-group="`+step.group+`"] `+card)),
