@@ -60,7 +60,11 @@ func BenchmarkPatientSearch100k(b *testing.B) {
 		f = newFixture(b, st, "bench")
 		seedPatients(b, st, f.org.ID, 100_000)
 	}
-	queries := []string{"jen", "anna hans", "mrn-0420", "sø", "lars peder"}
+	// The mix: name prefixes, two words, "Last, First", a folded name, an
+	// identifier with and without its prefix, a CPR number without its
+	// dash, a phone number with spaces, a partial birth date.
+	queries := []string{"jen", "anna hans", "mrn-0420", "sø", "lars peder", "hansen, anna", "sorensen", "0420",
+		"0101851234", "+45 20 30 40 50", "1985-12"}
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {

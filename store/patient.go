@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Patient is a person the clinic cares for. Patients never have accounts.
@@ -276,34 +275,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// searchTerms are the lower-cased words a patient can be found by.
-func searchTerms(p *Patient) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-			return unicode.IsSpace(r) || r == ',' || r == '-'
-		}) {
-			if !seen[w] {
-				seen[w] = true
-				out = append(out, w)
-			}
-		}
-	}
-	for _, n := range p.Names {
-		add(n.FirstName)
-		add(n.MiddleName)
-		add(n.LastName)
-		add(n.Family)
-	}
-	for _, id := range []string{p.MRN, p.HSID, p.NationalID, p.ExternalID, p.AccountNumber} {
-		if id = strings.ToLower(strings.TrimSpace(id)); id != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
-}
 
 // writePatientTerms replaces a patient's search terms.
 func writePatientTerms(tx *txn, p *Patient) error {
@@ -514,7 +485,7 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 	if f.Offset < 0 {
 		f.Offset = 0
 	}
-	words := strings.Fields(strings.ToLower(f.Query))
+	words := queryWords(f.Query)
 	if len(words) > 6 {
 		words = words[:6]
 	}

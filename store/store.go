@@ -65,6 +65,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.db, s.r = db, db.Reader()
 	s.reads = sqlite.NewQueue(auditGather, auditGatherMax, s.writeReadAudits)
 	s.stopIndex = s.startAuditIndex()
+	if err := s.reindexPatientTerms(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

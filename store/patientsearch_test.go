@@ -1,0 +1,139 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/clinicbox/clinicbox/store"
+)
+
+// TestPatientSearchAsTyped: each way staff type a patient finds them, and
+// only them.
+func TestPatientSearchAsTyped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "search.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	org := &store.Org{Name: "Search", Slug: "search"}
+	if err := st.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(first, last, mrn, cpr, phone, birth string) *store.Patient {
+		p := &store.Patient{MRN: mrn, NationalID: cpr, BirthDate: birth,
+			Names: []store.HumanName{{FirstName: first, LastName: last}}}
+		if phone != "" {
+			p.Telecom = []store.ContactPoint{{System: "phone", Value: phone}}
+		}
+		if err := st.CreatePatient(ctx, org.ID, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	soren := mk("Søren", "Sørensen", "MRN-1001", "010185-1234", "+45 12 34 56 78", "1985-01-01")
+	aase := mk("Åse", "Ægidius", "MRN-2002", "1512852468", "20304050", "1985-12-15")
+	jose := mk("José", "Müller", "P-3003", "", "0045 87 65 43 21", "1990-06-30")
+	mk("Anna", "Hansen", "MRN-4004", "", "", "1970-03-03")
+
+	tests := []struct {
+		query string
+		want  []int64
+	}{
+		{"sorensen", []int64{soren.ID}},
+		{"Sørensen", []int64{soren.ID}},
+		{"SØREN", []int64{soren.ID}},
+		{"aase", []int64{aase.ID}},
+		{"aa", []int64{aase.ID}},
+		{"aegidius", []int64{aase.ID}},
+		{"jose muller", []int64{jose.ID}},
+		{"Müller, José", []int64{jose.ID}},
+		{"Sørensen, Søren", []int64{soren.ID}},
+		{"Søren Sørensen", []int64{soren.ID}},
+		{"sorensen,soren", []int64{soren.ID}},
+		{"010185-1234", []int64{soren.ID}},
+		{"0101851234", []int64{soren.ID}},
+		{"151285-2468", []int64{aase.ID}},
+		{"MRN-1001", []int64{soren.ID}},
+		{"mrn1001", []int64{soren.ID}},
+		{"1001", []int64{soren.ID}},
+		{"3003", []int64{jose.ID}},
+		{"+45 12 34 56 78", []int64{soren.ID}},
+		{"12 34 56 78", []int64{soren.ID}},
+		{"12345678", []int64{soren.ID}},
+		{"+4512345678", []int64{soren.ID}},
+		{"20 30 40 50", []int64{aase.ID}},
+		{"87654321", []int64{jose.ID}},
+		{"1985-12", []int64{aase.ID}},
+		{"1985", []int64{soren.ID, aase.ID}},
+		{"1985-01-01", []int64{soren.ID}},
+		{"nobody", nil},
+	}
+	for _, tt := range tests {
+		got, n, err := st.Patients(ctx, org.ID, store.PatientFilter{Query: tt.query, Limit: 10})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.query, err)
+		}
+		ids := map[int64]bool{}
+		for _, p := range got {
+			ids[p.ID] = true
+		}
+		if n != len(tt.want) || len(got) != len(tt.want) {
+			t.Errorf("%q: %d found (total %d), want %d", tt.query, len(got), n, len(tt.want))
+			continue
+		}
+		for _, id := range tt.want {
+			if !ids[id] {
+				t.Errorf("%q: patient %d not found", tt.query, id)
+			}
+		}
+	}
+}
+
+// TestSearchReindexedOnOpen: a database indexed before folding existed is
+// re-indexed once when opened.
+func TestSearchReindexedOnOpen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := &store.Org{Name: "Old", Slug: "old"}
+	if err := st.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	p := &store.Patient{Names: []store.HumanName{{FirstName: "Søren", LastName: "Sørensen"}}}
+	if err := st.CreatePatient(ctx, org.ID, p); err != nil {
+		t.Fatal(err)
+	}
+	// Forge the old index: the unfolded words, and no version mark.
+	err = st.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM patient_terms`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO patient_terms (org_id, term, patient_id, sort_name) VALUES (?, 'sørensen', ?, 'x')`, org.ID, p.ID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`DELETE FROM event_cursors WHERE consumer = 'patient-terms-v2'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, n, _ := st.Patients(ctx, org.ID, store.PatientFilter{Query: "sorensen"}); n != 0 {
+		t.Fatalf("the forged old index already finds the folded word")
+	}
+	st.Close()
+	st, err = store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, n, _ := st.Patients(ctx, org.ID, store.PatientFilter{Query: "sorensen"}); n != 1 {
+		t.Errorf("after reopening: %d found", n)
+	}
+}
