@@ -275,7 +275,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-
 // writePatientTerms replaces a patient's search terms.
 func writePatientTerms(tx *txn, p *Patient) error {
 	if _, err := tx.Exec(`DELETE FROM patient_terms WHERE patient_id = ?`, p.ID); err != nil {
