@@ -6,7 +6,7 @@ BIN      := bin/clinicbox
 DATA     ?= ./data
 ADDR     ?= :8443
 
-.PHONY: run build test test-short generate lint bench fuzz clean
+.PHONY: run build test test-short generate lint bench bench-video fuzz clean
 
 ## run: build and start the appliance with a demo clinic in ./data
 run: build
@@ -33,6 +33,13 @@ lint:
 ## bench: the benchmarks behind BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-video: the media server under N concurrent 1:1 calls (CALLS=10,25,60 BENCH_SECONDS=10), against a plain pion relay
+CALLS ?= 10,25,60
+BENCH_SECONDS ?= 10
+bench-video:
+	$(GO) build -o bin/loadgen ./video/loadgen
+	nice ./bin/loadgen -calls $(CALLS) -seconds $(BENCH_SECONDS)
 
 ## fuzz: run each fuzzer briefly (FUZZTIME=1m for longer)
 FUZZTIME ?= 20s

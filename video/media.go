@@ -20,6 +20,9 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/logging"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -88,7 +91,8 @@ type mediaEngine struct {
 	// loopback: offer 127.0.0.1 candidates (tests and a browser on the
 	// appliance itself).
 	loopback bool
-	maxRate  int // bits/s a video sender is never asked to exceed
+	maxRate  int  // bits/s a video sender is never asked to exceed
+	baseline bool // forward as a plain pion relay (benchmark comparison only)
 }
 
 func newMediaEngine(log *slog.Logger, udp net.PacketConn, tcp net.Listener, publicIPs []string, loopback bool) *mediaEngine {
@@ -136,6 +140,27 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 	return nil
 }
 
+// registerInterceptors: pion's defaults without the statistics interceptor,
+// which the server never reads and which costs time on every packet (the
+// baseline relay keeps pion's defaults).
+func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, defaults bool, lf logging.LoggerFactory) error {
+	if defaults {
+		return webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, webrtc.WithInterceptorLoggerFactory(lf))
+	}
+	if err := webrtc.ConfigureNackWithOptions(me, reg, []nack.GeneratorOption{nack.WithGeneratorLoggerFactory(lf)},
+		nack.WithResponderLoggerFactory(lf)); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, []report.ReceiverOption{report.WithReceiverLoggerFactory(lf)},
+		report.WithSenderLoggerFactory(lf)); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+		return err
+	}
+	return webrtc.ConfigureTWCCSenderWithOptions(me, reg, twcc.WithLoggerFactory(lf))
+}
+
 // pionPeer is a participant's peer connection.
 type pionPeer struct {
 	m      *mediaEngine
@@ -166,7 +191,7 @@ func (m *mediaEngine) newPeer(ev peerEvents, sources []string) (*pionPeer, error
 	reg := &interceptor.Registry{}
 	// NACKs both ways, RTCP reports, TWCC feedback for what browsers send
 	// (their own congestion control adapts their upload to it).
-	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, webrtc.WithInterceptorLoggerFactory(pionLogs{m.log})); err != nil {
+	if err := registerInterceptors(me, reg, m.baseline, pionLogs{m.log}); err != nil {
 		return nil, fmt.Errorf("interceptors: %w", err)
 	}
 	// Send-side estimate of each participant's download, from the TWCC
@@ -502,6 +527,10 @@ func (u *upstream) limit(viewer *pionPeer, rate int) {
 // header reused for every packet, and written to each viewer as it is:
 // no per-packet allocation on this path.
 func (u *upstream) run() {
+	if u.peer.m.baseline {
+		u.runBaseline()
+		return
+	}
 	buf := make([]byte, 1500)
 	var h rtp.Header
 	for {
@@ -523,6 +552,35 @@ func (u *upstream) run() {
 		}
 		for _, d := range *subs {
 			d.write(&h, payload)
+		}
+	}
+}
+
+// runBaseline forwards the way a plain pion relay does (the benchmark's
+// comparison): each packet read into a new rtp.Packet, its header copied
+// per viewer and written with its extensions.
+func (u *upstream) runBaseline() {
+	for {
+		pkt, _, err := u.track.ReadRTP()
+		if err != nil {
+			u.endSubs()
+			return
+		}
+		subs := u.subs.Load()
+		if subs == nil {
+			continue
+		}
+		for _, d := range *subs {
+			d.mu.Lock()
+			w := d.writer
+			h := pkt.Header.Clone()
+			h.SSRC, h.PayloadType = d.ssrc, d.pt
+			d.mu.Unlock()
+			if w != nil {
+				if _, err := w.WriteRTP(&h, pkt.Payload); err == nil {
+					u.count.Add(1)
+				}
+			}
 		}
 	}
 }

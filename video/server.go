@@ -34,6 +34,9 @@ type Config struct {
 	RejoinGrace time.Duration
 	// LoopbackCandidates offers 127.0.0.1 (tests, a browser on the box).
 	LoopbackCandidates bool
+	// BaselineRelay forwards the way a plain pion read-and-write relay
+	// does: only for the load benchmark's comparison.
+	BaselineRelay bool
 }
 
 // Server is the appliance's media server: signalling, rooms, forwarding.
@@ -61,6 +64,13 @@ func New(cfg Config, visits Visits, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media port: %w", err)
 	}
+	if uc, ok := udp.(*net.UDPConn); ok {
+		// Every call shares this socket: a deep buffer rides out the
+		// moments the server is not scheduled (the kernel caps it at
+		// net.core.rmem_max / wmem_max).
+		uc.SetReadBuffer(8 << 20)
+		uc.SetWriteBuffer(8 << 20)
+	}
 	var tcp net.Listener
 	if !cfg.NoTCP {
 		// The same port number over TCP, for networks that block UDP.
@@ -72,6 +82,7 @@ func New(cfg Config, visits Visits, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, visits: visits, rooms: newMemRooms(), probes: make(chan struct{}, 16)}
 	s.media = newMediaEngine(log, udp, tcp, cfg.PublicIPs, cfg.LoopbackCandidates)
+	s.media.baseline = cfg.BaselineRelay
 	if cfg.TURN != nil {
 		s.turn, err = startTURN(*cfg.TURN, log)
 		if err != nil {

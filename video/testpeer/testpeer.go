@@ -40,8 +40,12 @@ type Options struct {
 	TURNTransport string
 	// Net replaces the network (tests that move the peer's address).
 	Net transport.Net
-	// OnRTP is called for every packet received (kind audio or video).
+	// OnRTP is called for every packet received (kind audio or video);
+	// the packet is reused after the call returns.
 	OnRTP func(kind string, p *rtp.Packet)
+	// Light drops the interceptors (NACK, reports, statistics, TWCC): a
+	// load generator's peers should cost as little as possible.
+	Light bool
 }
 
 // Peer is one participant.
@@ -146,8 +150,10 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		return nil, err
+	if !p.opts.Light {
+		if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
+			return nil, err
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
@@ -213,14 +219,16 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 		if t.Kind() == webrtc.RTPCodecTypeVideo {
 			ctr = &p.recvV
 		}
+		buf := make([]byte, 1500)
+		var pkt rtp.Packet
 		for {
-			pkt, _, err := t.ReadRTP()
+			n, _, err := t.Read(buf)
 			if err != nil {
 				return
 			}
 			ctr.Add(1)
-			if p.opts.OnRTP != nil {
-				p.opts.OnRTP(kind, pkt)
+			if p.opts.OnRTP != nil && pkt.Unmarshal(buf[:n]) == nil {
+				p.opts.OnRTP(kind, &pkt)
 			}
 		}
 	})
