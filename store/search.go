@@ -106,7 +106,8 @@ type ObservationSearch struct {
 	Effective []TimeRange // on the measured time; observations without one never match
 	DeviceID  int64
 	Category  []string
-	SortDate  int // 0: by id; 1: oldest first; -1: newest first
+	Messages  []int64 // from these instrument messages
+	SortDate  int     // 0: by id; 1: oldest first; -1: newest first
 	Page
 }
 
@@ -158,6 +159,13 @@ func (s *Store) SearchObservations(ctx context.Context, orgID int64, f Observati
 	}
 	if f.DeviceID > 0 {
 		w.add(`o.device_id = ?`, f.DeviceID)
+	}
+	if len(f.Messages) > 0 {
+		ids := make([]string, len(f.Messages))
+		for i, id := range f.Messages {
+			ids[i] = fmt.Sprint(id)
+		}
+		w.in(`CAST(o.message_id AS TEXT)`, ids)
 	}
 	order := ` ORDER BY o.id`
 	switch {
@@ -414,6 +422,195 @@ func (s *Store) SearchEpisodes(ctx context.Context, orgID int64, f EpisodeSearch
 			return nil, fmt.Errorf("search episodes: %w", err)
 		}
 		r.Episode = *e
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// NoteRef is a visit note with the public ids of its visit and patient.
+type NoteRef struct {
+	Note
+	AppointmentUUID string
+	PatientID       int64
+	PatientUUID     string
+}
+
+// VisitNoteSearch selects visit notes that were started (saved at least
+// once).
+type VisitNoteSearch struct {
+	UUIDs         []string
+	PatientID     int64
+	AppointmentID int64
+	Page
+}
+
+// SearchVisitNotes lists the organisation's started visit notes that match
+// f, oldest first.
+func (s *Store) SearchVisitNotes(ctx context.Context, orgID int64, f VisitNoteSearch) ([]NoteRef, error) {
+	var w where
+	w.add(`n.org_id = ?`, orgID)
+	w.in(`n.uuid`, f.UUIDs)
+	if f.PatientID > 0 {
+		w.add(`a.patient_id = ?`, f.PatientID)
+	}
+	if f.AppointmentID > 0 {
+		w.add(`n.appointment_id = ?`, f.AppointmentID)
+	}
+	lim, largs := f.Page.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT n.appointment_id, n.template_id, a.uuid, a.patient_id, p.uuid
+		FROM visit_notes n JOIN appointments a ON a.id = n.appointment_id JOIN patients p ON p.id = a.patient_id
+		WHERE `+w.String()+` ORDER BY n.id`+lim, append(w.args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search visit notes: %w", err)
+	}
+	var refs []NoteRef
+	for rows.Next() {
+		var r NoteRef
+		if err := rows.Scan(&r.AppointmentID, &r.TemplateID, &r.AppointmentUUID, &r.PatientID, &r.PatientUUID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("search visit notes: %w", err)
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search visit notes: %w", err)
+	}
+	for i := range refs {
+		n, err := loadNote(ctx, s.r, orgID, refs[i].AppointmentID, refs[i].TemplateID)
+		if err != nil {
+			return nil, fmt.Errorf("search visit notes: %w", err)
+		}
+		refs[i].Note = *n
+	}
+	return refs, nil
+}
+
+// DocumentRow is a file in a patient's record: a patient file (what an
+// instrument sent, an upload) or an attachment of a visit.
+type DocumentRow struct {
+	Kind            string // file, attachment
+	UUID            string
+	PatientID       int64
+	PatientUUID     string
+	AppointmentUUID string
+	Title           string
+	ContentType     string
+	Size            int64
+	Deleted         bool
+	CreatedAt       time.Time
+}
+
+// DocumentSearch selects documents.
+type DocumentSearch struct {
+	UUIDs     []string
+	PatientID int64
+	Page
+}
+
+// SearchDocuments lists the organisation's patient files and visit
+// attachments that match f, oldest first.
+func (s *Store) SearchDocuments(ctx context.Context, orgID int64, f DocumentSearch) ([]DocumentRow, error) {
+	var w1, w2 where
+	w1.add(`f.org_id = ?`, orgID)
+	w2.add(`t.org_id = ?`, orgID)
+	w1.in(`f.uuid`, f.UUIDs)
+	w2.in(`t.uuid`, f.UUIDs)
+	if f.PatientID > 0 {
+		w1.add(`f.patient_id = ?`, f.PatientID)
+		w2.add(`a.patient_id = ?`, f.PatientID)
+	}
+	lim, largs := f.Page.sql()
+	q := `SELECT * FROM (
+		SELECT 'file' AS kind, f.uuid, f.patient_id, p.uuid, COALESCE(a.uuid, ''), CASE WHEN f.title <> '' THEN f.title ELSE f.filename END,
+			f.content_type, f.size, 0, f.created_at
+		FROM patient_files f JOIN patients p ON p.id = f.patient_id LEFT JOIN appointments a ON a.id = f.appointment_id
+		WHERE ` + w1.String() + `
+		UNION ALL
+		SELECT 'attachment', t.uuid, a.patient_id, p.uuid, a.uuid, t.title, t.mime_type, t.size, t.deleted, t.uploaded_at
+		FROM attachments t JOIN appointments a ON a.id = t.appointment_id JOIN patients p ON p.id = a.patient_id
+		WHERE ` + w2.String() + `) ORDER BY 10, 2` + lim
+	rows, err := s.r.QueryContext(ctx, q, append(append(w1.args, w2.args...), largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search documents: %w", err)
+	}
+	defer rows.Close()
+	var out []DocumentRow
+	for rows.Next() {
+		var d DocumentRow
+		var created int64
+		if err := rows.Scan(&d.Kind, &d.UUID, &d.PatientID, &d.PatientUUID, &d.AppointmentUUID, &d.Title, &d.ContentType,
+			&d.Size, &d.Deleted, &created); err != nil {
+			return nil, fmt.Errorf("search documents: %w", err)
+		}
+		d.CreatedAt = fromUnix(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ResultReport is the patient results one instrument message carried: what
+// FHIR calls a DiagnosticReport.
+type ResultReport struct {
+	MessageID   int64
+	PatientID   int64
+	PatientUUID string
+	DeviceUUID  string
+	DeviceName  string
+	ReceivedAt  time.Time
+}
+
+// ResultReportSearch selects result reports.
+type ResultReportSearch struct {
+	MessageIDs []int64
+	PatientID  int64
+	Received   []TimeRange
+	SortDate   int
+	Page
+}
+
+// SearchResultReports lists the instrument messages that brought current
+// patient results, matching f.
+func (s *Store) SearchResultReports(ctx context.Context, orgID int64, f ResultReportSearch) ([]ResultReport, error) {
+	var w where
+	w.add(`m.org_id = ?`, orgID)
+	if len(f.MessageIDs) > 0 {
+		ids := make([]string, len(f.MessageIDs))
+		for i, id := range f.MessageIDs {
+			ids[i] = fmt.Sprint(id)
+		}
+		w.in(`CAST(m.id AS TEXT)`, ids)
+	}
+	w.times(`m.received_at`, f.Received)
+	sub := `SELECT o.patient_id FROM observations o WHERE o.org_id = m.org_id AND o.message_id = m.id
+		AND o.is_qc = 0 AND o.superseded_at = 0 AND o.patient_id IS NOT NULL`
+	if f.PatientID > 0 {
+		sub += ` AND o.patient_id = ` + fmt.Sprint(f.PatientID)
+	}
+	order := ` ORDER BY m.id`
+	switch {
+	case f.SortDate > 0:
+		order = ` ORDER BY m.received_at, m.id`
+	case f.SortDate < 0:
+		order = ` ORDER BY m.received_at DESC, m.id DESC`
+	}
+	lim, largs := f.Page.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.pid, p.uuid, d.uuid, d.name, r.received_at FROM (
+		SELECT m.id, m.device_id, m.received_at, (`+sub+` LIMIT 1) AS pid FROM device_messages m WHERE `+w.String()+`) r
+		JOIN patients p ON p.id = r.pid JOIN devices d ON d.id = r.device_id`+strings.ReplaceAll(order, "m.", "r.")+lim,
+		append(w.args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search result reports: %w", err)
+	}
+	defer rows.Close()
+	var out []ResultReport
+	for rows.Next() {
+		var r ResultReport
+		var received int64
+		if err := rows.Scan(&r.MessageID, &r.PatientID, &r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &received); err != nil {
+			return nil, fmt.Errorf("search result reports: %w", err)
+		}
+		r.ReceivedAt = fromUnix(received)
 		out = append(out, r)
 	}
 	return out, rows.Err()

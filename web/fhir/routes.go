@@ -63,6 +63,10 @@ func write(t string) string { return "system/" + t + ".write" }
 
 // Routes is the whole route table of the face.
 func (h *Handler) Routes() []Route {
+	readPractitioner, searchPractitioner := h.directory("Practitioner", h.practitioners)
+	readOrganization, searchOrganization := h.directory("Organization", h.organizations)
+	readLocation, searchLocation := h.directory("Location", h.locations)
+	readDevice, searchDevice := h.directory("Device", h.devices)
 	return []Route{
 		{"GET", "/fhir/R4/metadata", "", "capabilities", "", h.capabilities},
 		{"GET", "/fhir/R4/.well-known/smart-configuration", "", "smart-configuration", "", h.smartConfiguration},
@@ -89,6 +93,25 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/fhir/R4/Encounter/{id}", "Encounter", "read", read("Encounter"), h.readEncounter},
 		{"GET", "/fhir/R4/Encounter", "Encounter", "search-type", read("Encounter"), h.searchEncounter},
 		{"POST", "/fhir/R4/Encounter/_search", "Encounter", "search-type", read("Encounter"), h.searchEncounter},
+
+		{"GET", "/fhir/R4/Practitioner/{id}", "Practitioner", "read", read("Practitioner"), readPractitioner},
+		{"GET", "/fhir/R4/Practitioner", "Practitioner", "search-type", read("Practitioner"), searchPractitioner},
+		{"GET", "/fhir/R4/Organization/{id}", "Organization", "read", read("Organization"), readOrganization},
+		{"GET", "/fhir/R4/Organization", "Organization", "search-type", read("Organization"), searchOrganization},
+		{"GET", "/fhir/R4/Location/{id}", "Location", "read", read("Location"), readLocation},
+		{"GET", "/fhir/R4/Location", "Location", "search-type", read("Location"), searchLocation},
+		{"GET", "/fhir/R4/Device/{id}", "Device", "read", read("Device"), readDevice},
+		{"GET", "/fhir/R4/Device", "Device", "search-type", read("Device"), searchDevice},
+
+		{"GET", "/fhir/R4/EpisodeOfCare/{id}", "EpisodeOfCare", "read", read("EpisodeOfCare"), h.readEpisode},
+		{"GET", "/fhir/R4/EpisodeOfCare", "EpisodeOfCare", "search-type", read("EpisodeOfCare"), h.searchEpisode},
+		{"GET", "/fhir/R4/DocumentReference/{id}", "DocumentReference", "read", read("DocumentReference"), h.readDocument},
+		{"GET", "/fhir/R4/DocumentReference", "DocumentReference", "search-type", read("DocumentReference"), h.searchDocument},
+		{"GET", "/fhir/R4/Binary/{id}", "Binary", "read", read("Binary"), h.readBinary},
+		{"GET", "/fhir/R4/DiagnosticReport/{id}", "DiagnosticReport", "read", read("DiagnosticReport"), h.readReport},
+		{"GET", "/fhir/R4/DiagnosticReport", "DiagnosticReport", "search-type", read("DiagnosticReport"), h.searchReport},
+		{"GET", "/fhir/R4/QuestionnaireResponse/{id}", "QuestionnaireResponse", "read", read("QuestionnaireResponse"), h.readQuestionnaireResponse},
+		{"GET", "/fhir/R4/QuestionnaireResponse", "QuestionnaireResponse", "search-type", read("QuestionnaireResponse"), h.searchQuestionnaireResponse},
 	}
 }
 
@@ -142,6 +165,24 @@ var Params = map[string]struct {
 		{"status", "token", "planned, arrived, in-progress, finished, cancelled"},
 		{"episode-of-care", "reference", "EpisodeOfCare/id"},
 	}, SortDate: true},
+	"EpisodeOfCare": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"status", "token", "planned, waitlist, active, onhold, finished, cancelled"},
+	}},
+	"DocumentReference": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"subject", "reference", "Patient/id"},
+	}},
+	"DiagnosticReport": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"subject", "reference", "Patient/id"},
+		{"issued", "date", "when the instrument's message arrived, with prefixes"},
+	}, SortDate: true},
+	"QuestionnaireResponse": {Params: []SearchParam{
+		{"patient", "reference", "Patient/id"},
+		{"subject", "reference", "Patient/id"},
+		{"encounter", "reference", "Encounter/id"},
+	}},
 }
 
 // Register adds the face's routes to mux, each behind the token check of
