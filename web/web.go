@@ -97,13 +97,12 @@ func New(d Deps) http.Handler {
 		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
 		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
+		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Routes(),
+		kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
+		events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 	} {
 		httpx.Register(mux, routes)
 	}
-	// TODO(restructure): these three join the table above in the next step.
-	fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Register(mux)
-	kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Register(mux)
-	events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Register(mux)
 
 	// Browsers may only change state from our own pages. API clients do not
 	// use cookies, so their routes need no such check.

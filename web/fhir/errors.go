@@ -1,11 +1,11 @@
 package fhir
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
@@ -57,14 +57,17 @@ func writeOutcome(w http.ResponseWriter, status int, severity, code, msg string,
 		Issue: []Issue{{Severity: severity, Code: code, Diagnostics: msg, Expression: expr}}})
 }
 
-// fail maps err to an OperationOutcome: the one error mapper of this face.
-// Unknown errors are a logged 500 whose details stay in the log.
+// issueCodes words a status as a FHIR IssueType code.
+var issueCodes = map[int]string{400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",
+	412: "conflict", 413: "too-costly", 415: "not-supported", 499: "transient"}
+
+// fail renders err as an OperationOutcome: httpx.Classify decides the
+// status; this face adds the issue code and the field each problem is
+// about. Unknown errors are a logged 500 whose details stay in the log.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *fhirError
 	var ae *auth.AuthError
-	var ve *store.ValidationError
 	var de *httpx.DecodeError
-	var ce *store.ConflictError
 	switch {
 	case errors.As(err, &fe):
 		var expr []string
@@ -72,41 +75,44 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 			expr = []string{fe.expr}
 		}
 		writeOutcome(w, fe.status, "error", fe.code, fe.msg, expr...)
+		return
 	case errors.As(err, &ae):
-		code := "login"
-		if ae.Status == http.StatusForbidden {
-			code = "forbidden"
-		}
-		writeOutcome(w, ae.Status, "error", code, ae.Msg)
-	case errors.As(err, &de):
-		writeOutcome(w, http.StatusBadRequest, "error", "structure", de.Msg)
-	case errors.As(err, &ve):
-		keys := make([]string, 0, len(ve.Fields))
-		for k := range ve.Fields {
+		writeOutcome(w, ae.Status, "error", issueCodes[ae.Status], ae.Msg)
+		return
+	case errors.Is(err, store.ErrPreconditionFailed):
+		writeOutcome(w, http.StatusPreconditionFailed, "error", "conflict", err.Error())
+		return
+	}
+	p := httpx.Classify(err)
+	if len(p.Fields) > 0 {
+		keys := make([]string, 0, len(p.Fields))
+		for k := range p.Fields {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		oo := OperationOutcome{ResourceType: "OperationOutcome"}
 		for _, k := range keys {
-			oo.Issue = append(oo.Issue, Issue{Severity: "error", Code: "invalid", Diagnostics: k + ": " + ve.Fields[k], Expression: []string{k}})
+			oo.Issue = append(oo.Issue, Issue{Severity: "error", Code: "invalid", Diagnostics: k + ": " + p.Fields[k], Expression: []string{k}})
 		}
-		writeResource(w, http.StatusBadRequest, oo)
-	case errors.Is(err, store.ErrNotFound):
-		writeOutcome(w, http.StatusNotFound, "error", "not-found", "not found")
-	case errors.Is(err, store.ErrPreconditionFailed):
-		writeOutcome(w, http.StatusPreconditionFailed, "error", "conflict", err.Error())
-	case errors.As(err, &ce):
-		writeOutcome(w, http.StatusConflict, "error", "conflict", ce.Msg)
-	case errors.Is(err, store.ErrConflict):
-		writeOutcome(w, http.StatusConflict, "error", "conflict", "conflict with existing data")
-	case errors.Is(err, store.ErrForbidden):
-		writeOutcome(w, http.StatusForbidden, "error", "forbidden", "forbidden")
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		writeOutcome(w, 499, "error", "transient", "client closed request")
-	default:
-		h.log.Error("fhir api", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeOutcome(w, http.StatusInternalServerError, "fatal", "exception", "internal server error")
+		writeResource(w, p.Status, oo)
+		return
 	}
+	code, msg := issueCodes[p.Status], p.Msg
+	if errors.As(err, &de) {
+		code = "structure"
+	}
+	switch {
+	case p.Status >= 500:
+		h.log.Error("fhir api", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeOutcome(w, p.Status, "fatal", "exception", "internal server error")
+		return
+	case msg == "":
+		msg = strings.ToLower(http.StatusText(p.Status))
+	}
+	if code == "" {
+		code = "processing"
+	}
+	writeOutcome(w, p.Status, "error", code, msg)
 }
 
 // writeResource writes a FHIR JSON body.

@@ -163,7 +163,7 @@ func TestSmartConfigurationAndMetadata(t *testing.T) {
 	// Every served route is in the statement, and nothing else.
 	h := New(Deps{Store: e.st})
 	want := map[string]bool{}
-	for _, rt := range h.Routes() {
+	for _, rt := range h.Table() {
 		if rt.Type != "" {
 			want[rt.Type+" "+rt.Interaction] = true
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 var testNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -77,7 +78,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test"}).Register(mux)
+	httpx.Register(mux, New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test"}).Routes())
 
 	e.readA = e.token(e.orgA, "system/*.read")
 	e.writeA = e.token(e.orgA, "system/*.*")

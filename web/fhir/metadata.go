@@ -90,7 +90,7 @@ func (h *Handler) Capabilities() *CapabilityStatement {
 	byType := map[string]*CapResource{}
 	var types []string
 	no := false
-	for _, rt := range h.Routes() {
+	for _, rt := range h.Table() {
 		if rt.Type == "" {
 			continue
 		}
@@ -155,7 +155,7 @@ func (h *Handler) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) scopesSupported() []string {
 	seen := map[string]bool{}
 	out := []string{"system/*.read", "system/*.write", "system/*.*"}
-	for _, rt := range h.Routes() {
+	for _, rt := range h.Table() {
 		if rt.Scope != "" && !seen[rt.Scope] {
 			seen[rt.Scope] = true
 			out = append(out, rt.Scope)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // Base is the path of the FHIR endpoint.
@@ -61,8 +62,9 @@ type Route struct {
 func read(t string) string  { return "system/" + t + ".read" }
 func write(t string) string { return "system/" + t + ".write" }
 
-// Routes is the whole route table of the face.
-func (h *Handler) Routes() []Route {
+// Table is the whole route table of the face, with what the
+// CapabilityStatement says about each route.
+func (h *Handler) Table() []Route {
 	readPractitioner, searchPractitioner := h.directory("Practitioner", h.practitioners)
 	readOrganization, searchOrganization := h.directory("Organization", h.organizations)
 	readLocation, searchLocation := h.directory("Location", h.locations)
@@ -185,19 +187,22 @@ var Params = map[string]struct {
 	}},
 }
 
-// Register adds the face's routes to mux, each behind the token check of
-// its scope.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, rt := range h.Routes() {
-		var handler http.Handler = rt.Handler
+// Routes is the route table as httpx.Register serves it: each route behind
+// the token check of its scope, and anything else under the base answered
+// with an OperationOutcome rather than the appliance's HTML 404.
+func (h *Handler) Routes() []httpx.Route {
+	var out []httpx.Route
+	for _, rt := range h.Table() {
+		r := httpx.Route{Method: rt.Method, Pattern: rt.Pattern, Handler: rt.Handler, Summary: rt.Type + " " + rt.Interaction, Public: rt.Scope == ""}
 		if rt.Scope != "" {
-			handler = h.oauth.Require(rt.Scope, h.fail, handler)
+			scope := rt.Scope
+			r.Guard = func(next http.Handler) http.Handler { return h.oauth.Require(scope, h.fail, next) }
 		}
-		mux.Handle(rt.Method+" "+rt.Pattern, handler)
+		out = append(out, r)
 	}
-	// Anything else under the base is an OperationOutcome, not the
-	// appliance's HTML 404.
-	mux.HandleFunc(Base+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeOutcome(w, http.StatusNotFound, "error", "not-supported", r.Method+" "+r.URL.Path+" is not supported; see "+Base+"/metadata")
-	})
+	return append(out, httpx.Route{Pattern: Base + "/", Handler: h.unsupported, Public: true})
+}
+
+func (h *Handler) unsupported(w http.ResponseWriter, r *http.Request) {
+	writeOutcome(w, http.StatusNotFound, "error", "not-supported", r.Method+" "+r.URL.Path+" is not supported; see "+Base+"/metadata")
 }

@@ -39,23 +39,24 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 // badRequest is a 400 with msg.
-type badRequest string
+func badRequest(msg string) error { return httpx.Error(http.StatusBadRequest, msg) }
 
-func (e badRequest) Error() string { return string(e) }
-
+// fail renders err in the error shape; httpx.Classify decides the status.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *auth.AuthError
-	var br badRequest
-	switch {
-	case errors.As(err, &ae):
+	if errors.As(err, &ae) {
 		writeError(w, ae.Status, ae.Code, ae.Msg)
-	case errors.As(err, &br):
-		writeError(w, http.StatusBadRequest, "invalid", string(br))
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		writeError(w, 499, "cancelled", "client closed request")
-	default:
+		return
+	}
+	p := httpx.Classify(err)
+	switch {
+	case p.Status >= 500:
 		h.log.Error("events api", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal server error")
+		writeError(w, p.Status, "internal", "internal server error")
+	case p.Status == httpx.StatusClientClosed:
+		writeError(w, p.Status, "cancelled", "client closed request")
+	default:
+		writeError(w, p.Status, "invalid", p.Msg)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 type env struct {
@@ -36,7 +37,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	mux := http.NewServeMux()
-	New(Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Heartbeat: 50 * time.Millisecond}).Register(mux)
+	httpx.Register(mux, New(Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Heartbeat: 50 * time.Millisecond}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, st: st, srv: srv, orgA: &store.Org{Name: "A", Slug: "a"}, orgB: &store.Org{Name: "B", Slug: "b"}}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // Deps is what the face needs.
@@ -43,27 +44,12 @@ func New(d Deps) *Handler {
 	return &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, heartbeat: d.Heartbeat}
 }
 
-// Route is one line of the route table.
-type Route struct {
-	Method  string
-	Pattern string
-	Scope   string
-	Summary string
-	Handler http.HandlerFunc
-}
-
-// Routes is the whole route table of the face.
-func (h *Handler) Routes() []Route {
-	return []Route{
-		{"GET", "/api/events/v1/stream", "events.read", "Server-sent events (?topic=; resumes after Last-Event-ID or ?after=)", h.stream},
-		{"GET", "/api/events/v1/events", "events.read", "Long-poll: events after ?after= (?topic=&wait=&limit=)", h.poll},
-		{"GET", "/api/events/v1/topics", "events.read", "The topics events can be filtered by", h.topics},
-	}
-}
-
-// Register adds the routes to mux, each behind the token check of its scope.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, rt := range h.Routes() {
-		mux.Handle(rt.Method+" "+rt.Pattern, h.oauth.Require(rt.Scope, h.fail, rt.Handler))
+// Routes is the face's whole route table (httpx.Register serves it).
+func (h *Handler) Routes() []httpx.Route {
+	token := func(next http.Handler) http.Handler { return h.oauth.Require("events.read", h.fail, next) }
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/api/events/v1/stream", Guard: token, Handler: h.stream, Summary: "Server-sent events (?topic=; resumes after Last-Event-ID or ?after=)"},
+		{Method: "GET", Pattern: "/api/events/v1/events", Guard: token, Handler: h.poll, Summary: "Long-poll: events after ?after= (?topic=&wait=&limit=)"},
+		{Method: "GET", Pattern: "/api/events/v1/topics", Guard: token, Handler: h.topics, Summary: "The topics events can be filtered by"},
 	}
 }

@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,28 +32,38 @@ func writeError(w http.ResponseWriter, status int, code, msg string, fields map[
 	httpx.JSON(w, status, errorBody{errorDetail{status, code, msg, fields}})
 }
 
-// fail maps err to the error shape; unknown errors are a logged 500.
+// codes words a status for this API's error shape.
+var codes = map[int]string{400: "invalid", 401: "invalid_token", 403: "insufficient_scope", 404: "not_found",
+	409: "conflict", 412: "precondition_failed", 413: "too_large", 499: "cancelled", 500: "internal"}
+
+// fail renders err in the error shape; httpx.Classify decides the status.
+// Unknown errors are a logged 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *auth.AuthError
-	var ve *store.ValidationError
-	var ce *store.ConflictError
-	switch {
-	case errors.As(err, &ae):
+	if errors.As(err, &ae) {
 		writeError(w, ae.Status, ae.Code, ae.Msg, nil)
-	case errors.As(err, &ve):
-		writeError(w, http.StatusBadRequest, "invalid", ve.Error(), ve.Fields)
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such key", nil)
-	case errors.Is(err, store.ErrPreconditionFailed):
-		writeError(w, http.StatusPreconditionFailed, "precondition_failed", err.Error(), nil)
-	case errors.As(err, &ce):
-		writeError(w, http.StatusConflict, "conflict", ce.Msg, nil)
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		writeError(w, 499, "cancelled", "client closed request", nil)
-	default:
-		h.log.Error("kv api", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal server error", nil)
+		return
 	}
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		writeError(w, http.StatusPreconditionFailed, "precondition_failed", err.Error(), nil)
+		return
+	}
+	p := httpx.Classify(err)
+	msg := p.Msg
+	switch {
+	case p.Status == http.StatusNotFound:
+		msg = "no such key"
+	case p.Status >= 500:
+		h.log.Error("kv api", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal server error"
+	case msg == "":
+		msg = http.StatusText(p.Status)
+	}
+	code := codes[p.Status]
+	if code == "" {
+		code = "error"
+	}
+	writeError(w, p.Status, code, msg, p.Fields)
 }
 
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }
@@ -129,10 +138,8 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, store.MaxKVValue))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a value is at most %d bytes", store.MaxKVValue), nil)
-		return
+	if errors.As(err, new(*http.MaxBytesError)) {
+		err = httpx.Error(http.StatusRequestEntityTooLarge, fmt.Sprintf("a value is at most %d bytes", store.MaxKVValue))
 	}
 	if err != nil {
 		h.fail(w, r, err)

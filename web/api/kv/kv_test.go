@@ -14,6 +14,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 type env struct {
@@ -32,7 +33,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	mux := http.NewServeMux()
 	o := &auth.OAuth{Store: st}
-	New(Deps{Store: st, OAuth: o, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Register(mux)
+	httpx.Register(mux, New(Deps{Store: st, OAuth: o, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, srv: srv, st: st}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 // Deps is what the face needs.
@@ -34,28 +35,18 @@ func New(d Deps) *Handler {
 	return &Handler{store: d.Store, oauth: d.OAuth, log: d.Log}
 }
 
-// Route is one line of the route table.
-type Route struct {
-	Method  string
-	Pattern string
-	Scope   string
-	Summary string
-	Handler http.HandlerFunc
+// scope is the guard of a route: a bearer token that grants s.
+func (h *Handler) scope(s string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return h.oauth.Require(s, h.fail, next) }
 }
 
-// Routes is the whole route table of the face.
-func (h *Handler) Routes() []Route {
-	return []Route{
-		{"GET", "/api/kv/v1/{namespace}", "kv.read", "List keys (?prefix=&after=&limit=)", h.list},
-		{"GET", "/api/kv/v1/{namespace}/{key...}", "kv.read", "Get a value (ETag = its version)", h.get},
-		{"PUT", "/api/kv/v1/{namespace}/{key...}", "kv.write", "Set a value (If-Match / If-None-Match: *)", h.put},
-		{"DELETE", "/api/kv/v1/{namespace}/{key...}", "kv.write", "Delete a value (If-Match)", h.delete},
-	}
-}
-
-// Register adds the routes to mux, each behind the token check of its scope.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, rt := range h.Routes() {
-		mux.Handle(rt.Method+" "+rt.Pattern, h.oauth.Require(rt.Scope, h.fail, rt.Handler))
+// Routes is the face's whole route table (httpx.Register serves it).
+func (h *Handler) Routes() []httpx.Route {
+	read, write := h.scope("kv.read"), h.scope("kv.write")
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/api/kv/v1/{namespace}", Guard: read, Handler: h.list, Summary: "List keys (?prefix=&after=&limit=)"},
+		{Method: "GET", Pattern: "/api/kv/v1/{namespace}/{key...}", Guard: read, Handler: h.get, Summary: "Get a value (ETag = its version)"},
+		{Method: "PUT", Pattern: "/api/kv/v1/{namespace}/{key...}", Guard: write, Handler: h.put, Summary: "Set a value (If-Match / If-None-Match: *)"},
+		{Method: "DELETE", Pattern: "/api/kv/v1/{namespace}/{key...}", Guard: write, Handler: h.delete, Summary: "Delete a value (If-Match)"},
 	}
 }
