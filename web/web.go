@@ -14,6 +14,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/api/instrument"
 	"github.com/clinicbox/clinicbox/web/api/kv"
 	"github.com/clinicbox/clinicbox/web/api/poct"
+	"github.com/clinicbox/clinicbox/web/api/reports"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/fhir"
@@ -100,6 +101,7 @@ func New(d Deps) http.Handler {
 		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Routes(),
 		kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
+		reports.New(reports.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 	} {
 		httpx.Register(mux, routes)
 	}

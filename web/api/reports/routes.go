@@ -1,0 +1,51 @@
+// Package reports is the reporting API (/api/reports/v1): statistics and
+// management reports over the clinic model, as JSON or CSV, and the
+// complete report about one patient (every record, every access) for an
+// access request. Clients use the OAuth2 tokens of the FHIR face with the
+// scope reports.read.
+package reports
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/httpx"
+)
+
+// Deps is what the face needs.
+type Deps struct {
+	Store *store.Store
+	OAuth *auth.OAuth
+	Log   *slog.Logger
+}
+
+// Handler serves the reporting API.
+type Handler struct {
+	store *store.Store
+	oauth *auth.OAuth
+	log   *slog.Logger
+}
+
+// New returns the face.
+func New(d Deps) *Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Handler{store: d.Store, oauth: d.OAuth, log: d.Log}
+}
+
+// Routes is the face's whole route table (httpx.Register serves it).
+func (h *Handler) Routes() []httpx.Route {
+	token := func(next http.Handler) http.Handler { return h.oauth.Require("reports.read", h.fail, next) }
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/api/reports/v1", Guard: token, Handler: h.index, Summary: "The reports, and which are available"},
+		{Method: "GET", Pattern: "/api/reports/v1/appointments", Guard: token, Handler: h.appointments,
+			Summary: "Appointments, no-show and LWBS rates, waiting times and visit durations (?from&to&by=day|waiting-room|clinician&tz&format=csv)"},
+		{Method: "GET", Pattern: "/api/reports/v1/results", Guard: token, Handler: h.results, Summary: "Results per device and code (?from&to&format=csv)"},
+		{Method: "GET", Pattern: "/api/reports/v1/qc", Guard: token, Handler: h.qc, Summary: "QC runs and failure rates per device and code (?from&to&format=csv)"},
+		{Method: "GET", Pattern: "/api/reports/v1/patients/{id}", Guard: token, Handler: h.patient,
+			Summary: "Everything kept about one patient and every access to it (?format=csv: the access log)"},
+	}
+}
