@@ -98,7 +98,7 @@ func New(d Deps) http.Handler {
 		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
 		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
-		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version}).Routes(),
+		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version, CacheBytes: d.APICacheBytes}).Routes(),
 		kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		reports.New(reports.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),

@@ -209,18 +209,19 @@ func (h *Handler) readObservation(w http.ResponseWriter, r *http.Request) {
 }
 
 // patientIDs resolves FHIR patient ids to the model's; an unknown one
-// matches nothing.
+// matches nothing. The lookups go through the patient cache (a patient's
+// id never changes, so the cached answer is just the id).
 func (h *Handler) patientIDs(r *http.Request, ids []string) ([]int64, error) {
 	var out []int64
 	for _, id := range ids {
-		p, err := h.store.PatientBy(r.Context(), orgID(r), store.ByUUID, id)
+		_, pid, err := h.cache.Get(r.Context(), "fhir-id", orgID(r), store.ByUUID, id, func(*store.Patient) ([]byte, error) { return []byte{}, nil })
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p.ID)
+		out = append(out, pid)
 	}
 	return out, nil
 }
@@ -271,8 +272,14 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 	matches := make([]resource, len(rows))
 	var included []resource
 	seen := map[int64]bool{}
+	audited := map[int64]bool{}
 	for i := range rows {
-		h.store.AuditRead(r.Context(), rows[i].OrgID, "observation", rows[i].UUID, rows[i].PatientID)
+		// One audit row per patient whose results the answer shows (not
+		// one per result): who read which patient's data, and when.
+		if pid := rows[i].PatientID; !audited[pid] {
+			audited[pid] = true
+			h.store.AuditRead(r.Context(), rows[i].OrgID, "observation", "search", pid)
+		}
 		matches[i] = h.toObservation(&rows[i])
 		if include && rows[i].PatientID > 0 && !seen[rows[i].PatientID] {
 			seen[rows[i].PatientID] = true

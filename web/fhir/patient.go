@@ -217,13 +217,23 @@ func (h *Handler) patientByID(r *http.Request, id string) (*store.Patient, error
 
 func (h *Handler) readPatient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	p, err := h.patientByID(r, id)
+	org := orgID(r)
+	// The encoded answer is cached; the store drops it when the patient
+	// changes. Its absolute URLs do not depend on the request.
+	body, pid, err := h.cache.Get(r.Context(), "fhir", org, store.ByUUID, id, func(p *store.Patient) ([]byte, error) {
+		return httpx.Marshal(h.toPatient(p))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("Patient", id)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.store.AuditRead(r.Context(), p.OrgID, "patient", strconv.FormatInt(p.ID, 10), p.ID)
-	writeResource(w, http.StatusOK, h.toPatient(p))
+	h.store.AuditRead(r.Context(), org, "patient", strconv.FormatInt(pid, 10), pid)
+	w.Header()["Content-Type"] = []string{contentType}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 func (h *Handler) searchPatient(w http.ResponseWriter, r *http.Request) {

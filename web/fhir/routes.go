@@ -24,6 +24,9 @@ type Deps struct {
 	Log       *slog.Logger
 	PublicURL string // base of the absolute URLs in bundles and the SMART configuration
 	Version   string
+	// CacheBytes is the memory for encoded Patient answers, kept coherent
+	// with writes by the store; 0 turns the cache off.
+	CacheBytes int
 }
 
 // Handler serves the FHIR face.
@@ -33,6 +36,7 @@ type Handler struct {
 	log       *slog.Logger
 	publicURL string
 	version   string
+	cache     *store.PatientCache
 }
 
 // New returns the FHIR face.
@@ -43,7 +47,11 @@ func New(d Deps) *Handler {
 	if d.OAuth == nil {
 		d.OAuth = &auth.OAuth{Store: d.Store}
 	}
-	return &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, publicURL: strings.TrimSuffix(d.PublicURL, "/"), version: d.Version}
+	h := &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, publicURL: strings.TrimSuffix(d.PublicURL, "/"), version: d.Version}
+	if d.Store != nil {
+		h.cache = d.Store.NewPatientCache(d.CacheBytes)
+	}
+	return h
 }
 
 // Route is one line of the route table. Interaction is the FHIR
