@@ -279,7 +279,7 @@ func recordQCRun(tx *txn, orgID int64, m QCMeasurement) (*QCRunRecord, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("record qc run: %w", err)
 	}
-	if x, perr := strconv.ParseFloat(strings.TrimSpace(m.Value), 64); t != nil && perr == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+	if x, ok := qcNumber(m.Value); t != nil && ok {
 		z := (x - t.Mean) / t.SD
 		r.Z = &z
 		// The series: earlier evaluated runs of the same control, newest 9.
@@ -444,4 +444,57 @@ func (s *Store) QCTarget(ctx context.Context, orgID, deviceID int64, code, lot, 
 		return nil, fmt.Errorf("qc target: %w", err)
 	}
 	return t, nil
+}
+
+// QCControl names one control series: a device, analyte, lot and level.
+type QCControl struct {
+	DeviceID         int64
+	DeviceName       string
+	Code, Lot, Level string
+	Runs             int
+	LastStatus       string
+	HasTarget        bool
+}
+
+// QCControls lists the organisation's control series (those with runs or a
+// target), by device and analyte.
+func (s *Store) QCControls(ctx context.Context, orgID int64) ([]QCControl, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT k.device_id, d.name, k.code, k.lot, k.level,
+		(SELECT COUNT(*) FROM qc_runs r WHERE r.org_id = k.org_id AND r.device_id = k.device_id AND r.code = k.code
+			AND r.lot = k.lot AND r.level = k.level),
+		COALESCE((SELECT r.status FROM qc_runs r WHERE r.org_id = k.org_id AND r.device_id = k.device_id AND r.code = k.code
+			AND r.lot = k.lot AND r.level = k.level ORDER BY r.measured_at DESC, r.id DESC LIMIT 1), ''),
+		EXISTS (SELECT 1 FROM qc_targets t WHERE t.org_id = k.org_id AND t.device_id = k.device_id AND t.code = k.code
+			AND t.lot = k.lot AND t.level = k.level)
+		FROM (SELECT DISTINCT org_id, device_id, code, lot, level FROM qc_runs WHERE org_id = ?
+			UNION SELECT org_id, device_id, code, lot, level FROM qc_targets WHERE org_id = ?) k
+		JOIN devices d ON d.id = k.device_id ORDER BY d.name, k.code, k.lot, k.level`, orgID, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("qc controls: %w", err)
+	}
+	defer rows.Close()
+	var out []QCControl
+	for rows.Next() {
+		var c QCControl
+		if err := rows.Scan(&c.DeviceID, &c.DeviceName, &c.Code, &c.Lot, &c.Level, &c.Runs, &c.LastStatus, &c.HasTarget); err != nil {
+			return nil, fmt.Errorf("qc controls: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// qcNumber reads a control value as a number for the statistics: a plain
+// decimal, with a point or (as many analysers write it) a comma. Anything
+// else ("<0.5", "3+") is kept as sent and not evaluated.
+func qcNumber(v string) (float64, bool) {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, ".") && strings.Count(v, ",") == 1 {
+		v = strings.Replace(v, ",", ".", 1)
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) || strings.ContainsAny(v, "xXpPeEiInN_") {
+		return 0, false
+	}
+	return x, true
 }

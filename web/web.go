@@ -23,6 +23,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/ui"
 	"github.com/clinicbox/clinicbox/web/ui/integrations"
 	"github.com/clinicbox/clinicbox/web/ui/notes"
+	poctui "github.com/clinicbox/clinicbox/web/ui/poct"
 	"github.com/clinicbox/clinicbox/web/ui/station"
 	"github.com/clinicbox/clinicbox/web/visit"
 )
@@ -96,6 +97,7 @@ func New(d Deps) http.Handler {
 		integrations.New(integrations.Deps{Store: d.Store, Auth: a, Log: d.Log}).Routes(),
 		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
 		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
+		poctui.New(poctui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
 		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
 		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version, CacheBytes: d.APICacheBytes}).Routes(),

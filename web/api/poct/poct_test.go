@@ -370,7 +370,7 @@ func TestDevicesAndQC(t *testing.T) {
 		t.Errorf("sd 0: %d", r.status)
 	}
 	var statuses []string
-	for _, v := range []string{"5.1", "5,3", "5.7"} {
+	for _, v := range []string{"5.1", "<4.0", "5,3", "5.7"} {
 		r := e.do("POST", "/api/poct/v1/qc/runs", e.tokenA, map[string]any{"device_ref": e.devA.UUID, "analyte": "GLU", "lot": "L123",
 			"level": "1", "value": v, "unit": "mmol/L"})
 		if r.status != 201 {
@@ -382,8 +382,9 @@ func TestDevicesAndQC(t *testing.T) {
 		}
 		statuses = append(statuses, run["status"].(string))
 	}
-	// "5,3" is not a number this appliance reads: kept, not evaluated.
-	if strings.Join(statuses, " ") != "accepted not-evaluated rejected" {
+	// "<4.0" is not a number: kept as sent, not evaluated; "5,3" is read
+	// with its decimal comma.
+	if strings.Join(statuses, " ") != "accepted not-evaluated accepted rejected" {
 		t.Errorf("qc statuses %v", statuses)
 	}
 	runs := e.do("GET", "/api/poct/v1/qc/runs?status=rejected", e.tokenA, nil).json(t)["data"].([]any)

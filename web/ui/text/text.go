@@ -74,6 +74,7 @@ type Strings struct {
 	AdminAPIKeys, AdminAPIKeysHint, AdminWebhooks, AdminWebhooksHint                               string
 	AdminLinking, AdminLinkingHint, AdminLocations, AdminLocationsHint                             string
 	AdminDevices, AdminDevicesHint, AdminInstrumentClients, AdminInstrumentClientsHint             string
+	AdminPOCT, AdminPOCTHint                                                                       string
 	NewUser, EditUser, Role, InitialPassword, InitialPasswordHint, UserCreated, UserSaved          string
 	GeneratedPassword, GeneratedPasswordHint, ResetPassword, NewPassword, PasswordReset            string
 	UserSignedOutEverywhere, LastSignIn, Never, UsersEmpty, Inactive                               string
