@@ -271,3 +271,16 @@ func (s *Store) GrantFleet(ctx context.Context, userID, orgID int64) error {
 		return tx.Audit(orgID, "grant", "fleet", fmt.Sprint(userID), 0, "fleet view for a user of organisation "+fmt.Sprint(userOrg))
 	})
 }
+
+// GrantFleetByEmail is GrantFleet for the user with this email address.
+func (s *Store) GrantFleetByEmail(ctx context.Context, email string, orgID int64) error {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, strings.TrimSpace(email)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Invalid("email", "no user has this email address")
+	}
+	if err != nil {
+		return fmt.Errorf("grant fleet: %w", err)
+	}
+	return s.GrantFleet(ctx, id, orgID)
+}

@@ -70,7 +70,30 @@ func subcommand(noun string, verbs map[string]func(context.Context, env, []strin
 }
 
 var userCmd = subcommand("user", map[string]func(context.Context, env, []string) error{"add": userAdd})
-var orgCmd = subcommand("org", map[string]func(context.Context, env, []string) error{"add": orgAdd, "list": orgList})
+var orgCmd = subcommand("org", map[string]func(context.Context, env, []string) error{"add": orgAdd, "list": orgList,
+	"grant-fleet": orgGrantFleet})
+
+// orgGrantFleet lets an admin (a distributor's) see another organisation's
+// devices on the fleet page.
+func orgGrantFleet(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("org grant-fleet", e)
+	data := fs.data()
+	org := fs.org()
+	email := fs.FlagSet.String("email", "", "the admin who may see the organisation's fleet (required)")
+	if err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	st, o, err := openOrg(ctx, e, *data, *org)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.GrantFleetByEmail(ctx, *email, o.ID); err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(e.stdout, "%s now sees the devices of %s on the fleet page\n", *email, o.Slug)
+	return nil
+}
 
 func userAdd(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("user add", e)

@@ -48,7 +48,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", migrateCmd},
 		{"backup", "write a consistent copy of the database to FILE (safe while serving)", backupCmd},
 		{"user", "manage users: user add", userCmd},
-		{"org", "manage organisations: org add, org list", orgCmd},
+		{"org", "manage organisations: org add, org list, org grant-fleet", orgCmd},
 		{"apikey", "manage telehealth API keys: apikey create, list, revoke", apikeyCmd},
 		{"linking-secret", "print (--rotate: replace) the context-aware linking secret", linkingSecretCmd},
 		{"device", "manage instruments: device add, list, remove, log", deviceCmd},

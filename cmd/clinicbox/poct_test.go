@@ -21,7 +21,19 @@ func TestPoctTokenAndLIS(t *testing.T) {
 	if _, _, err := runCLI(t, env, "", "org", "add", "--name", "North", "--slug", "north"); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := runCLI(t, env, "", "client", "create", "--kind", "poct", "--name", "Distributor X")
+	if _, _, err := runCLI(t, env, "", "org", "add", "--name", "West", "--slug", "west"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, env, "", "user", "add", "--email", "dist@north.example", "--name", "D", "--role", "admin", "--org", "north"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCLI(t, env, "", "org", "grant-fleet", "--email", "dist@north.example", "--org", "west"); err != nil || !strings.Contains(out, "now sees the devices of west") {
+		t.Fatalf("grant-fleet: %q %v", out, err)
+	}
+	if _, _, err := runCLI(t, env, "", "org", "grant-fleet", "--email", "nobody@x.example", "--org", "west"); err == nil {
+		t.Error("grant-fleet to nobody worked")
+	}
+	out, errOut, err := runCLI(t, env, "", "client", "create", "--kind", "poct", "--name", "Distributor X", "--org", "north")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +48,7 @@ func TestPoctTokenAndLIS(t *testing.T) {
 	if _, _, err := runCLI(t, env, "", "client", "create", "--kind", "fax"); err == nil || !strings.Contains(err.Error(), "--kind") {
 		t.Errorf("bad kind: %v", err)
 	}
-	instOut, _, err := runCLI(t, env, "", "client", "create", "--name", "ECG vendor")
+	instOut, _, err := runCLI(t, env, "", "client", "create", "--name", "ECG vendor", "--org", "north")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +94,13 @@ func TestPoctTokenAndLIS(t *testing.T) {
 		wantErr string
 		wantOut string
 	}{
-		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", "0"}, "port", ""},
-		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", port, "--send", "sometimes"}, "send", ""},
-		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", port}, "", "added LIS \"main\""},
-		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", port}, "already exists", ""},
-		{[]string{"lis", "list"}, "", "main  127.0.0.1:" + port},
-		{[]string{"lis", "remove", "nosuch"}, "no destination named", ""},
+		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", "0", "--org", "north"}, "port", ""},
+		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", port, "--send", "sometimes", "--org", "north"}, "send", ""},
+		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", port, "--org", "north"}, "", "added LIS \"main\""},
+		{[]string{"lis", "add", "--name", "main", "--host", "127.0.0.1", "--port", port, "--org", "north"}, "already exists", ""},
+		{[]string{"lis", "list", "--org", "north"}, "", "main  127.0.0.1:" + port},
+		{[]string{"lis", "list", "--org", "west"}, "", "NAME"},
+		{[]string{"lis", "remove", "nosuch", "--org", "north"}, "no destination named", ""},
 	} {
 		out, _, err := runCLI(t, env, "", s.args...)
 		if s.wantErr != "" {
@@ -143,7 +156,7 @@ func TestPoctTokenAndLIS(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the LIS added while serving received nothing")
 	}
-	if _, _, err := runCLI(t, env, "", "lis", "remove", "main"); err != nil {
+	if _, _, err := runCLI(t, env, "", "lis", "remove", "main", "--org", "north"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2500 * time.Millisecond) // the server re-reads destinations every 2 s
