@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -412,4 +413,61 @@ func TestSignallingRefusesBadLinks(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-origin upgrade: status %d, want 403", res.StatusCode)
 	}
+}
+
+// The server answers a viewer's NACK from its buffer of sent packets, and
+// asks each camera (REMB) for no more than its viewers' estimated download.
+func TestNACKAnsweredAndBitrateAsked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	ctx := ctxT(t, 30*time.Second)
+	var mu sync.Mutex
+	seen := map[uint16]int{}
+	prov := e.join(t, e.appt.ProviderToken, true)
+	pat := e.join(t, e.appt.PatientToken, true, func(o *testpeer.Options) {
+		o.AcceptResent = true
+		o.OnRTP = func(kind string, p *rtp.Packet) {
+			if kind == "video" {
+				mu.Lock()
+				seen[p.SequenceNumber]++
+				mu.Unlock()
+			}
+		}
+	})
+	if err := prov.Send(ctx, video.ClientMessage{Type: "admit", ID: pat.Welcome.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pat.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go pump(prov, stop)
+	go pump(pat, stop)
+	eventually(t, 10*time.Second, "video at the patient", func() bool { _, v := pat.Received(); return v > 30 })
+	mu.Lock()
+	var seq uint16
+	for s := range seen {
+		seq = max(seq, s)
+	}
+	seq -= 10 // received a moment ago: still in the server's buffer
+	if seen[seq] != 1 {
+		t.Fatalf("seq %d seen %d times before the NACK", seq, seen[seq])
+	}
+	mu.Unlock()
+	if err := pat.SendNACK(seq); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the NACKed packet resent", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[seq] >= 2
+	})
+	// The patient's browser returns TWCC feedback for what it receives; the
+	// server's estimate of that download caps what the clinician's camera
+	// is asked to send.
+	eventually(t, 10*time.Second, "a REMB at the clinician's camera", func() bool {
+		r := prov.REMB()
+		return r >= 100_000 && r <= 2_500_000
+	})
 }

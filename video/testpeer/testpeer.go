@@ -43,6 +43,10 @@ type Options struct {
 	// OnRTP is called for every packet received (kind audio or video);
 	// the packet is reused after the call returns.
 	OnRTP func(kind string, p *rtp.Packet)
+	// AcceptResent turns SRTP replay protection off, so that a packet the
+	// server resends after a NACK reaches OnRTP even when the first copy
+	// arrived (tests of NACK handling).
+	AcceptResent bool
 	// Light drops the interceptors (NACK, reports, statistics, TWCC): a
 	// load generator's peers should cost as little as possible.
 	Light bool
@@ -69,6 +73,7 @@ type Peer struct {
 	recvA    atomic.Uint64
 	recvV    atomic.Uint64
 	plis     atomic.Uint64
+	remb     atomic.Uint64 // the last bitrate the server asked for (REMB), bits/s
 	sentErrs atomic.Uint64
 }
 
@@ -162,6 +167,9 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 	if p.opts.Net != nil {
 		se.SetNet(p.opts.Net)
 	}
+	if p.opts.AcceptResent {
+		se.DisableSRTPReplayProtection(true)
+	}
 	cfg := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle}
 	if p.opts.RelayOnly {
 		// pion's active ICE-TCP candidates ignore the relay-only policy.
@@ -202,9 +210,11 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 					return
 				}
 				for _, k := range pkts {
-					switch k.(type) {
+					switch k := k.(type) {
 					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 						p.plis.Add(1)
+					case *rtcp.ReceiverEstimatedMaximumBitrate:
+						p.remb.Store(uint64(k.Bitrate))
 					}
 				}
 			}
@@ -317,6 +327,26 @@ func (p *Peer) Received() (audio, video uint64) { return p.recvA.Load(), p.recvV
 
 // PLIs counts the keyframe requests that reached this peer as a sender.
 func (p *Peer) PLIs() uint64 { return p.plis.Load() }
+
+// REMB is the last bitrate the server asked this peer's camera for (0:
+// none yet).
+func (p *Peer) REMB() uint64 { return p.remb.Load() }
+
+// SendNACK asks the server to resend packets of the video it forwards here.
+func (p *Peer) SendNACK(seqs ...uint16) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.remotes {
+		if t.Kind() == webrtc.RTPCodecTypeVideo {
+			nack := &rtcp.TransportLayerNack{MediaSSRC: uint32(t.SSRC())}
+			for _, s := range seqs {
+				nack.Nacks = append(nack.Nacks, rtcp.NackPair{PacketID: s})
+			}
+			return p.pc.WriteRTCP([]rtcp.Packet{nack})
+		}
+	}
+	return errors.New("no video received yet")
+}
 
 // Offers counts the server's offers answered.
 func (p *Peer) Offers() int64 { return p.offers.Load() }
