@@ -81,10 +81,18 @@ func TestBrowserVideoVisit(t *testing.T) {
 	run(t, patient, "patient checks in and waits in the lobby",
 		chromedp.Navigate(srv.URL+"/visit/"+a.PatientToken),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="checkin-button"]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-connection]`)),
+	)
+	if got := evalString(t, patient, `document.querySelector('[data-testid="call-root"]').getAttribute("data-connection")`); got != "host" && got != "srflx" {
+		t.Errorf("the check-in page's connection check says %q", got)
+	}
+	screenshot(t, patient, "video-patient-checkin.png")
+	run(t, patient, "check in",
 		chromedp.Click(chromedp.CSS(`[data-testid="checkin-button"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lobby"]`)),
 		chromedp.WaitReady(chromedp.CSS(`[data-call="lobby"]`)),
 	)
+	screenshot(t, patient, "video-patient-lobby.png")
 	run(t, provider, "provider sees the patient waiting and admits",
 		chromedp.Navigate(srv.URL+"/visit/"+a.ProviderToken),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="admit-patient"]`)),
