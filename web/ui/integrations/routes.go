@@ -48,6 +48,11 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/admin/integrations/api-keys", Guard: admin, Handler: h.createAPIKey},
 		{Method: "POST", Pattern: "/admin/integrations/api-keys/{id}/revoke", Guard: admin, Handler: h.revokeAPIKey},
 
+		// OAuth2 clients of the FHIR, key-value, reporting and event APIs.
+		{Method: "GET", Pattern: "/admin/integrations/api-clients", Guard: admin, Handler: h.apiClients},
+		{Method: "POST", Pattern: "/admin/integrations/api-clients", Guard: admin, Handler: h.createAPIClient},
+		{Method: "POST", Pattern: "/admin/integrations/api-clients/{id}/revoke", Guard: admin, Handler: h.revokeAPIClient},
+
 		// Webhooks, linking, locations and report presets.
 		{Method: "GET", Pattern: "/admin/integrations/webhooks", Guard: admin, Handler: h.webhooks},
 		{Method: "POST", Pattern: "/admin/integrations/webhooks/deliveries/{id}/retry", Guard: admin, Handler: h.retryDelivery},
