@@ -13,7 +13,7 @@ func clientFields(name, scope string, errs map[string]string) (layout.Field, lay
 	return layout.Field{Name: "name", Label: "What is the client for?", Value: name, Error: errs["name"], Required: true,
 			Hint: "For example the EHR that reads results through FHIR.", TestID: "client-name"},
 		layout.Field{Name: "scope", Label: "Scopes", Value: scope, Error: errs["scope"], Required: true,
-			Hint: "Space separated: system/*.read, system/Patient.read, system/Observation.write, system/*.*, kv.read, kv.write, reports.read, events.read.",
+			Hint:   "Space separated: system/*.read, system/Patient.read, system/Observation.write, system/*.*, kv.read, kv.write, reports.read, events.read.",
 			TestID: "client-scope"}
 }
 
