@@ -43,6 +43,11 @@ type Observation struct {
 	PrevID       int64     // the version this one corrects (0: the first)
 	SupersededAt time.Time // when a correction replaced it (zero: current)
 	CreatedAt    time.Time
+	// Monitoring readings (see reading.go): the metric definition, the
+	// numeric value and the home device's own identifier.
+	MetricKey      string
+	ValueNum       float64
+	ExternalDevice string
 }
 
 // Validate checks an observation's fields.
@@ -144,7 +149,8 @@ type ObservationFilter struct {
 const observationCols = `id, uuid, org_id, COALESCE(patient_id, 0), COALESCE(appointment_id, 0), COALESCE(device_id, 0),
 	source, COALESCE(message_id, 0), category, code_system, code, display, value_text, unit, reference_range, flags,
 	status, measured_at_text, measured_at, is_qc, operator, instrument, specimen_id, patient_text, version,
-	COALESCE(prev_id, 0), superseded_at, created_at`
+	COALESCE(prev_id, 0), superseded_at, created_at,
+	COALESCE(metric_key, ''), COALESCE(value_num, 0), external_device`
 
 func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) {
 	var o Observation
@@ -152,7 +158,7 @@ func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) 
 	if err := row.Scan(&o.ID, &o.UUID, &o.OrgID, &o.PatientID, &o.AppointmentID, &o.DeviceID, &o.Source, &o.MessageID,
 		&o.Category, &o.CodeSystem, &o.Code, &o.Display, &o.Value, &o.Unit, &o.ReferenceRange, &o.Flags, &o.Status,
 		&o.MeasuredAtText, &m, &o.QC, &o.Operator, &o.Instrument, &o.SpecimenID, &o.PatientText, &o.Version,
-		&o.PrevID, &sup, &c); err != nil {
+		&o.PrevID, &sup, &c, &o.MetricKey, &o.ValueNum, &o.ExternalDevice); err != nil {
 		return nil, err
 	}
 	o.MeasuredAt, o.SupersededAt, o.CreatedAt = fromUnix(m), fromUnix(sup), fromUnix(c)

@@ -15,6 +15,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/api/kv"
 	"github.com/clinicbox/clinicbox/web/api/poct"
 	"github.com/clinicbox/clinicbox/web/api/reports"
+	"github.com/clinicbox/clinicbox/web/api/monitoring"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/fhir"
@@ -98,6 +99,7 @@ func New(d Deps) http.Handler {
 		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
 		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
 		poctui.New(poctui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
+		monitoring.New(monitoring.Deps{Store: d.Store, Log: d.Log, SigningKey: firstKey(d.SessionKeys)}).Routes(),
 		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
 		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version, CacheBytes: d.APICacheBytes}).Routes(),
@@ -115,6 +117,13 @@ func New(d Deps) http.Handler {
 		cop.AddInsecureBypassPattern(p)
 	}
 	return httpx.Log(d.Log, securityHeaders(cop.Handler(mux)))
+}
+
+func firstKey(keys [][]byte) []byte {
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys[0]
 }
 
 func securityHeaders(next http.Handler) http.Handler {

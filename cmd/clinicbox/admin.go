@@ -174,7 +174,8 @@ func orgList(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	for _, o := range orgs {
-		fmt.Fprintf(e.stdout, "%s\t%s\n", o.Slug, o.Name)
+		// org_… is the id the monitoring API's X-Organization-ID header takes.
+		fmt.Fprintf(e.stdout, "%s\torg_%s\t%s\n", o.Slug, o.UUID, o.Name)
 	}
 	return nil
 }

@@ -123,6 +123,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		{"encounter-reports", reportJobs.Run},
 		{"instruments", instruments.Run},
 		{"session-purge", func(ctx context.Context) error { return every(ctx, 10*time.Minute, st.PurgeExpiredSessions) }},
+		{"monitoring-no-reading", func(ctx context.Context) error {
+			return every(ctx, time.Minute, func(ctx context.Context) error { _, err := st.SweepNoReadings(ctx); return err })
+		}},
 	}
 	wctx, stopWorkers := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
