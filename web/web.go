@@ -13,9 +13,9 @@ import (
 	"github.com/clinicbox/clinicbox/web/api/events"
 	"github.com/clinicbox/clinicbox/web/api/instrument"
 	"github.com/clinicbox/clinicbox/web/api/kv"
+	"github.com/clinicbox/clinicbox/web/api/monitoring"
 	"github.com/clinicbox/clinicbox/web/api/poct"
 	"github.com/clinicbox/clinicbox/web/api/reports"
-	"github.com/clinicbox/clinicbox/web/api/monitoring"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/fhir"
@@ -23,6 +23,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/ui"
 	"github.com/clinicbox/clinicbox/web/ui/integrations"
+	uimonitoring "github.com/clinicbox/clinicbox/web/ui/monitoring"
 	"github.com/clinicbox/clinicbox/web/ui/notes"
 	poctui "github.com/clinicbox/clinicbox/web/ui/poct"
 	"github.com/clinicbox/clinicbox/web/ui/station"
@@ -106,6 +107,7 @@ func New(d Deps) http.Handler {
 		kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		reports.New(reports.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
+		uimonitoring.New(uimonitoring.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
 	} {
 		httpx.Register(mux, routes)
 	}

@@ -83,6 +83,11 @@ func (a *Auth) Require(roles ...string) func(http.Handler) http.Handler {
 				http.Error(w, "sign in first", http.StatusUnauthorized)
 				return
 			}
+			if a.mustEnrol(r) {
+				// An admin who must set up a second factor first.
+				http.Redirect(w, r, EnrolPath, http.StatusSeeOther)
+				return
+			}
 			ctx := a.WithUser(r.Context(), u)
 			if len(roles) > 0 && !slices.Contains(roles, u.Role) {
 				if a.Forbidden != nil {
@@ -121,6 +126,10 @@ func (a *Auth) language(ctx context.Context, u *store.User) string {
 // SignIn starts a fresh session for u (a new id, so a session fixed before
 // sign-in is worthless).
 func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, u *store.User) error {
+	return a.signIn(w, r, u, false)
+}
+
+func (a *Auth) signIn(w http.ResponseWriter, r *http.Request, u *store.User, enrolOnly bool) error {
 	old, err := a.Sessions.Get(r, CookieName)
 	if err == nil && !old.IsNew {
 		old.Options.MaxAge = -1
@@ -131,6 +140,9 @@ func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, u *store.User) err
 		return err
 	}
 	sess.Values[userKey] = u.ID
+	if enrolOnly {
+		sess.Values[enrolKey] = true
+	}
 	return a.Sessions.Save(r, w, sess)
 }
 

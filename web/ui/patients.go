@@ -368,6 +368,11 @@ func sourceName(ctx context.Context, o *store.Observation, deviceNames map[int64
 	if o.DeviceID != 0 {
 		return text.T(ctx).Device + " " + itoa(o.DeviceID)
 	}
+	if store.IsHomeReading(o.Source) {
+		// HomeReading.device, .manual, .patient-reported
+		id := "HomeReading." + strings.TrimPrefix(o.Source, "monitoring:")
+		return i18n.T(ctx, id)
+	}
 	return o.Source
 }
 

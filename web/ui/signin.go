@@ -56,11 +56,30 @@ func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.auth.SignIn(w, r, u); err != nil {
+	has, mustEnrol, err := h.auth.SecondFactorPolicy(r.Context(), u)
+	switch {
+	case err != nil:
 		h.fail(w, r, err)
-		return
+	case has:
+		// The password was right; the code decides (/signin/code).
+		if err := h.auth.BeginSecondFactor(w, u, next); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		redirect(w, r, "/signin/code")
+	case mustEnrol:
+		if err := h.auth.SignInToEnrol(w, r, u); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		redirect(w, r, auth.EnrolPath)
+	default:
+		if err := h.auth.SignIn(w, r, u); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		redirect(w, r, next)
 	}
-	redirect(w, r, next)
 }
 
 func (h *handlers) signOut(w http.ResponseWriter, r *http.Request) {

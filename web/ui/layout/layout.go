@@ -75,6 +75,7 @@ const (
 	NavPatients     = "patients"
 	NavStations     = "stations"
 	NavAdmin        = "admin"
+	NavMonitoring   = "monitoring"
 )
 
 // PageProps is what the page frame needs.
@@ -347,6 +348,7 @@ func navItems(ctx context.Context, u *store.User) []navItem {
 	}
 	if u != nil && (u.Role == store.RoleAdmin || u.Role == store.RoleClinician) {
 		items = append(items, navItem{NavStations, "/stations", text.T(ctx).NavStations})
+		items = append(items, navItem{NavMonitoring, "/monitoring", i18n.T(ctx, "NavMonitoring")})
 	}
 	if u != nil && u.Role == store.RoleAdmin {
 		items = append(items, navItem{NavAdmin, "/admin", text.T(ctx).NavAdmin})

@@ -1,0 +1,260 @@
+package monitoring
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"net/http"
+
+	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
+)
+
+// totpIssuer is what authenticator apps show beside the account.
+const totpIssuer = "Clinicbox"
+
+// SecurityProps is the profile page of a staff member's second factor.
+type SecurityProps struct {
+	Page          layout.PageProps
+	Factor        *store.SecondFactor
+	Secret        string   // while enrolment is pending: to type in by hand
+	RecoveryCodes []string // shown once, right after confirming
+	MustEnrol     bool
+	Error         string
+}
+
+func (h *handlers) securityProps(w http.ResponseWriter, r *http.Request) (*SecurityProps, error) {
+	u := user(r)
+	sf, err := h.st.SecondFactorOf(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := &SecurityProps{Page: layout.PageProps{Title: "Sign-in security", User: u, Flash: layout.TakeFlash(w, r)}, Factor: sf}
+	if sf.Pending {
+		if p.Secret, err = h.st.PendingTOTPSecret(r.Context(), u.ID); err != nil {
+			return nil, err
+		}
+	}
+	if !sf.Enrolled && u.Role == store.RoleAdmin {
+		set, err := h.st.OrgSettings(r.Context(), u.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		p.MustEnrol = set.RequireAdminMFA
+	}
+	return p, nil
+}
+
+// security: GET /account/security.
+func (h *handlers) security(w http.ResponseWriter, r *http.Request) {
+	p, err := h.securityProps(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, securityPage(*p))
+}
+
+// startTOTP: POST /account/security/totp makes a fresh secret to scan.
+func (h *handlers) startTOTP(w http.ResponseWriter, r *http.Request) {
+	u := user(r)
+	key, err := auth.NewTOTPKey(totpIssuer, u.Email)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.st.StartTOTPEnrollment(r.Context(), u.OrgID, u.ID, key.Secret()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/account/security")
+}
+
+// totpQR: GET /account/security/totp/qr.png, the pending secret as a QR
+// code (an image from this origin: no data: URL for the page's policy).
+func (h *handlers) totpQR(w http.ResponseWriter, r *http.Request) {
+	u := user(r)
+	secret, err := h.st.PendingTOTPSecret(r.Context(), u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	key, err := auth.TOTPKeyFromSecret(totpIssuer, u.Email, secret)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	img, err := key.Image(240, 240)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
+}
+
+// confirmTOTP: POST /account/security/totp/confirm with the first code.
+// The recovery codes are shown on this answer only.
+func (h *handlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	u := user(r)
+	codes := auth.NewRecoveryCodes(10)
+	err := h.st.ConfirmTOTP(r.Context(), u.OrgID, u.ID, auth.TOTPCheck(r.PostForm.Get("code"), h.st.Now()), codes)
+	var ve *store.ValidationError
+	if errors.As(err, &ve) {
+		p, perr := h.securityProps(w, r)
+		if perr != nil {
+			h.fail(w, r, perr)
+			return
+		}
+		p.Error = "That is not the current code of your authenticator app. Try the next one."
+		h.render(w, r, http.StatusBadRequest, securityPage(*p))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.auth.Enrolled(w, r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := h.securityProps(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.RecoveryCodes = codes
+	h.render(w, r, http.StatusOK, securityPage(*p))
+}
+
+// removeTOTP: POST /account/security/totp/remove. Not for an admin whose
+// organisation requires the factor.
+func (h *handlers) removeTOTP(w http.ResponseWriter, r *http.Request) {
+	u := user(r)
+	if u.Role == store.RoleAdmin {
+		set, err := h.st.OrgSettings(r.Context(), u.OrgID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if set.RequireAdminMFA {
+			layout.SetFlash(w, layout.FlashError, "Your organisation requires administrators to keep a second factor.")
+			redirect(w, r, "/account/security")
+			return
+		}
+	}
+	if err := h.st.RemoveTOTP(r.Context(), u.OrgID, u.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	layout.SetFlash(w, layout.FlashOK, "Second factor removed.")
+	redirect(w, r, "/account/security")
+}
+
+// CodeProps is the sign-in's second step.
+type CodeProps struct {
+	Page  layout.PageProps
+	Error string
+}
+
+// codeForm: GET /signin/code.
+func (h *handlers) codeForm(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.auth.PendingSecondFactor(r); !ok {
+		redirect(w, r, "/signin")
+		return
+	}
+	h.render(w, r, http.StatusOK, codePage(CodeProps{Page: layout.PageProps{Title: "Enter your code"}}))
+}
+
+// code: POST /signin/code checks a TOTP or recovery code and signs in.
+func (h *handlers) code(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	uid, next, ok := h.auth.PendingSecondFactor(r)
+	if !ok {
+		layout.SetFlash(w, layout.FlashError, "The sign-in took too long. Enter your password again.")
+		redirect(w, r, "/signin")
+		return
+	}
+	code := r.PostForm.Get("code")
+	err := h.st.VerifySecondFactor(r.Context(), uid, code, auth.TOTPCheck(code, h.st.Now()))
+	var locked *store.LockedError
+	switch {
+	case errors.As(err, &locked):
+		h.render(w, r, http.StatusTooManyRequests, codePage(CodeProps{Page: layout.PageProps{Title: "Enter your code"},
+			Error: "Too many wrong codes. Try again after " + locked.Until.Local().Format("15:04") + "."}))
+		return
+	case errors.Is(err, store.ErrBadSecondFactor):
+		h.auth.Limiter.Fail(auth.ClientKey(r))
+		h.render(w, r, http.StatusUnauthorized, codePage(CodeProps{Page: layout.PageProps{Title: "Enter your code"},
+			Error: "That code is not valid. Codes change every 30 seconds and each works once."}))
+		return
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.st.UserByID(r.Context(), uid)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.auth.EndSecondFactor(w)
+	if err := h.auth.SignIn(w, r, u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	redirect(w, r, localBack(next, "/board"))
+}
+
+// OrgProps is the organisation settings page.
+type OrgProps struct {
+	Page     layout.PageProps
+	Org      *store.Org
+	Settings *store.OrgSettings
+}
+
+// orgSettings: GET /admin/organisation.
+func (h *handlers) orgSettings(w http.ResponseWriter, r *http.Request) {
+	u := user(r)
+	o, err := h.st.Org(r.Context(), u.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	set, err := h.st.OrgSettings(r.Context(), u.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, orgPage(OrgProps{Page: layout.PageProps{Title: "Organisation", User: u, Active: layout.NavAdmin,
+		Flash: layout.TakeFlash(w, r), Crumbs: []layout.Crumb{{Label: "Administration", Href: "/admin"}, {Label: "Organisation"}}}, Org: o, Settings: set}))
+}
+
+// saveOrgSettings: POST /admin/organisation.
+func (h *handlers) saveOrgSettings(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	u := user(r)
+	set := &store.OrgSettings{OrgID: u.OrgID, APIPlan: r.PostForm.Get("plan"), RequireAdminMFA: r.PostForm.Get("require_admin_mfa") == "on"}
+	if err := h.st.SetOrgSettings(r.Context(), set); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	layout.SetFlash(w, layout.FlashOK, "Organisation settings saved.")
+	redirect(w, r, "/admin/organisation")
+}
