@@ -206,7 +206,8 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, ProviderPage(ProviderProps{Token: r.PathValue("token"), Clinic: org.Name,
 		WaitingRoom: room.Name, When: when, PatientName: p.DisplayName(), BirthDate: p.BirthDate, Reasons: a.Reasons,
-		Status: a.Status, CanStart: canStart(a), CanComplete: inProgress(a), Video: h.video, GuestURL: guestURL}))
+		Status: a.Status, CanStart: canStart(a), CanComplete: inProgress(a), Video: h.video, GuestURL: guestURL,
+		NoteURL: fmt.Sprintf("/appointments/%d/note", a.ID)}))
 }
 
 // patientStage is which patient page an appointment shows.

@@ -112,3 +112,13 @@ func fileSize(n int) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// action is the address of a note form (suffix "", "/sign", ...), keeping
+// the embedded view embedded.
+func action(p EditorProps, suffix string) string {
+	u := noteURL(p.Summary.Appointment.ID) + suffix
+	if p.Embed {
+		u += "?embed=1"
+	}
+	return u
+}

@@ -67,6 +67,7 @@ type EditorProps struct {
 	CanWrite  bool
 	Lang      string
 	Compact   bool // inside another page that shows the observations and attachments itself
+	Embed     bool // framed in the provider's call page: no navigation, forms keep ?embed=1
 }
 
 // editorProps reads everything the editor shows.
@@ -123,6 +124,15 @@ func (h *handlers) notePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.st.AuditRead(r.Context(), user(r).OrgID, "visit-note", fmt.Sprint(p.Summary.Appointment.ID), p.Summary.Patient.ID)
+	if embedded(r) {
+		// Framed beside the call, by this site's pages only.
+		p.Embed = true
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
+		pp := layout.PageProps{Title: p.T.NoteTitle, Flash: layout.TakeFlash(w, r), Scripts: []string{NoteScript}, BodyID: "note-embed"}
+		h.render(w, r, http.StatusOK, EmbedPage(pp, *p))
+		return
+	}
 	h.render(w, r, http.StatusOK, h.page(w, r, p))
 }
 
@@ -137,6 +147,18 @@ func wantsJSON(r *http.Request) bool {
 }
 
 func noteURL(apptID int64) string { return fmt.Sprintf("/appointments/%d/note", apptID) }
+
+// embedded reports whether the note is shown inside another page's frame
+// (the provider's call page): ?embed=1, kept on every form and redirect.
+func embedded(r *http.Request) bool { return r.URL.Query().Get("embed") == "1" }
+
+// back is the note's page after an action, embedded or not.
+func back(r *http.Request) string {
+	if embedded(r) {
+		return noteURL(pathID(r)) + "?embed=1"
+	}
+	return noteURL(pathID(r))
+}
 
 // saveResult is the answer to an autosave.
 type saveResult struct {
@@ -235,7 +257,7 @@ func (h *handlers) saveAnswers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	layout.SetFlash(w, layout.FlashOK, t.NoteSaved(len(changed)))
-	http.Redirect(w, r, noteURL(apptID), http.StatusSeeOther)
+	http.Redirect(w, r, back(r), http.StatusSeeOther)
 }
 
 // formError answers a refused note action: JSON for the script, else a
@@ -246,7 +268,7 @@ func (h *handlers) formError(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	layout.SetFlash(w, layout.FlashError, msg)
-	http.Redirect(w, r, noteURL(pathID(r)), http.StatusSeeOther)
+	http.Redirect(w, r, back(r), http.StatusSeeOther)
 }
 
 func uniqStrings(v []string) []string {
@@ -295,7 +317,7 @@ func (h *handlers) startNote(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, noteURL(pathID(r)), http.StatusSeeOther)
+	http.Redirect(w, r, back(r), http.StatusSeeOther)
 }
 
 // addComment: POST /appointments/{id}/note/comments.
@@ -312,7 +334,7 @@ func (h *handlers) addComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	layout.SetFlash(w, layout.FlashOK, t.CommentAdded)
-	http.Redirect(w, r, noteURL(pathID(r))+"#comments", http.StatusSeeOther)
+	http.Redirect(w, r, back(r)+"#comments", http.StatusSeeOther)
 }
 
 // actionError shows why a note action was refused.
@@ -392,7 +414,7 @@ func (h *handlers) signNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	layout.SetFlash(w, layout.FlashOK, t.Signed)
-	http.Redirect(w, r, noteURL(apptID), http.StatusSeeOther)
+	http.Redirect(w, r, back(r), http.StatusSeeOther)
 }
 
 func summaryFileName(sum *store.VisitSummary, at time.Time) string {
@@ -413,7 +435,7 @@ func (h *handlers) addAddendum(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	layout.SetFlash(w, layout.FlashOK, t.AddendumAdded)
-	http.Redirect(w, r, noteURL(pathID(r))+"#addenda", http.StatusSeeOther)
+	http.Redirect(w, r, back(r)+"#addenda", http.StatusSeeOther)
 }
 
 // roomLocation is the time zone of an appointment's waiting room.

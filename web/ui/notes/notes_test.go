@@ -620,3 +620,45 @@ func pdfText(t testing.TB, pdf []byte) string {
 	}
 	return string(bytes.ReplaceAll(out, []byte("\f"), []byte("\n")))
 }
+
+// The note framed beside the video call: the provider's page frames it,
+// the framed page allows this site (only) to frame it and keeps its forms
+// and redirects in the frame.
+func TestNoteBesideTheCall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	doc := e.signIn(e.doc.Email)
+	a, err := e.st.Appointment(context.Background(), e.org.ID, e.appt.ID)
+	must(t, err)
+	call := doc.get("/visit/" + a.ProviderToken)
+	if call.status != 200 || !strings.Contains(call.body, fmt.Sprintf(`src="/appointments/%d/note?embed=1"`, e.appt.ID)) {
+		t.Fatalf("provider page does not frame the note: %d", call.status)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+noteURL(e)+"?embed=1", nil)
+	res, err := doc.c.Do(req)
+	must(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "SAMEORIGIN" || res.Header.Get("Content-Security-Policy") != "frame-ancestors 'self'" {
+		t.Fatalf("embedded note: %d %q %q", res.StatusCode, res.Header.Get("X-Frame-Options"), res.Header.Get("Content-Security-Policy"))
+	}
+	for _, want := range []string{fmt.Sprintf(`action="/appointments/%d/note?embed=1"`, e.appt.ID), fmt.Sprintf(`action="/appointments/%d/note/sign?embed=1"`, e.appt.ID)} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("embedded note lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), `data-testid="nav-board"`) || strings.Contains(string(body), `data-testid="note-observations"`) {
+		t.Error("embedded note shows the navigation or the side panel")
+	}
+	req, _ = http.NewRequest("GET", e.srv.URL+noteURL(e), nil)
+	res, err = doc.c.Do(req)
+	must(t, err)
+	res.Body.Close()
+	if res.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("the note's own page may be framed: %q", res.Header.Get("X-Frame-Options"))
+	}
+	f := url.Values{"template": {fmt.Sprint(e.tmpl.ID)}, "questions": {"complaint"}, "q.complaint": {"Hoste"}}
+	if r := doc.do("POST", noteURL(e)+"?embed=1", f, nil); r.status != http.StatusSeeOther || r.loc != noteURL(e)+"?embed=1" {
+		t.Fatalf("save in the frame: %d %q", r.status, r.loc)
+	}
+}
