@@ -297,7 +297,7 @@ func loadNote(ctx context.Context, q rowsQueryer, orgID, appointmentID, template
 	if err != nil {
 		return nil, fmt.Errorf("visit note: %w", err)
 	}
-	if err := json.Unmarshal([]byte(flow), &n.Flow); err != nil {
+	if n.Flow, err = decodeFlow(flow); err != nil {
 		return nil, fmt.Errorf("visit note flow: %w", err)
 	}
 	n.SignedAt, n.CreatedAt, n.UpdatedAt = fromUnix(signedAt), fromUnix(created), fromUnix(updated)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -117,7 +116,8 @@ func scanTemplateRow(row interface{ Scan(...any) error }) (*VisitNoteTemplate, e
 		}
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(flow), &t.Flow); err != nil {
+	var err error
+	if t.Flow, err = decodeFlow(flow); err != nil {
 		return nil, fmt.Errorf("template %d flow: %w", t.ID, err)
 	}
 	return &t, nil
@@ -171,7 +171,7 @@ func (s *Store) CreateVisitNoteTemplate(ctx context.Context, orgID int64, t *Vis
 		if err := templateNameFree(tx, orgID, 0, t.Name); err != nil {
 			return err
 		}
-		flow, _ := json.Marshal(t.Flow)
+		flow := encodeFlow(t.Flow)
 		t.UUID, t.OrgID, t.Version, t.Active = NewUUID(), orgID, 1, true
 		res, err := tx.Exec(`INSERT INTO visit_note_templates (uuid, org_id, name, flow_json, active, created_at, version)
 			VALUES (?, ?, ?, ?, 1, ?, 1)`, t.UUID, orgID, t.Name, string(flow), unix(tx.Now))
@@ -211,8 +211,8 @@ func (s *Store) UpdateVisitNoteTemplate(ctx context.Context, orgID int64, t *Vis
 		if old.Active != t.Active {
 			changes = append(changes, map[bool]string{true: "activated", false: "deactivated"}[t.Active])
 		}
-		flow, _ := json.Marshal(t.Flow)
-		if !reflect.DeepEqual(normalFlow(old.Flow), normalFlow(t.Flow)) {
+		flow := encodeFlow(t.Flow)
+		if encodeFlow(old.Flow) != flow {
 			t.Version++
 			if err := insertTemplateVersion(tx, orgID, t.ID, t.Version, string(flow)); err != nil {
 				return err
@@ -233,10 +233,58 @@ func (s *Store) UpdateVisitNoteTemplate(ctx context.Context, orgID int64, t *Vis
 	})
 }
 
-// normalFlow makes nil and empty lists compare equal.
-func normalFlow(f VisitNoteFlow) string {
-	b, _ := json.Marshal(f)
+// flowJSON is how a flow is stored (flow_json columns): the keys are the
+// database's format, whatever any API calls them.
+type flowJSON struct {
+	Sections []sectionJSON `json:"sections"`
+}
+
+type sectionJSON struct {
+	Title     string         `json:"title"`
+	Questions []questionJSON `json:"questions"`
+}
+
+type questionJSON struct {
+	ID       string   `json:"id"`
+	Text     string   `json:"text"`
+	Type     string   `json:"type"`
+	Options  []string `json:"options,omitempty"`
+	Required bool     `json:"required,omitempty"`
+	Help     string   `json:"help,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+}
+
+// encodeFlow is a flow as stored; equal flows encode equally, so it also
+// tells whether an edit changed the flow.
+func encodeFlow(f VisitNoteFlow) string {
+	out := flowJSON{Sections: make([]sectionJSON, len(f.Sections))}
+	for i, s := range f.Sections {
+		sec := sectionJSON{Title: s.Title, Questions: make([]questionJSON, len(s.Questions))}
+		for j, q := range s.Questions {
+			sec.Questions[j] = questionJSON(q)
+		}
+		out.Sections[i] = sec
+	}
+	b, _ := json.Marshal(out)
 	return string(b)
+}
+
+func decodeFlow(s string) (VisitNoteFlow, error) {
+	var in flowJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return VisitNoteFlow{}, err
+	}
+	f := VisitNoteFlow{Sections: make([]VisitNoteSection, len(in.Sections))}
+	for i, s := range in.Sections {
+		sec := VisitNoteSection{Title: s.Title, Questions: make([]VisitNoteQuestion, len(s.Questions))}
+		for j, q := range s.Questions {
+			sec.Questions[j] = VisitNoteQuestion(q)
+		}
+		f.Sections[i] = sec
+	}
+	return f, nil
 }
 
 func templateNameFree(tx *txn, orgID, id int64, name string) error {
@@ -283,7 +331,7 @@ func (s *Store) VisitNoteTemplateVersions(ctx context.Context, orgID, templateID
 		if err := rows.Scan(&v.Version, &flow, &at); err != nil {
 			return nil, fmt.Errorf("template versions: %w", err)
 		}
-		if err := json.Unmarshal([]byte(flow), &v.Flow); err != nil {
+		if v.Flow, err = decodeFlow(flow); err != nil {
 			return nil, fmt.Errorf("template versions: %w", err)
 		}
 		v.CreatedAt = fromUnix(at)
@@ -315,8 +363,8 @@ func noteFlows(ctx context.Context, q rowsQueryer, orgID, appointmentID int64) (
 		if err := rows.Scan(&tid, &flow); err != nil {
 			return nil, fmt.Errorf("note versions: %w", err)
 		}
-		var f VisitNoteFlow
-		if err := json.Unmarshal([]byte(flow), &f); err != nil {
+		f, err := decodeFlow(flow)
+		if err != nil {
 			return nil, fmt.Errorf("note versions: %w", err)
 		}
 		out[tid] = f

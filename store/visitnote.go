@@ -27,27 +27,28 @@ type VisitNoteTemplate struct {
 
 // VisitNoteFlow is a template's sections and questions.
 type VisitNoteFlow struct {
-	Sections []VisitNoteSection `json:"sections"`
+	Sections []VisitNoteSection
 }
 
 // VisitNoteSection groups questions under a title.
 type VisitNoteSection struct {
-	Title     string              `json:"title"`
-	Questions []VisitNoteQuestion `json:"questions"`
+	Title     string
+	Questions []VisitNoteQuestion
 }
 
 // VisitNoteQuestion is one question; its id is stable across organisations
-// for the default templates, so integrations can hard-code it.
+// for the default templates, so integrations can hard-code it, and across a
+// template's versions.
 type VisitNoteQuestion struct {
-	ID       string   `json:"id"`
-	Text     string   `json:"text"`
-	Type     string   `json:"type"`              // one of QuestionTypes
-	Options  []string `json:"options,omitempty"` // for choice and multichoice
-	Required bool     `json:"required,omitempty"`
-	Help     string   `json:"help,omitempty"`
-	Unit     string   `json:"unit,omitempty"` // for number
-	Min      *float64 `json:"min,omitempty"`  // for number
-	Max      *float64 `json:"max,omitempty"`  // for number
+	ID       string
+	Text     string
+	Type     string   // one of QuestionTypes
+	Options  []string // for choice and multichoice
+	Required bool
+	Help     string
+	Unit     string   // for number
+	Min      *float64 // for number
+	Max      *float64 // for number
 }
 
 // question finds a question and its section title.
@@ -141,7 +142,7 @@ func (s *Store) ensureVisitNoteTemplates(ctx context.Context, orgID int64) error
 	}
 	return s.write(ctx, func(tx *txn) error {
 		for _, t := range DefaultVisitNoteTemplates {
-			flow, _ := json.Marshal(t.Flow)
+			flow := encodeFlow(t.Flow)
 			res, err := tx.Exec(`INSERT INTO visit_note_templates (uuid, org_id, name, flow_json, created_at)
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, name) DO NOTHING`, NewUUID(), orgID, t.Name, string(flow), unix(tx.Now))
 			if err != nil {
@@ -167,7 +168,8 @@ func scanTemplate(row interface{ Scan(...any) error }) (*VisitNoteTemplate, erro
 		}
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(flow), &t.Flow); err != nil {
+	var err error
+	if t.Flow, err = decodeFlow(flow); err != nil {
 		return nil, fmt.Errorf("template %d flow: %w", t.ID, err)
 	}
 	if t.Flow.Sections == nil {

@@ -16,8 +16,45 @@ type visitNoteJSON struct {
 }
 
 type visitNoteTemplateJSON struct {
-	Name string              `json:"name"`
-	Flow store.VisitNoteFlow `json:"flow"`
+	Name string   `json:"name"`
+	Flow flowJSON `json:"flow"`
+}
+
+// flowJSON is a template's sections and questions on the wire. The spec
+// shows only "sections"; a question carries its id (for PUT), text and type,
+// and the rules its answers are checked against.
+type flowJSON struct {
+	Sections []sectionJSON `json:"sections"`
+}
+
+type sectionJSON struct {
+	Title     string         `json:"title"`
+	Questions []questionJSON `json:"questions"`
+}
+
+type questionJSON struct {
+	ID       string   `json:"id"`
+	Text     string   `json:"text"`
+	Type     string   `json:"type"`
+	Options  []string `json:"options,omitempty"`
+	Required bool     `json:"required,omitempty"`
+	Help     string   `json:"help,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+}
+
+func flowToJSON(f store.VisitNoteFlow) flowJSON {
+	out := flowJSON{Sections: make([]sectionJSON, len(f.Sections))}
+	for i, s := range f.Sections {
+		sec := sectionJSON{Title: s.Title, Questions: make([]questionJSON, len(s.Questions))}
+		for j, q := range s.Questions {
+			sec.Questions[j] = questionJSON{ID: q.ID, Text: q.Text, Type: q.Type, Options: q.Options, Required: q.Required,
+				Help: q.Help, Unit: q.Unit, Min: q.Min, Max: q.Max}
+		}
+		out.Sections[i] = sec
+	}
+	return out
 }
 
 type visitNoteCommentJSON struct {
@@ -60,7 +97,7 @@ func (h *Handler) visitNotesJSON(r *http.Request, a *store.Appointment) ([]visit
 	loc := room.Location()
 	out := make([]visitNoteJSON, len(notes))
 	for i, n := range notes {
-		vn := visitNoteJSON{ID: n.Template.UUID, Template: visitNoteTemplateJSON{Name: n.Template.Name, Flow: n.Template.Flow},
+		vn := visitNoteJSON{ID: n.Template.UUID, Template: visitNoteTemplateJSON{Name: n.Template.Name, Flow: flowToJSON(n.Template.Flow)},
 			Comments: []visitNoteCommentJSON{}, Responses: []visitNoteResponseJSON{}}
 		for _, c := range n.Comments {
 			vn.Comments = append(vn.Comments, visitNoteCommentJSON{ID: c.UUID, TemplateID: c.TemplateUUID, Message: c.Message,
