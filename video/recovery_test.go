@@ -174,3 +174,37 @@ func TestRelayOnlyThroughEmbeddedTURN(t *testing.T) {
 		})
 	}
 }
+
+// A full rejoin (the page's last resort after a failed ICE restart): an
+// admitted patient whose connection dropped comes back within the grace
+// period without waiting in the lobby again, and the call stays "on call".
+func TestRejoinAfterDropSkipsTheLobby(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	ctx := ctxT(t, 20*time.Second)
+	prov := e.join(t, e.appt.ProviderToken, true)
+	pat := e.join(t, e.appt.PatientToken, true)
+	if err := prov.Send(ctx, video.ClientMessage{Type: "admit", ID: pat.Welcome.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pat.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, "on call", func() bool { v, _ := e.videoStatus(t); return v == "on call" })
+	pat.Close(false) // the connection drops; no "leave"
+	again := e.join(t, e.appt.PatientToken, true)
+	if again.Welcome.State != "admitted" {
+		t.Fatalf("rejoin welcome = %+v, want admitted", again.Welcome)
+	}
+	if err := again.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go pump(prov, stop)
+	eventually(t, 10*time.Second, "media after the rejoin", func() bool { a, v := again.Received(); return a > 20 && v > 20 })
+	time.Sleep(600 * time.Millisecond) // longer than the grace period of the first connection
+	if v, _ := e.videoStatus(t); v != "on call" {
+		t.Errorf("video status after the rejoin = %q, want on call", v)
+	}
+}
