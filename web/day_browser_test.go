@@ -217,7 +217,7 @@ func TestBrowserFrontDesk(t *testing.T) {
 	run(t, b, "reinstate",
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="reinstate-form"] #f-reason`), "Rang back"),
 		chromedp.Click(chromedp.CSS(`[data-testid="reinstate"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="reinstate-form"]`)),
 	)
 	if got, _ := c.st.Appointment(ctx, c.org.ID, a.ID); got.Status != store.StatusScheduled {
 		t.Fatalf("after reinstating: %q", got.Status)
@@ -234,7 +234,10 @@ func TestBrowserFrontDesk(t *testing.T) {
 // confirmIfWarned confirms a scheduling warning when the form shows one.
 func confirmIfWarned(t *testing.T, b context.Context) {
 	t.Helper()
-	time.Sleep(200 * time.Millisecond)
+	run(t, b, "the form answers", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](`!!document.querySelector('[data-testid="schedule-warnings"], [data-testid="board"]')`)(ctx, tg)
+		return err
+	}))
 	if evalBool(t, b, `!!document.querySelector('[data-testid="schedule-warnings"]')`) {
 		run(t, b, "confirm the warning", chromedp.Click(chromedp.CSS(`[data-testid="confirm-warnings"]`)))
 	}
