@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The waiting rooms name their zones (Europe/Copenhagen): the binary
+	// carries the zone database so a minimal system still knows them.
+	_ "time/tzdata"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -77,7 +77,12 @@ func Seed(ctx context.Context, st *store.Store, opt Options) (*Login, error) {
 			clinicians = append(clinicians, u.ID)
 		}
 	}
-	loc := time.Local
+	// The demo is a Danish clinic: its rooms keep Danish time wherever the
+	// appliance runs.
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		loc = time.UTC
+	}
 	rooms := []*store.WaitingRoom{
 		{Name: "General Practice", ServiceLine: "Primary care", ServiceType: "In person", SlotDuration: 900, Timezone: loc.String(), Active: true},
 		{Name: "Video Consultations", ServiceLine: "Telehealth", ServiceType: "Video", SlotDuration: 1200, Timezone: loc.String(), Active: true},

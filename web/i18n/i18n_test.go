@@ -97,7 +97,7 @@ func TestCatalogues(t *testing.T) {
 	// A message that is the same in both languages is usually one
 	// that was never translated; the few legitimate ones are listed.
 	same := map[string]bool{"AppName": true, "Patient": true, "Status": true, "Start": true, "Administration": true,
-		"AdminTitle": true, "AdminWebhooks": true, "RoleLabel.admin": true, "ActOpenPatient": true,
+		"AdminTitle": true, "AdminWebhooks": true, "RoleLabel.admin": true, "ActOpenPatient": true, "SMTPPort": true, "SendEmailNow": true,
 		"NotePatient": true, "NoteTemplateVersion": true, "NoteVersion": true, "NoteMin": true, "NoteStatus": true, "NoteType": true}
 	for id, v := range en {
 		if s, ok := v.(string); ok && s == da[id] && !same[id] && len(s) > 3 {

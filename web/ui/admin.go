@@ -271,10 +271,7 @@ func (h *handlers) adminRooms(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handlers) newRoomForm(w http.ResponseWriter, r *http.Request) {
-	room := &store.WaitingRoom{SlotDuration: 15 * 60, Timezone: time.Local.String(), Active: true, Hours: store.WeekdayHours()}
-	if room.Timezone == "Local" {
-		room.Timezone = "UTC"
-	}
+	room := &store.WaitingRoom{SlotDuration: 15 * 60, Timezone: machineZone(), Active: true, Hours: store.WeekdayHours()}
 	h.render(w, r, http.StatusOK, roomFormPage(roomFormProps{Form: roomFormFrom(room), Page: h.props(w, r, text.T(r.Context()).NewRoom, layout.NavAdmin)}))
 }
 

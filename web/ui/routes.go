@@ -109,6 +109,10 @@ func (p *Handler) Routes() []httpx.Route {
 
 		// Administration (admins only).
 		{Method: "GET", Pattern: "/admin", Guard: admin, Handler: h.adminIndex},
+		{Method: "GET", Pattern: "/admin/settings", Guard: admin, Handler: h.adminSettings},
+		{Method: "POST", Pattern: "/admin/settings", Guard: admin, Handler: h.saveAdminSettings},
+		{Method: "GET", Pattern: "/account", Guard: staff, Handler: h.account},
+		{Method: "POST", Pattern: "/account", Guard: staff, Handler: h.saveAccount},
 		{Method: "GET", Pattern: "/admin/users", Guard: admin, Handler: h.adminUsers},
 		{Method: "GET", Pattern: "/admin/users/new", Guard: admin, Handler: h.newUserForm},
 		{Method: "POST", Pattern: "/admin/users/new", Guard: admin, Handler: h.createUser},

@@ -10,6 +10,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
 func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -35,7 +36,7 @@ func (h *handlers) keysProps(w http.ResponseWriter, r *http.Request) (APIKeysPro
 		return APIKeysProps{}, err
 	}
 	return APIKeysProps{
-		Page: layout.PageProps{Title: "API keys", User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
+		Page: layout.PageProps{Title: text.T(r.Context()).AdminAPIKeys, User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
 		Keys: keys, Name: nameField("", ""),
 	}, nil
 }

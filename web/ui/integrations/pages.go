@@ -9,6 +9,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
 // webhooks: GET /admin/integrations/webhooks.
@@ -25,7 +26,7 @@ func (h *handlers) webhooks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, WebhooksPage(WebhooksProps{
-		Page:     layout.PageProps{Title: "Webhooks", User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
+		Page:     layout.PageProps{Title: text.T(r.Context()).AdminWebhooks, User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
 		Webhooks: hooks, Deliveries: ds,
 	}))
 }
@@ -60,7 +61,7 @@ func (h *handlers) linking(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.render(w, r, http.StatusOK, LinkingPage(LinkingProps{
-		Page:   layout.PageProps{Title: "Context-aware linking", User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
+		Page:   layout.PageProps{Title: text.T(r.Context()).AdminLinking, User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
 		Secret: org.LinkingSecret, URL: "/integrations/linking",
 	}))
 }
@@ -79,7 +80,7 @@ func (h *handlers) rotateLinkingSecret(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) placesProps(w http.ResponseWriter, r *http.Request) (PlacesProps, error) {
 	u := auth.UserFrom(r.Context())
 	ctx := r.Context()
-	p := PlacesProps{Page: layout.PageProps{Title: "Locations", User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
+	p := PlacesProps{Page: layout.PageProps{Title: text.T(r.Context()).AdminLocations, User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
 		Form: map[string]string{}}
 	var err error
 	if p.Locations, err = h.st.Locations(ctx, u.OrgID); err != nil {

@@ -381,3 +381,12 @@ func LocalErrors(ctx context.Context, err error) Errors {
 	}
 	return out
 }
+
+// crumbs is the page's breadcrumb trail; an admin sub-page that names none
+// gets "Administration › its title".
+func crumbs(ctx context.Context, p PageProps) []Crumb {
+	if len(p.Crumbs) > 0 || p.Active != NavAdmin || p.Title == "" || p.Title == text.T(ctx).AdminTitle {
+		return p.Crumbs
+	}
+	return []Crumb{{Label: text.T(ctx).AdminTitle, Href: "/admin"}, {Label: p.Title}}
+}

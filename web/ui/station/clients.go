@@ -6,6 +6,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
 // ClientsProps is the instrument API clients admin page.
@@ -22,7 +23,7 @@ type ClientsProps struct {
 
 func (h *handlers) clientsProps(w http.ResponseWriter, r *http.Request) (ClientsProps, error) {
 	cs, err := h.st.InstrumentClients(r.Context(), orgOf(r))
-	return ClientsProps{Page: h.pageProps(w, r, "Instrument API clients", layout.NavAdmin), Clients: cs}, err
+	return ClientsProps{Page: h.pageProps(w, r, text.T(r.Context()).AdminInstrumentClients, layout.NavAdmin), Clients: cs}, err
 }
 
 func (h *handlers) clients(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
 // DeviceRow is a device with its live state.
@@ -36,7 +37,7 @@ type DeviceLogProps struct {
 }
 
 func (h *handlers) devicesProps(w http.ResponseWriter, r *http.Request) (DevicesProps, error) {
-	p := DevicesProps{Page: h.pageProps(w, r, "Devices", layout.NavAdmin), Form: store.Device{Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Protocol: "astm"}}
+	p := DevicesProps{Page: h.pageProps(w, r, text.T(r.Context()).AdminDevices, layout.NavAdmin), Form: store.Device{Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Protocol: "astm"}}
 	devs, err := h.st.Devices(r.Context(), orgOf(r), store.DeviceFilter{})
 	if err != nil {
 		return p, err
