@@ -1,9 +1,9 @@
 package ui
 
 import (
-	"net"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"

@@ -1,10 +1,10 @@
 package ui
 
 import (
-	"os"
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
