@@ -1,6 +1,7 @@
 package integrations
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -199,4 +201,13 @@ func (h *handlers) createReportPreset(w http.ResponseWriter, r *http.Request) {
 	u := auth.UserFrom(r.Context())
 	p := &store.ReportPreset{Name: r.PostForm.Get("preset_name"), Columns: r.PostForm["columns"]}
 	h.saved(w, r, h.st.CreateReportPreset(r.Context(), u.OrgID, p), map[string]string{"name": "preset_name"}, "Report preset added.")
+}
+
+// columnLabels is a preset's columns in words.
+func columnLabels(ctx context.Context, cols []string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = i18n.T(ctx, "ReportColumn."+c)
+	}
+	return strings.Join(out, ", ")
 }
