@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/clinicbox/clinicbox/store/internal/sqlite"
 )
 
 // Actor is who is acting: a signed-in user, an API client, a device or the
@@ -128,41 +131,35 @@ func (tx *txn) appendAudits(es []AuditEntry) error {
 	return nil
 }
 
-// AuditRead records that the actor in ctx read a patient's data. Reads are
-// queued and written in batches by one goroutine, so a busy read path costs
-// an append under a mutex: no transaction, and no wake-up of the writing
-// goroutine per read. Close flushes the queue.
+// AuditRead records that the actor in ctx read a patient's data, and
+// returns once the row is on disk: call it before the answer is sent, and
+// a crash (kill -9 or power loss) after the answer cannot lose it. Reads
+// are written in groups (one write for every read that arrived while the
+// previous group was committing), so a busy read path does not cost a
+// transaction per read. A failure is logged; the read goes ahead.
 func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID string, patientID int64) {
 	a := ActorFrom(ctx)
 	e := AuditEntry{
 		OrgID: orgID, UserID: a.UserID, Actor: a.Name, Action: "read", Entity: entity,
 		EntityID: entityID, PatientID: patientID, RemoteAddr: a.RemoteAddr, CreatedAt: s.Now(),
 	}
-	if !s.reads.Add(e) {
-		// The queue is full (or closed): write this one synchronously
-		// rather than lose it.
-		if err := s.write(context.WithoutCancel(ctx), func(tx *txn) error { return tx.appendAudit(e) }); err != nil {
-			s.log.Error("audit read", "err", err)
-		}
+	err := s.reads.Add(ctx, e)
+	if errors.Is(err, sqlite.ErrClosed) {
+		err = s.write(context.WithoutCancel(ctx), func(tx *txn) error { return tx.appendAudit(e) })
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("audit read", "err", err)
 	}
 }
 
-// Read audits are written every auditGather, or as soon as auditGatherMax
-// are waiting, each batch as one write: at thousands of reads a second, a
-// transaction per read would keep the writer busy with commits. The price
-// is that the reads of the last window are lost if the power fails before
-// it is written. Reads are indexed by patient later, in bulk
-// (auditindex.go).
-const (
-	auditGather    = 250 * time.Millisecond
-	auditGatherMax = 8192
-)
-
-// writeReadAudits writes one batch of queued read audits.
-func (s *Store) writeReadAudits(batch []AuditEntry) {
-	if err := s.write(context.Background(), func(tx *txn) error { return tx.appendAudits(batch) }); err != nil {
-		s.log.Error("audit reads", "err", err, "rows", len(batch))
+// writeReadAudits writes one group of read audits as one write. Reads are
+// indexed by patient later, in bulk (auditindex.go).
+func (s *Store) writeReadAudits(group []AuditEntry) error {
+	err := s.write(context.Background(), func(tx *txn) error { return tx.appendAudits(group) })
+	if err != nil {
+		s.log.Error("audit reads", "err", err, "rows", len(group))
 	}
+	return err
 }
 
 // AuditFilter selects audit rows.

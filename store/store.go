@@ -28,8 +28,8 @@ type Store struct {
 	now func() time.Time
 	log *slog.Logger
 
-	reads     *sqlite.Queue[AuditEntry] // read audits waiting to be written
-	stopIndex func()                    // stops the audit read index loop
+	reads     *sqlite.Batcher[AuditEntry] // read audits, written in groups
+	stopIndex func()                      // stops the audit read index loop
 
 	cachesMu sync.Mutex
 	caches   []*PatientCache
@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.db, s.r = db, db.Reader()
-	s.reads = sqlite.NewQueue(auditGather, auditGatherMax, s.writeReadAudits)
+	s.reads = sqlite.NewBatcher(s.writeReadAudits)
 	s.stopIndex = s.startAuditIndex()
 	if err := s.reindexPatientTerms(ctx); err != nil {
 		s.Close()

@@ -1,84 +1,92 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 )
 
-// Queue gathers items in memory and hands them to flush in batches: every
-// interval, or as soon as max are waiting. It suits rows whose writing can
-// trail the moment they happen by one interval.
-type Queue[T any] struct {
-	flush func([]T)
-	max   int
+// Batcher writes items in groups: an Add waits until the group holding
+// its item has been flushed, and the next group is gathered while one is
+// being flushed. Under load a flush carries many items for the price of
+// one (group commit); alone, an item waits for one flush.
+type Batcher[T any] struct {
+	flush func([]T) error
 
-	mu      sync.Mutex
-	items   []T
-	closed  bool
-	full    chan struct{} // a batch's worth is waiting
-	stop    chan struct{}
-	done    chan struct{}
-	closing sync.Once
+	mu     sync.Mutex
+	cur    *group[T]
+	closed bool
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
-// NewQueue starts a queue that calls flush from its own goroutine.
-func NewQueue[T any](every time.Duration, max int, flush func([]T)) *Queue[T] {
-	q := &Queue[T]{
-		flush: flush, max: max,
-		full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+type group[T any] struct {
+	items []T
+	err   error
+	done  chan struct{}
+}
+
+// ErrClosed is the answer of a Batcher that has been closed.
+var ErrClosed = errors.New("closed")
+
+// NewBatcher starts a batcher that calls flush from its own goroutine.
+func NewBatcher[T any](flush func([]T) error) *Batcher[T] {
+	b := &Batcher[T]{flush: flush, cur: &group[T]{done: make(chan struct{})},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+// Add hands v to the next flush and waits for it: nil means v was flushed.
+// When ctx ends first, Add returns its error and v is still flushed.
+func (b *Batcher[T]) Add(ctx context.Context, v T) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return ErrClosed
 	}
-	go q.loop(every)
-	return q
-}
-
-// Add queues v. It reports false when the queue is closed or holds twice
-// its batch size already: the caller then writes v itself rather than lose
-// it.
-func (q *Queue[T]) Add(v T) bool {
-	q.mu.Lock()
-	queued := !q.closed && len(q.items) < 2*q.max
-	if queued {
-		q.items = append(q.items, v)
+	g := b.cur
+	g.items = append(g.items, v)
+	b.mu.Unlock()
+	select {
+	case b.kick <- struct{}{}:
+	default:
 	}
-	full := len(q.items) >= q.max
-	q.mu.Unlock()
-	if full {
-		select {
-		case q.full <- struct{}{}:
-		default:
-		}
+	select {
+	case <-g.done:
+		return g.err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return queued
 }
 
-// Close flushes what is queued and stops the queue.
-func (q *Queue[T]) Close() {
-	q.closing.Do(func() { close(q.stop) })
-	<-q.done
+// Close flushes what was added and stops the batcher.
+func (b *Batcher[T]) Close() {
+	b.once.Do(func() { close(b.stop) })
+	<-b.done
 }
 
-func (q *Queue[T]) loop(every time.Duration) {
-	defer close(q.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var spare []T
+func (b *Batcher[T]) loop() {
+	defer close(b.done)
 	for {
 		stopping := false
 		select {
-		case <-t.C:
-		case <-q.full:
-		case <-q.stop:
+		case <-b.kick:
+		case <-b.stop:
 			stopping = true
 		}
-		q.mu.Lock()
-		items := q.items
-		q.items = spare[:0]
-		q.closed = stopping
-		q.mu.Unlock()
-		if len(items) > 0 {
-			q.flush(items)
+		b.mu.Lock()
+		g := b.cur
+		b.cur = &group[T]{done: make(chan struct{})}
+		b.closed = stopping
+		b.mu.Unlock()
+		if len(g.items) > 0 {
+			g.err = b.flush(g.items)
 		}
-		spare = items
+		close(g.done)
 		if stopping {
 			return
 		}

@@ -135,20 +135,44 @@ func TestSubscribeAfterNotify(t *testing.T) {
 	}
 }
 
-func TestQueueFlushesOnClose(t *testing.T) {
+// Every Add returns after its item was flushed; concurrent Adds share
+// flushes.
+func TestBatcherGroups(t *testing.T) {
 	t.Parallel()
-	var got []int
-	q := NewQueue(time.Hour, 4, func(b []int) { got = append(got, b...) })
-	for i := range 3 {
-		if !q.Add(i) {
-			t.Fatal("refused")
+	var mu sync.Mutex
+	flushed := map[int]bool{}
+	flushes := 0
+	b := NewBatcher(func(items []int) error {
+		time.Sleep(2 * time.Millisecond) // a commit
+		mu.Lock()
+		defer mu.Unlock()
+		flushes++
+		for _, v := range items {
+			flushed[v] = true
 		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	const n = 200
+	for i := range n {
+		wg.Go(func() {
+			if err := b.Add(context.Background(), i); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !flushed[i] {
+				t.Errorf("Add(%d) returned before its flush", i)
+			}
+		})
 	}
-	q.Close()
-	if len(got) != 3 {
-		t.Fatalf("flushed %v", got)
+	wg.Wait()
+	b.Close()
+	if flushes >= n {
+		t.Errorf("%d flushes for %d items: nothing was grouped", flushes, n)
 	}
-	if q.Add(9) {
-		t.Fatal("a closed queue took an item")
+	if err := b.Add(context.Background(), -1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Add after Close: %v", err)
 	}
 }
