@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -33,6 +34,12 @@ type DB struct {
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
 
+	relaxed  bool        // the writer connection is at synchronous=NORMAL (write loop only)
+	unsynced atomic.Bool // a relaxed commit has not been fsynced yet
+	syncKick chan struct{}
+	syncDone chan struct{}
+	syncErr  atomic.Value // the last fsync error (string), for Ready
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -54,6 +61,8 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 		subs:       map[chan struct{}]struct{}{},
+		syncKick:   make(chan struct{}, 1),
+		syncDone:   make(chan struct{}),
 	}
 	// synchronous=FULL: an acknowledged write is on disk. Group commit keeps
 	// that affordable under concurrent load.
@@ -97,6 +106,7 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 	}
 	db.w, db.wconn, db.wc, db.r = w, wconn, newStmtCache(w), &Reader{newStmtCache(r)}
 	go db.writeLoop()
+	go db.syncLoop()
 	return db, nil
 }
 
@@ -153,6 +163,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.stop)
 		<-db.done
+		<-db.syncDone
 		db.closeErr = errors.Join(db.r.close(), db.wconn.Close(), db.wc.close())
 	})
 	return db.closeErr
@@ -175,6 +186,9 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 	if want := len(db.migrations); v != want {
 		return fmt.Errorf("ready: schema at version %d, want %d", v, want)
+	}
+	if msg, _ := db.syncErr.Load().(string); msg != "" && db.unsynced.Load() {
+		return fmt.Errorf("ready: the WAL cannot be synced: %s", msg)
 	}
 	return nil
 }

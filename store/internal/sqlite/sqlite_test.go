@@ -176,3 +176,40 @@ func TestBatcherGroups(t *testing.T) {
 		t.Errorf("Add after Close: %v", err)
 	}
 }
+
+// A relaxed write is fsynced by the syncer within SyncDelay; an ordinary
+// write after it covers it at once. Mixed batches commit as ordinary ones.
+func TestRelaxedWritesGetSynced(t *testing.T) {
+	t.Parallel()
+	db := open(t, testMigrations)
+	ctx := context.Background()
+	insert := func(v string) func(*Tx) error {
+		return func(tx *Tx) error { _, err := tx.Exec(`INSERT INTO t (v, at) VALUES (?, 1)`, v); return err }
+	}
+	if err := db.WriteRelaxed(ctx, insert("a")); err != nil {
+		t.Fatal(err)
+	}
+	if !db.unsynced.Load() {
+		t.Fatal("a relaxed commit is not marked unsynced")
+	}
+	deadline := time.Now().Add(SyncDelay + time.Second)
+	for db.unsynced.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the relaxed commit was not synced")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := db.WriteRelaxed(ctx, insert("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write(ctx, insert("c")); err != nil {
+		t.Fatal(err)
+	}
+	if db.unsynced.Load() {
+		t.Error("an ordinary commit left the WAL unsynced")
+	}
+	var mode int
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&mode); err != nil || mode != 2 {
+		t.Errorf("writer synchronous = %d (%v), want 2 (FULL) after an ordinary write", mode, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -108,9 +109,10 @@ func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 }
 
 type writeReq struct {
-	ctx  context.Context
-	fn   func(*Tx) error
-	done chan error
+	ctx     context.Context
+	fn      func(*Tx) error
+	done    chan error
+	relaxed bool
 }
 
 // Write runs fn as one write. Concurrent writes are grouped into one
@@ -118,7 +120,24 @@ type writeReq struct {
 // back alone) and share one fsync. Write returns once the transaction has
 // committed: what fn wrote is then on disk.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return db.write(ctx, fn, false)
+}
+
+// WriteRelaxed is Write for rows that may trail on the disk by up to
+// SyncDelay: when it returns the transaction is committed to the WAL file
+// (a crash of the process, kill -9 included, cannot lose it), but its
+// fsync is left to the syncer, or to the next ordinary commit, whichever
+// comes first. A power cut can lose at most the last SyncDelay of such
+// writes. A batch holding any ordinary write is committed as one.
+func (db *DB) WriteRelaxed(ctx context.Context, fn func(*Tx) error) error {
+	return db.write(ctx, fn, true)
+}
+
+// SyncDelay bounds how long a relaxed write stays without an fsync.
+const SyncDelay = 50 * time.Millisecond
+
+func (db *DB) write(ctx context.Context, fn func(*Tx) error, relaxed bool) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), relaxed: relaxed}
 	select {
 	case db.writes <- req:
 	case <-ctx.Done():
@@ -168,6 +187,16 @@ func (db *DB) writeLoop() {
 func (db *DB) commitBatch(reqs []*writeReq) {
 	ctx := context.Background()
 	now := db.Now()
+	relaxed := true
+	for _, r := range reqs {
+		relaxed = relaxed && r.relaxed
+	}
+	if err := db.setRelaxed(ctx, relaxed); err != nil {
+		for _, r := range reqs {
+			r.done <- err
+		}
+		return
+	}
 	sqlTx, err := db.wconn.BeginTx(ctx, nil)
 	if err != nil {
 		for _, r := range reqs {
@@ -212,6 +241,7 @@ func (db *DB) commitBatch(reqs []*writeReq) {
 	}
 	err = sqlTx.Commit()
 	b.ended()
+	db.committed(relaxed)
 	if err != nil {
 		for _, r := range reqs {
 			r.done <- fmt.Errorf("commit: %w", err)
@@ -244,6 +274,7 @@ func (db *DB) commitOne(sqlTx *sql.Tx, b *batch, now time.Time, r *writeReq) {
 	}
 	err := sqlTx.Commit()
 	b.ended()
+	db.committed(r.relaxed)
 	if err != nil {
 		r.done <- fmt.Errorf("commit: %w", err)
 		return
@@ -267,4 +298,68 @@ func runWrite(fn func(*Tx) error, tx *Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// setRelaxed switches the writer connection between synchronous=FULL (an
+// fsync of the WAL at each commit) and NORMAL (none) for the next commit.
+// Only the write loop calls it, outside a transaction.
+func (db *DB) setRelaxed(ctx context.Context, relaxed bool) error {
+	if relaxed == db.relaxed {
+		return nil
+	}
+	mode := "FULL"
+	if relaxed {
+		mode = "NORMAL"
+	}
+	if _, err := db.wconn.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+		return fmt.Errorf("synchronous %s: %w", mode, err)
+	}
+	db.relaxed = relaxed
+	return nil
+}
+
+// committed records what the last commit left without an fsync: a relaxed
+// commit wakes the syncer; a full one made every earlier frame durable.
+func (db *DB) committed(relaxed bool) {
+	db.unsynced.Store(relaxed)
+	if relaxed {
+		select {
+		case db.syncKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// syncLoop fsyncs the WAL file at most SyncDelay after a relaxed commit
+// (fsync is per file, so any descriptor of it will do).
+func (db *DB) syncLoop() {
+	defer close(db.syncDone)
+	for {
+		select {
+		case <-db.syncKick:
+		case <-db.stop:
+			db.syncWAL()
+			return
+		}
+		select {
+		case <-time.After(SyncDelay):
+		case <-db.stop:
+		}
+		db.syncWAL()
+	}
+}
+
+func (db *DB) syncWAL() {
+	if !db.unsynced.Swap(false) {
+		return
+	}
+	f, err := os.OpenFile(db.path+"-wal", os.O_RDWR, 0)
+	if err == nil {
+		err = f.Sync()
+		f.Close()
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		db.unsynced.Store(true)
+		db.syncErr.Store(err.Error())
+	}
 }
