@@ -1,9 +1,3 @@
-// Package store is the clinic model and its persistence in one SQLite file.
-//
-// Every exported method that changes data runs in one transaction that also
-// appends the matching event (the transactional outbox) and, for patient data,
-// an audit row. Every query is scoped to an organisation: an id that belongs
-// to another organisation is simply not found.
 package store
 
 import (

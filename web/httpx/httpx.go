@@ -1,5 +1,3 @@
-// Package httpx holds what every HTTP face shares: decoding JSON bodies with
-// limits, writing JSON, client addresses and request logging.
 package httpx
 
 import (

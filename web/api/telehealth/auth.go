@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -60,63 +58,9 @@ func (h *Handler) touchKey(ctx context.Context, key *store.APIKey) {
 // orgID is the organisation the request's key belongs to.
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }
 
-// keyCacheTTL is how long a verified key is trusted without asking the
-// database again. It bounds how long a revoked key keeps working (the
-// command line revokes from another process, so the cache cannot simply be
-// told); it saves one query on every request of a busy integration.
-const keyCacheTTL = 5 * time.Second
-
-// keyCache holds recently verified keys. Only keys that verified are
-// cached, so its size is bounded by the number of issued keys; entries are
-// keyed by the key itself (already in this process's memory while a
-// request is served) and never logged.
-type keyCache struct {
-	mu  sync.Mutex
-	m   map[string]cachedKey
-	ttl time.Duration // 0: keyCacheTTL; negative: no caching (tests)
-}
-
-type cachedKey struct {
-	key     *store.APIKey
-	expires time.Time
-}
-
-func (c *keyCache) get(token string, now time.Time) (*store.APIKey, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[token]
-	if !ok || now.After(e.expires) {
-		return nil, false
-	}
-	return e.key, true
-}
-
-func (c *keyCache) put(token string, k *store.APIKey, now time.Time) {
-	ttl := c.ttl
-	if ttl == 0 {
-		ttl = keyCacheTTL
-	}
-	if ttl < 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]cachedKey{} // drop stale entries wholesale; keys are few
-	}
-	c.m[token] = cachedKey{key: k, expires: now.Add(ttl)}
-}
-
-// lookupKey verifies a key, from the cache when it was verified recently.
+// lookupKey verifies a key against the database on every request: one
+// indexed read, so a key revoked anywhere (a page, the command line,
+// another node on the same database) stops working at once.
 func (h *Handler) lookupKey(ctx context.Context, token string) (*store.APIKey, error) {
-	now := time.Now() // the cache lifetime is wall time; revocation will evict at once (issue 8)
-	if k, ok := h.keys.get(token, now); ok {
-		return k, nil
-	}
-	k, err := h.store.APIKeyByToken(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	h.keys.put(token, k, now)
-	return k, nil
+	return h.store.APIKeyByToken(ctx, token)
 }

@@ -1,6 +1,3 @@
-// Package telehealth is the telehealth REST API face (/qapi/v1/...), as
-// documented in shared/specs/telehealth-solo-external-api.txt: a thin
-// translation between that wire format and the one clinic model in store.
 package telehealth
 
 import (
@@ -30,7 +27,6 @@ type Handler struct {
 	reports   ReportJobs
 
 	keyUse sync.Map // api key id -> last time we recorded its use (unix seconds)
-	keys   keyCache // recently verified keys
 	cache  *store.PatientCache
 }
 
