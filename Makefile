@@ -6,7 +6,7 @@ BIN      := bin/clinicbox
 DATA     ?= ./data
 ADDR     ?= :8443
 
-.PHONY: run build test test-short generate lint bench bench-video fuzz clean
+.PHONY: run build test test-short generate check-generated lint bench bench-video fuzz clean
 
 ## run: build and start the appliance with a demo clinic in ./data
 run: build
@@ -21,9 +21,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-## generate: re-create the templ components' Go code (templ pinned in go.mod)
+## generate: re-create the templ components' Go code (templ pinned in go.mod).
+## Always from the repository root: the generated code names each .templ
+## file by its path from where templ ran.
 generate:
-	$(GO) tool templ generate
+	cd "$(CURDIR)" && $(GO) tool templ generate
+
+## check-generated: fail when the committed generated code is stale
+check-generated: generate
+	@git diff --exit-code -- '*_templ.go' || (echo 'generated code is stale: run make generate and commit'; exit 1)
+	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || (echo 'generated files not committed:'; git ls-files --others --exclude-standard -- '*_templ.go'; exit 1)
 
 ## lint: formatting and vet
 lint:
