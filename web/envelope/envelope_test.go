@@ -38,7 +38,7 @@ func TestOpenRejectsMalformed(t *testing.T) {
 func TestSealDecryptsWithSpecRecipe(t *testing.T) {
 	const key = "39VNjjSpgoUWMbUhVCjAoQ=="
 	for _, plain := range []string{
-		`{"event":{"type":"patient:created"},"data":{"patientId":12}}`,
+		`{"event":"patient:created","data":{"patientId":12}}`,
 		"",
 		strings.Repeat("x", 16), // exactly one block: a whole block of padding follows
 		strings.Repeat("é", 100),

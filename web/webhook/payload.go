@@ -8,12 +8,13 @@ import (
 )
 
 // Payload is the documented webhook body before encryption:
-// {"event":{"type":"patient:created"},"data":{"patientId":12}}.
+// {"event":"patient:created","data":{"patientId":12}}. The spec's "Payload
+// Schemas" are written JSON-schema style ("event": {"type": "string"} says
+// event is a string, as "patientId": {"type": "int"} says patientId is an
+// int), so event is the plain event name and data holds plain values.
 type Payload struct {
-	Event struct {
-		Type string `json:"type"`
-	} `json:"event"`
-	Data json.RawMessage `json:"data"`
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data"`
 }
 
 // Data is the "data" member for an outbox event: {"patientId": int} for
@@ -44,8 +45,5 @@ func Data(ev store.Event) (data any, ok bool) {
 
 // body builds the plaintext JSON of a delivery.
 func body(eventType string, data json.RawMessage) ([]byte, error) {
-	var p Payload
-	p.Event.Type = eventType
-	p.Data = data
-	return json.Marshal(p)
+	return json.Marshal(Payload{Event: eventType, Data: data})
 }

@@ -39,7 +39,8 @@ type receiver struct {
 	mode atomic.Value // "ok", "fail", "hang"
 
 	mu       sync.Mutex
-	got      []Payload
+	got      []wirePayload
+	plain    []string
 	requests int
 	bad      []string
 }
@@ -65,7 +66,9 @@ func newReceiver(t *testing.T) *receiver {
 		}
 		key, _ := rc.key.Load().(string)
 		plain := envelopetest.PHPDecrypt(t, key, string(body))
-		var p Payload
+		// Decoded into the receiver's own type, not Payload, so a change of
+		// the server's shape fails here: event must be a JSON string.
+		var p wirePayload
 		dec := json.NewDecoder(bytesReader(plain))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
@@ -73,11 +76,19 @@ func newReceiver(t *testing.T) *receiver {
 		}
 		rc.mu.Lock()
 		rc.got = append(rc.got, p)
+		rc.plain = append(rc.plain, string(plain))
 		rc.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(rc.srv.Close)
 	return rc
+}
+
+// wirePayload is the decrypted body as the spec's "Payload Schemas" define
+// it: {"event": string, "data": {...}}.
+type wirePayload struct {
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data"`
 }
 
 func (rc *receiver) fail(msg string) {
@@ -86,7 +97,13 @@ func (rc *receiver) fail(msg string) {
 	rc.mu.Unlock()
 }
 
-func (rc *receiver) payloads() []Payload {
+func (rc *receiver) plaintexts() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.plain)
+}
+
+func (rc *receiver) payloads() []wirePayload {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return slices.Clone(rc.got)
@@ -260,7 +277,7 @@ func TestDeliversEveryEventType(t *testing.T) {
 	waitFor(t, "every event type", func() bool {
 		seen := map[string]bool{}
 		for _, pl := range all.payloads() {
-			seen[pl.Event.Type] = true
+			seen[pl.Event] = true
 		}
 		return len(seen) == len(store.WebhookEvents)
 	})
@@ -272,7 +289,7 @@ func TestDeliversEveryEventType(t *testing.T) {
 	}
 	got := map[string][]string{}
 	for _, pl := range all.payloads() {
-		got[pl.Event.Type] = append(got[pl.Event.Type], string(pl.Data))
+		got[pl.Event] = append(got[pl.Event], string(pl.Data))
 	}
 	pid := fmt.Sprint(p.ID)
 	want := map[string][]string{
@@ -307,8 +324,12 @@ func TestDeliversEveryEventType(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", typ, got[typ], w)
 		}
 	}
-	if pl := only.payloads(); pl[0].Event.Type != store.EventPatientCreated {
-		t.Errorf("patient:created-only webhook got %s", pl[0].Event.Type)
+	if pl := only.payloads(); pl[0].Event != store.EventPatientCreated {
+		t.Errorf("patient:created-only webhook got %s", pl[0].Event)
+	}
+	// The whole plaintext, byte for byte, as an integrator's receiver sees it.
+	if got, want := only.plaintexts()[0], `{"event":"patient:created","data":{"patientId":`+pid+`}}`; got != want {
+		t.Errorf("plaintext = %s, want %s", got, want)
 	}
 	if n := beta.count(); n != 0 {
 		t.Errorf("the other organisation's webhook got %d requests", n)

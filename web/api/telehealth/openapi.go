@@ -116,6 +116,11 @@ func (h *Handler) OpenAPI() map[string]any {
 			}},
 		},
 	}
+	hooks, hookSchemas := webhookDocs()
+	doc["webhooks"] = hooks
+	for name, sc := range hookSchemas {
+		doc["components"].(map[string]any)["schemas"].(map[string]any)[name] = sc
+	}
 	if h.publicURL != "" {
 		doc["servers"] = []any{map[string]any{"url": strings.TrimRight(h.publicURL, "/")}}
 	}

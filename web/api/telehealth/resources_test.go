@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/clinicbox/clinicbox/store"
 )
 
 func TestSlots(t *testing.T) {
@@ -245,5 +247,44 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if len(registered) < 30 {
 		t.Errorf("only %d /qapi routes registered", len(registered))
+	}
+}
+
+// The integrator's view of a webhook delivery: every subscribable event is
+// documented, and the decrypted payload's event is a string, not an object.
+func TestOpenAPIDocumentsWebhookPayload(t *testing.T) {
+	e := newTestEnv(t)
+	_, _, b := e.do("GET", "/qapi/v1/openapi.json", "", "", nil)
+	var doc struct {
+		Webhooks   map[string]map[string]any `json:"webhooks"`
+		Components struct {
+			Schemas map[string]struct {
+				Required   []string `json:"required"`
+				Properties map[string]struct {
+					Type string `json:"type"`
+				} `json:"properties"`
+				Example json.RawMessage `json:"example"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range store.WebhookEvents {
+		if _, ok := doc.Webhooks[ev]["post"]; !ok {
+			t.Errorf("webhook %s is not documented", ev)
+		}
+	}
+	pl := doc.Components.Schemas["WebhookPayload"]
+	if pl.Properties["event"].Type != "string" || pl.Properties["data"].Type != "object" {
+		t.Errorf("WebhookPayload properties = %+v, want event string and data object", pl.Properties)
+	}
+	var ex bytes.Buffer
+	json.Compact(&ex, pl.Example)
+	if got, want := ex.String(), `{"data":{"patientId":12},"event":"patient:created"}`; got != want {
+		t.Errorf("example = %s, want %s", got, want)
+	}
+	if p := doc.Components.Schemas["WebhookPatientData"].Properties["patientId"].Type; p != "integer" {
+		t.Errorf("patientId type = %q", p)
 	}
 }
