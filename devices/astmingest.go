@@ -13,14 +13,15 @@ import (
 
 // ingestASTM turns a stored ASTM transcript (ENQ ... EOT, as received) into
 // observations. Frames the link rejected (a bad checksum) are skipped by
-// astm.Unframe exactly as the live receiver skipped them, so a corrupted
-// frame never becomes a result. The parsed messages are returned too: a
+// astm.UnframeReport exactly as the live receiver skipped them (in the
+// device's framing mode), so a corrupted frame never becomes a result; the
+// deviations the tolerant receiver accepted become the message's warnings. The parsed messages are returned too: a
 // host query is answered from them.
 func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []byte, loc *time.Location) (*store.Ingestion, []*astm.Message, error) {
 	in := &store.Ingestion{Kind: "results"}
 	text := raw
 	if bytes.IndexByte(raw, astm.STX) >= 0 {
-		text = astm.Unframe(raw)
+		text, in.Warnings = astm.UnframeReport(raw, dev.StrictFraming)
 	}
 	if len(bytes.TrimSpace(text)) == 0 {
 		in.Status, in.Kind, in.Error = store.MessageIgnored, "empty", "no accepted frame in the transfer"

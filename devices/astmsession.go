@@ -16,6 +16,7 @@ import (
 func (r *runner) runASTM(ctx context.Context, port io.ReadWriter) error {
 	var cur int64 // stored row of the transfer being received
 	cfg := r.m.opt.ASTM
+	cfg.Strict = r.dev.StrictFraming
 	// E1381 acknowledges frame by frame, and the ACK of a message's last
 	// frame (ETX) tells the instrument its message was delivered: the link
 	// calls Commit first, and NAKs the frame if the bytes could not be

@@ -20,11 +20,18 @@ func ingestHL7(ctx context.Context, st *store.Store, dev *store.Device, raw []by
 // observation on the patient its PID, specimen or order names. The parsed
 // message is returned for the acknowledgement (nil if it did not parse).
 func hl7Ingestion(ctx context.Context, st *store.Store, dev *store.Device, raw []byte, loc *time.Location) (*store.Ingestion, *hl7.Message, error) {
-	in := &store.Ingestion{Kind: "results"}
+	in := &store.Ingestion{Kind: "results", Warnings: hl7.SegmentDeviations(raw)}
 	msg, err := hl7.Parse(raw)
 	if err != nil {
 		in.Status, in.Error = store.MessageFailed, err.Error()
 		return in, nil, nil
+	}
+	if dev.StrictFraming && len(in.Warnings) > 0 {
+		// The device is set to the standard's framing: the message is kept
+		// (an admin can re-run it) but refused.
+		in.Status, in.Error = store.MessageFailed, "strict framing: "+strings.Join(in.Warnings, "; ")
+		in.Warnings = nil
+		return in, msg, nil
 	}
 	msh, _ := msg.MSH()
 	if msh.Type == "ACK" {

@@ -44,6 +44,9 @@ func (r *runner) runHL7(ctx context.Context, port io.ReadWriter) error {
 		if err != nil {
 			return fmt.Errorf("ingest message %d: %w", m.ID, err)
 		}
+		if n := rd.MissingCR(); n > 0 {
+			in.Warnings = append(in.Warnings, fmt.Sprintf("%d earlier MLLP frame(s) ended without the CR after the end byte; accepted", n))
+		}
 		if err := r.record(ctx, m.ID, in); err != nil {
 			return err
 		}

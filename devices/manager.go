@@ -54,6 +54,12 @@ type State struct {
 	Messages      int // received since the server started
 	LastError     string
 	LastErrorAt   time.Time
+	// Deviations from the framing standard that the tolerant receiver
+	// accepted since the server started, and the newest one: the device
+	// page shows them as a warning (the log lists them per message).
+	Warnings      int
+	LastWarning   string
+	LastWarningAt time.Time
 }
 
 // Manager runs every active device of every organisation.
@@ -177,8 +183,8 @@ func (m *Manager) ingestLeftovers(ctx context.Context) {
 
 // configKey is what, when changed, makes a device's runner restart.
 func configKey(d *store.Device) string {
-	return fmt.Sprintf("%d|%s|%s|%s|%s|%s|%d|%d|%s|%s|%s|%s", d.OrgID, d.Name, d.Protocol, d.PortPath, d.USBSerial,
-		d.TCPAddr, d.Baud, d.DataBits, d.Parity, d.StopBits, d.Station, d.Options)
+	return fmt.Sprintf("%d|%s|%s|%s|%s|%s|%d|%d|%s|%s|%s|%s|%v", d.OrgID, d.Name, d.Protocol, d.PortPath, d.USBSerial,
+		d.TCPAddr, d.Baud, d.DataBits, d.Parity, d.StopBits, d.Station, d.Options, d.StrictFraming)
 }
 
 // sync starts runners for new or changed devices and stops those of
@@ -423,6 +429,12 @@ func (r *runner) record(ctx context.Context, msgID int64, in *store.Ingestion) e
 			return fmt.Errorf("record ingestion of message %d: %w", msgID, err2)
 		}
 		in = failed
+	}
+	if n := len(in.Warnings); n > 0 {
+		now := r.m.st.Now()
+		last := fmt.Sprintf("message %d: %s", msgID, in.Warnings[n-1])
+		r.m.update(r.dev.ID, func(s *State) { s.Warnings += n; s.LastWarning, s.LastWarningAt = last, now })
+		r.log.Warn("framing deviations accepted", "message", msgID, "count", n, "first", in.Warnings[0])
 	}
 	if in.Status == store.MessageFailed {
 		r.fail(fmt.Errorf("message %d: %s", msgID, in.Error))

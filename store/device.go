@@ -53,10 +53,14 @@ type Device struct {
 	StopBits  string // 1, 1.5, 2
 	Station   string // device group whose clinicians see its readings
 	Options   string // driver options, key=value;key=value
-	Active    bool
-	RemovedAt time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// StrictFraming applies the framing standard's rules (ASTM E1381 frame
+	// numbers, HL7 segments ending in CR); off, the receiver accepts what
+	// real instruments send and notes each deviation in the log.
+	StrictFraming bool
+	Active        bool
+	RemovedAt     time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Where describes where the device is found, for lists and logs.
@@ -152,10 +156,10 @@ func (s *Store) CreateDevice(ctx context.Context, orgID int64, d *Device) error 
 		d.UUID = NewUUID()
 		d.CreatedAt, d.UpdatedAt = tx.Now, tx.Now
 		res, err := tx.Exec(`INSERT INTO devices (uuid, org_id, name, protocol, port_path, usb_serial, tcp_addr,
-			baud, data_bits, parity, stop_bits, station, options, active, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			baud, data_bits, parity, stop_bits, station, options, strict_framing, active, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			d.UUID, orgID, d.Name, d.Protocol, d.PortPath, d.USBSerial, d.TCPAddr, d.Baud, d.DataBits,
-			d.Parity, d.StopBits, d.Station, d.Options, boolInt(d.Active), unix(tx.Now), unix(tx.Now))
+			d.Parity, d.StopBits, d.Station, d.Options, boolInt(d.StrictFraming), boolInt(d.Active), unix(tx.Now), unix(tx.Now))
 		if isUnique(err) {
 			return Conflict(fmt.Sprintf("a device named %q already exists", d.Name))
 		}
@@ -186,10 +190,10 @@ func (s *Store) UpdateDevice(ctx context.Context, orgID, id int64, change func(*
 		}
 		d.UpdatedAt = tx.Now
 		_, err = tx.Exec(`UPDATE devices SET name = ?, protocol = ?, port_path = ?, usb_serial = ?, tcp_addr = ?,
-			baud = ?, data_bits = ?, parity = ?, stop_bits = ?, station = ?, options = ?, active = ?, updated_at = ?
-			WHERE org_id = ? AND id = ?`,
+			baud = ?, data_bits = ?, parity = ?, stop_bits = ?, station = ?, options = ?, strict_framing = ?, active = ?,
+			updated_at = ? WHERE org_id = ? AND id = ?`,
 			d.Name, d.Protocol, d.PortPath, d.USBSerial, d.TCPAddr, d.Baud, d.DataBits, d.Parity, d.StopBits,
-			d.Station, d.Options, boolInt(d.Active), unix(tx.Now), orgID, id)
+			d.Station, d.Options, boolInt(d.StrictFraming), boolInt(d.Active), unix(tx.Now), orgID, id)
 		if isUnique(err) {
 			return Conflict(fmt.Sprintf("a device named %q already exists", d.Name))
 		}
@@ -229,13 +233,13 @@ func (s *Store) RemoveDevice(ctx context.Context, orgID, id int64) error {
 }
 
 const deviceCols = `id, uuid, org_id, name, protocol, port_path, usb_serial, tcp_addr, baud, data_bits, parity,
-	stop_bits, station, options, active, removed_at, created_at, updated_at`
+	stop_bits, station, options, strict_framing, active, removed_at, created_at, updated_at`
 
 func scanDevice(row interface{ Scan(...any) error }) (*Device, error) {
 	var d Device
 	var removed, c, u int64
 	err := row.Scan(&d.ID, &d.UUID, &d.OrgID, &d.Name, &d.Protocol, &d.PortPath, &d.USBSerial, &d.TCPAddr,
-		&d.Baud, &d.DataBits, &d.Parity, &d.StopBits, &d.Station, &d.Options, &d.Active, &removed, &c, &u)
+		&d.Baud, &d.DataBits, &d.Parity, &d.StopBits, &d.Station, &d.Options, &d.StrictFraming, &d.Active, &removed, &c, &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,9 +36,10 @@ type DeviceMessage struct {
 	ReceivedAt   time.Time
 	Status       string
 	Error        string
-	PatientRef   string // the identifiers the message named
-	PatientID    int64  // the patient it was matched to, if any
-	Observations int    // how many observations the last ingestion made
+	Warnings     []string // deviations from the framing standard the receiver accepted
+	PatientRef   string   // the identifiers the message named
+	PatientID    int64    // the patient it was matched to, if any
+	Observations int      // how many observations the last ingestion made
 	IngestRuns   int
 	IngestedAt   time.Time
 	ReplyTo      int64
@@ -106,11 +108,12 @@ func (s *Store) UpdateDeviceMessageRaw(ctx context.Context, orgID, id int64, raw
 
 // Ingestion is what ingesting one stored message produced.
 type Ingestion struct {
-	Kind         string // results, qc, query, ...
-	Status       string // ingested, failed or ignored
-	Error        string // why it failed
-	PatientRef   string // identifiers the message named, for people to read
-	PatientID    int64  // the patient it was matched to (0: none)
+	Kind         string   // results, qc, query, ...
+	Status       string   // ingested, failed or ignored
+	Error        string   // why it failed
+	Warnings     []string // deviations from the framing standard that were accepted
+	PatientRef   string   // identifiers the message named, for people to read
+	PatientID    int64    // the patient it was matched to (0: none)
 	Observations []Observation
 	// Firmware and SerialNumber are what the message said about the
 	// device itself ("" = not reported), for the fleet view.
@@ -201,9 +204,9 @@ func recordIngestion(tx *txn, orgID, messageID int64, in *Ingestion) error {
 			return fmt.Errorf("record ingestion: %w", err)
 		}
 	}
-	_, err = tx.Exec(`UPDATE device_messages SET kind = ?, status = ?, error = ?, patient_ref = ?,
+	_, err = tx.Exec(`UPDATE device_messages SET kind = ?, status = ?, error = ?, warnings = ?, patient_ref = ?,
 		patient_id = NULLIF(?, 0), observations = ?, ingest_runs = ingest_runs + 1, ingested_at = ?
-		WHERE org_id = ? AND id = ?`, in.Kind, in.Status, in.Error, in.PatientRef, in.PatientID,
+		WHERE org_id = ? AND id = ?`, in.Kind, in.Status, in.Error, strings.Join(in.Warnings, "\n"), in.PatientRef, in.PatientID,
 		len(in.Observations), unix(tx.Now), orgID, messageID)
 	if err != nil {
 		return fmt.Errorf("record ingestion: %w", err)
@@ -250,14 +253,15 @@ type DeviceMessageFilter struct {
 }
 
 const deviceMessageCols = `m.id, m.org_id, m.device_id, m.direction, m.protocol, m.kind, m.received_at, m.status,
-	m.error, m.patient_ref, COALESCE(m.patient_id, 0), m.observations, m.ingest_runs, m.ingested_at,
+	m.error, m.warnings, m.patient_ref, COALESCE(m.patient_id, 0), m.observations, m.ingest_runs, m.ingested_at,
 	COALESCE(m.reply_to, 0), d.name`
 
 func scanDeviceMessage(row interface{ Scan(...any) error }, withRaw bool) (*DeviceMessage, error) {
 	var m DeviceMessage
 	var rec, ing int64
+	var warnings string
 	dst := []any{&m.ID, &m.OrgID, &m.DeviceID, &m.Direction, &m.Protocol, &m.Kind, &rec, &m.Status,
-		&m.Error, &m.PatientRef, &m.PatientID, &m.Observations, &m.IngestRuns, &ing, &m.ReplyTo, &m.DeviceName}
+		&m.Error, &warnings, &m.PatientRef, &m.PatientID, &m.Observations, &m.IngestRuns, &ing, &m.ReplyTo, &m.DeviceName}
 	if withRaw {
 		dst = append(dst, &m.Raw)
 	}
@@ -268,6 +272,9 @@ func scanDeviceMessage(row interface{ Scan(...any) error }, withRaw bool) (*Devi
 		return nil, err
 	}
 	m.ReceivedAt, m.IngestedAt = fromUnix(rec), fromUnix(ing)
+	if warnings != "" {
+		m.Warnings = strings.Split(warnings, "\n")
+	}
 	return &m, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"text/tabwriter"
 
@@ -11,7 +12,7 @@ import (
 )
 
 var deviceCmd = subcommand("device", map[string]func(context.Context, env, []string) error{
-	"add": deviceAdd, "list": deviceList, "remove": deviceRemove, "log": deviceLog,
+	"add": deviceAdd, "update": deviceUpdate, "list": deviceList, "remove": deviceRemove, "log": deviceLog,
 })
 
 // deviceAdd configures an instrument. A running server picks it up within
@@ -21,17 +22,7 @@ func deviceAdd(ctx context.Context, e env, args []string) error {
 	data := fs.data()
 	org := fs.org()
 	d := &store.Device{}
-	fs.FlagSet.StringVar(&d.Name, "name", "", "the device's name, e.g. \"Cobas c111\" (required)")
-	fs.FlagSet.StringVar(&d.PortPath, "port", "", "serial port path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...")
-	fs.FlagSet.StringVar(&d.USBSerial, "usb-serial", "", "USB serial number of the adapter instead of --port (survives moving the plug)")
-	fs.FlagSet.StringVar(&d.TCPAddr, "tcp", "", "HOST:PORT to listen on for HL7 over MLLP instead of a serial port")
-	fs.FlagSet.StringVar(&d.Protocol, "protocol", "", "astm, hl7 or line (required)")
-	fs.FlagSet.IntVar(&d.Baud, "baud", 9600, "baud rate")
-	fs.FlagSet.IntVar(&d.DataBits, "data-bits", 8, "data bits: 5, 6, 7 or 8")
-	fs.FlagSet.StringVar(&d.Parity, "parity", "none", "none, odd, even, mark or space")
-	fs.FlagSet.StringVar(&d.StopBits, "stop-bits", "1", "1, 1.5 or 2")
-	fs.FlagSet.StringVar(&d.Station, "station", "", "the station (device group) whose clinicians see its readings")
-	fs.FlagSet.StringVar(&d.Options, "options", "", "driver options, key=value;key=value (e.g. tz=Europe/Copenhagen)")
+	deviceFlags(fs, d, true)
 	if err := fs.parse(args, 0); err != nil {
 		return err
 	}
@@ -46,6 +37,108 @@ func deviceAdd(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "added device %q (%s on %s %s) to %s; a running server picks it up within seconds\n",
 		d.Name, d.Protocol, d.Where(), d.Framing(), o.Slug)
 	return nil
+}
+
+// deviceFlags binds the device settings to flags; add gives them the
+// defaults of a new device.
+func deviceFlags(fs *flagSet, d *store.Device, add bool) {
+	def := func(v, dflt string) string {
+		if add {
+			return dflt
+		}
+		return ""
+	}
+	idef := func(dflt int) int {
+		if add {
+			return dflt
+		}
+		return 0
+	}
+	fs.FlagSet.StringVar(&d.Name, "name", "", "the device's name, e.g. \"Cobas c111\" (required)")
+	fs.FlagSet.StringVar(&d.PortPath, "port", "", "serial port path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...")
+	fs.FlagSet.StringVar(&d.USBSerial, "usb-serial", "", "USB serial number of the adapter instead of --port (survives moving the plug)")
+	fs.FlagSet.StringVar(&d.TCPAddr, "tcp", "", "HOST:PORT to listen on for HL7 over MLLP instead of a serial port")
+	fs.FlagSet.StringVar(&d.Protocol, "protocol", "", "astm, hl7 or line (required)")
+	fs.FlagSet.IntVar(&d.Baud, "baud", idef(9600), "baud rate")
+	fs.FlagSet.IntVar(&d.DataBits, "data-bits", idef(8), "data bits: 5, 6, 7 or 8")
+	fs.FlagSet.StringVar(&d.Parity, "parity", def("", "none"), "none, odd, even, mark or space")
+	fs.FlagSet.StringVar(&d.StopBits, "stop-bits", def("", "1"), "1, 1.5 or 2")
+	fs.FlagSet.StringVar(&d.Station, "station", "", "the station (device group) whose clinicians see its readings")
+	fs.FlagSet.StringVar(&d.Options, "options", "", "driver options, key=value;key=value (e.g. tz=Europe/Copenhagen)")
+	fs.FlagSet.BoolVar(&d.StrictFraming, "strict-framing", false,
+		"refuse what the standards forbid (ASTM frames out of sequence are NAKed, HL7 segments must end in CR);\n"+
+			"by default such frames are accepted when their checksum is right and each deviation is logged as a warning")
+}
+
+// deviceUpdate changes the settings given as flags of the device named by
+// the argument; the others stay as they are. A running server restarts
+// the device with them within seconds.
+func deviceUpdate(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("device update", e)
+	data := fs.data()
+	org := fs.org()
+	var f store.Device
+	deviceFlags(fs, &f, false)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: clinicbox device update [--org SLUG] [flags] NAME   (only the flags given change)")
+		fs.PrintDefaults()
+	}
+	if err := fs.parse(args, 1); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("device update: name the device")
+	}
+	st, o, err := openOrg(ctx, e, *data, *org)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cur, err := st.DeviceByName(ctx, o.ID, fs.Arg(0))
+	if err != nil {
+		return userError(err)
+	}
+	d, err := st.UpdateDevice(ctx, o.ID, cur.ID, func(d *store.Device) error {
+		fs.Visit(func(fl *flag.Flag) {
+			switch fl.Name {
+			case "name":
+				d.Name = f.Name
+			case "port", "usb-serial", "tcp":
+				// One place at a time: naming a new one clears the others.
+				d.PortPath, d.USBSerial, d.TCPAddr = f.PortPath, f.USBSerial, f.TCPAddr
+			case "protocol":
+				d.Protocol = f.Protocol
+			case "baud":
+				d.Baud = f.Baud
+			case "data-bits":
+				d.DataBits = f.DataBits
+			case "parity":
+				d.Parity = f.Parity
+			case "stop-bits":
+				d.StopBits = f.StopBits
+			case "station":
+				d.Station = f.Station
+			case "options":
+				d.Options = f.Options
+			case "strict-framing":
+				d.StrictFraming = f.StrictFraming
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(e.stdout, "updated device %q (%s on %s %s, %s framing); a running server restarts it within seconds\n",
+		d.Name, d.Protocol, d.Where(), d.Framing(), framingRules(d))
+	return nil
+}
+
+func framingRules(d *store.Device) string {
+	if d.StrictFraming {
+		return "strict"
+	}
+	return "tolerant"
 }
 
 func deviceList(ctx context.Context, e env, args []string) error {
@@ -65,9 +158,9 @@ func deviceList(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPROTOCOL\tPORT\tFRAMING\tSTATION")
+	fmt.Fprintln(tw, "NAME\tPROTOCOL\tPORT\tFRAMING\tRULES\tSTATION")
 	for _, d := range devs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, d.Protocol, d.Where(), d.Framing(), d.Station)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Protocol, d.Where(), d.Framing(), framingRules(&d), d.Station)
 	}
 	return tw.Flush()
 }
@@ -137,6 +230,9 @@ func deviceLog(ctx context.Context, e env, args []string) error {
 		}
 		if m.Error != "" {
 			fmt.Fprintf(e.stdout, " error=%q", m.Error)
+		}
+		for _, w := range m.Warnings {
+			fmt.Fprintf(e.stdout, " warning=%q", w)
 		}
 		fmt.Fprintln(e.stdout)
 		fmt.Fprintln(e.stdout, devices.Transcript(m.Raw))

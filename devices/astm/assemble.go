@@ -1,6 +1,9 @@
 package astm
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // verdict is the receiver's answer to one frame.
 type verdict int
@@ -12,20 +15,46 @@ const (
 )
 
 // assembler applies the receiver's acceptance rules to frames: it keeps the
-// texts of accepted frames, recognises a re-sent frame, and rejects bad or
-// out-of-sequence ones. The live Link and Unframe share it, so a stored
-// transcript re-parses to exactly what the receiver accepted at the time.
+// texts of accepted frames, recognises a re-sent frame, and rejects bad
+// ones. The live Link and Unframe share it, so a stored transcript
+// re-parses to exactly what the receiver accepted at the time.
+//
+// Tolerant (the default): a frame whose checksum is right is accepted
+// whatever its number, because real analysers restart their numbering
+// mid-transfer; only a frame with the same number and the same bytes as the
+// last accepted one is taken as a re-send. Each departure from the standard
+// is noted in deviations. Strict: the standard's rule, a frame must carry the
+// next number (a repeat of the last number is a re-send) or it is NAKed.
 type assembler struct {
-	maxText   int
-	text      []byte
-	frames    int
-	last      int  // number of the last accepted frame, -1 before the first
-	lastFinal bool // the last accepted frame ended in ETX
+	maxText    int
+	strict     bool
+	text       []byte
+	frames     int
+	last       int    // number of the last accepted frame, -1 before the first
+	lastFinal  bool   // the last accepted frame ended in ETX
+	lastBytes  []byte // FN through the checksum of the last accepted frame
+	deviations []string
 
-	undoText, undoLast int // state before the last accepted frame, for undo
+	undoText, undoLast, undoDev int // state before the last accepted frame, for undo
+	undoBytes                   []byte
 }
 
-func newAssembler(maxText int) *assembler { return &assembler{maxText: maxText, last: -1} }
+func newAssembler(maxText int, strict bool) *assembler {
+	return &assembler{maxText: maxText, strict: strict, last: -1}
+}
+
+// maxDeviations bounds the notes kept for one transcript: a sender that
+// numbers every frame wrongly says so in the first few.
+const maxDeviations = 20
+
+func (a *assembler) note(format string, args ...any) {
+	switch {
+	case len(a.deviations) < maxDeviations:
+		a.deviations = append(a.deviations, fmt.Sprintf(format, args...))
+	case len(a.deviations) == maxDeviations:
+		a.deviations = append(a.deviations, "further deviations not listed")
+	}
+}
 
 // restart prepares for a new transfer (after ENQ) without dropping text.
 func (a *assembler) restart() { a.last = -1 }
@@ -36,24 +65,36 @@ func (a *assembler) add(b []byte) (verdict, error) {
 	if err != nil {
 		return rejected, err
 	}
+	body := frameBody(b)
 	next := 1
 	if a.last >= 0 {
-		if f.Number == a.last {
+		next = (a.last + 1) % 8
+		if f.Number == a.last && (a.strict || bytes.Equal(body, a.lastBytes)) {
 			return duplicate, nil
 		}
-		next = (a.last + 1) % 8
 	}
+	var deviation string
 	if f.Number != next {
-		return rejected, fmt.Errorf("%w: got frame %d, expected %d", ErrFrameSequence, f.Number, next)
+		if a.strict {
+			return rejected, fmt.Errorf("%w: got frame %d, expected %d", ErrFrameSequence, f.Number, next)
+		}
+		deviation = fmt.Sprintf("frame number %d where %d was expected; accepted (checksum right)", f.Number, next)
+		if f.Number == a.last {
+			deviation = fmt.Sprintf("frame number %d repeated with different bytes; accepted as a new frame (checksum right)", f.Number)
+		}
 	}
 	if len(a.text)+len(f.Text) > a.maxText {
 		return rejected, fmt.Errorf("%w (%d bytes)", ErrMessageTooLarge, a.maxText)
 	}
-	a.undoText, a.undoLast = len(a.text), a.last
+	a.undoText, a.undoLast, a.undoDev, a.undoBytes = len(a.text), a.last, len(a.deviations), a.lastBytes
+	if deviation != "" {
+		a.note("%s", deviation)
+	}
 	a.text = append(a.text, f.Text...)
 	a.frames++
 	a.last = f.Number
 	a.lastFinal = f.Final
+	a.lastBytes = append(a.lastBytes[:0:0], body...)
 	return accepted, nil
 }
 
@@ -65,28 +106,49 @@ func (a *assembler) undo() {
 	a.frames--
 	a.last = a.undoLast
 	a.lastFinal = false
+	a.lastBytes = a.undoBytes
+	a.deviations = a.deviations[:a.undoDev]
+}
+
+// frameBody is a frame's FN through its checksum, the part a re-send
+// repeats byte for byte (the trailing CR LF may differ).
+func frameBody(b []byte) []byte {
+	if i := bytes.IndexAny(b, "\x03\x17"); i >= 0 && i+3 <= len(b) {
+		return b[1 : i+3]
+	}
+	return b
 }
 
 // Unframe extracts the message text from a recorded transcript of the line
 // (for example Transfer.Raw, or a capture made with a serial sniffer),
-// applying the same rules as the live receiver: frames with a bad checksum
-// or out of sequence are skipped, re-sent frames count once, and a transfer
-// that the sender abandoned (EOT right after a rejected frame) is dropped.
-// Texts of several transfers (ENQ ... EOT) are concatenated.
+// applying the tolerant rules of the live receiver: frames with a bad
+// checksum are skipped, re-sent frames count once, and a transfer that the
+// sender abandoned (EOT right after a rejected frame) is dropped. Texts of
+// several transfers (ENQ ... EOT) are concatenated.
 func Unframe(raw []byte) []byte {
-	a := newAssembler(len(raw))
-	transferStart := 0
+	text, _ := UnframeReport(raw, false)
+	return text
+}
+
+// UnframeReport is Unframe with the receiver's mode (strict: frames out of
+// sequence are skipped, as the strict receiver NAKed them) and the list of
+// deviations from E1381 that the tolerant receiver accepted, for the
+// device's log.
+func UnframeReport(raw []byte, strict bool) (text []byte, deviations []string) {
+	a := newAssembler(len(raw), strict)
+	transferStart, transferDev := 0, 0
 	lastRejected := false
 	for i := 0; i < len(raw); {
 		switch raw[i] {
 		case ENQ:
 			a.restart()
-			transferStart = len(a.text)
+			transferStart, transferDev = len(a.text), len(a.deviations)
 			lastRejected = false
 			i++
 		case EOT:
 			if lastRejected {
 				a.text = a.text[:transferStart]
+				a.deviations = a.deviations[:transferDev]
 			}
 			lastRejected = false
 			i++
@@ -99,7 +161,7 @@ func Unframe(raw []byte) []byte {
 			i++
 		}
 	}
-	return a.text
+	return a.text, a.deviations
 }
 
 // frameEnd returns the index just past the frame starting at raw[start]

@@ -25,6 +25,13 @@ type Config struct {
 	// that send one record per ETX frame cause one call per record, each
 	// with the longer capture.
 	Commit func(raw []byte) error
+	// Strict applies E1381's frame-number rule: a frame that is neither the
+	// next number nor a repeat of the last is NAKed. The default is
+	// tolerant: a frame whose checksum is right is accepted whatever its
+	// number (analysers restart numbering mid-transfer), a frame with the
+	// last number and the same bytes counts once, and each deviation is
+	// listed in Transfer.Deviations.
+	Strict bool
 
 	ReceiveTimeout  time.Duration // receiver timer, 30 s: silence mid-message aborts it
 	ReplyTimeout    time.Duration // sender timer, 15 s: wait for ACK/NAK after ENQ or a frame
@@ -74,6 +81,9 @@ type Transfer struct {
 	Raw []byte
 	// Frames counts the accepted frames.
 	Frames int
+	// Deviations lists what the tolerant receiver accepted against the
+	// standard (frame numbers out of sequence), for the device's log.
+	Deviations []string
 }
 
 // Link is one end of an E1381 link, acting as the host (LIS) side. One

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,8 @@ func TestReceiver(t *testing.T) {
 		name     string
 		busy     []bool // answers of Config.Busy, in order
 		maxMsg   int
+		strict   bool
+		wantDev  []string // deviations the tolerant receiver notes
 		script   func(p *peer)
 		wantText string
 		wantErr  error
@@ -217,7 +220,8 @@ func TestReceiver(t *testing.T) {
 			wantText: rec1 + rec2,
 		},
 		{
-			name: "frame out of sequence NAKed",
+			name:   "strict: frame out of sequence NAKed",
+			strict: true,
 			script: func(p *peer) {
 				p.write(astm.ENQ)
 				p.expect(astm.ACK)
@@ -230,6 +234,97 @@ func TestReceiver(t *testing.T) {
 				p.write(astm.EOT)
 			},
 			wantText: rec1 + rec2,
+		},
+		{
+			name:   "strict: same number, other bytes taken as a re-send",
+			strict: true,
+			script: func(p *peer) {
+				p.write(astm.ENQ)
+				p.expect(astm.ACK)
+				p.frame(1, rec1, false)
+				p.expect(astm.ACK)
+				p.frame(1, "X|1\r", false)
+				p.expect(astm.ACK)
+				p.frame(2, rec2, true)
+				p.expect(astm.ACK)
+				p.write(astm.EOT)
+			},
+			wantText: rec1 + rec2,
+		},
+		{
+			name: "tolerant: frame out of sequence accepted and noted",
+			script: func(p *peer) {
+				p.write(astm.ENQ)
+				p.expect(astm.ACK)
+				p.frame(3, rec1, false)
+				p.expect(astm.ACK)
+				p.frame(4, rec2, true)
+				p.expect(astm.ACK)
+				p.write(astm.EOT)
+			},
+			wantText: rec1 + rec2,
+			wantDev:  []string{"frame number 3 where 1 was expected; accepted (checksum right)"},
+		},
+		{
+			name: "tolerant: numbering restarts at 1 mid-transfer",
+			script: func(p *peer) {
+				p.write(astm.ENQ)
+				p.expect(astm.ACK)
+				for i, r := range strings.SplitAfter(rec1+rec2, "\r")[:5] {
+					n := i + 1
+					if i >= 3 {
+						n = i - 2 // 1, 2, 3, 1, 2
+					}
+					p.frame(n, r, i == 4)
+					p.expect(astm.ACK)
+				}
+				p.write(astm.EOT)
+			},
+			wantText: rec1 + rec2,
+			wantDev:  []string{"frame number 1 where 4 was expected; accepted (checksum right)"},
+		},
+		{
+			name: "tolerant: same number and same bytes counts once",
+			script: func(p *peer) {
+				p.write(astm.ENQ)
+				p.expect(astm.ACK)
+				p.frame(1, rec1, false)
+				p.expect(astm.ACK)
+				p.frame(1, rec1, false)
+				p.expect(astm.ACK)
+				p.frame(2, rec2, true)
+				p.expect(astm.ACK)
+				p.write(astm.EOT)
+			},
+			wantText: rec1 + rec2,
+		},
+		{
+			name: "tolerant: same number, other bytes is a new frame",
+			script: func(p *peer) {
+				p.write(astm.ENQ)
+				p.expect(astm.ACK)
+				p.frame(1, rec1, false)
+				p.expect(astm.ACK)
+				p.frame(1, rec2, true)
+				p.expect(astm.ACK)
+				p.write(astm.EOT)
+			},
+			wantText: rec1 + rec2,
+			wantDev:  []string{"frame number 1 repeated with different bytes; accepted as a new frame (checksum right)"},
+		},
+		{
+			name: "tolerant: bad checksum still NAKed",
+			script: func(p *peer) {
+				p.write(astm.ENQ)
+				p.expect(astm.ACK)
+				p.badFrame(5, rec1, false)
+				p.expect(astm.NAK)
+				p.frame(5, rec1+rec2, true)
+				p.expect(astm.ACK)
+				p.write(astm.EOT)
+			},
+			wantText: rec1 + rec2,
+			wantDev:  []string{"frame number 5 where 1 was expected; accepted (checksum right)"},
 		},
 		{
 			name: "busy NAK then accepted",
@@ -354,7 +449,7 @@ func TestReceiver(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := astm.Config{MaxMessage: tt.maxMsg}
+			cfg := astm.Config{MaxMessage: tt.maxMsg, Strict: tt.strict}
 			if tt.busy != nil {
 				answers := tt.busy
 				cfg.Busy = func() bool {
@@ -386,8 +481,15 @@ func TestReceiver(t *testing.T) {
 			if r.tr.Raw[0] != astm.ENQ || r.tr.Raw[len(r.tr.Raw)-1] != astm.EOT {
 				t.Errorf("raw should run from ENQ to EOT: %q", r.tr.Raw)
 			}
-			if got := astm.Unframe(r.tr.Raw); !bytes.Equal(got, r.tr.Text) {
-				t.Errorf("Unframe(raw) = %q, want the text", got)
+			if !slices.Equal(r.tr.Deviations, tt.wantDev) {
+				t.Errorf("deviations = %q, want %q", r.tr.Deviations, tt.wantDev)
+			}
+			got, dev := astm.UnframeReport(r.tr.Raw, tt.strict)
+			if !bytes.Equal(got, r.tr.Text) {
+				t.Errorf("UnframeReport(raw) = %q, want the text", got)
+			}
+			if !slices.Equal(dev, tt.wantDev) {
+				t.Errorf("UnframeReport deviations = %q, want %q", dev, tt.wantDev)
 			}
 		})
 	}

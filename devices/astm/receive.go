@@ -53,7 +53,7 @@ func (l *Link) receiveFrames(ctx context.Context) (*Transfer, error) {
 	l.raw = append(make([]byte, 0, 1024), ENQ)
 	defer func() { l.raw = nil }()
 
-	asm := newAssembler(l.cfg.MaxMessage)
+	asm := newAssembler(l.cfg.MaxMessage, l.cfg.Strict)
 	t := newTimer(l.cfg.Clock, l.cfg.ReceiveTimeout, true)
 	lastReply := ACK
 	tooLarge := false
@@ -80,7 +80,7 @@ func (l *Link) receiveFrames(ctx context.Context) (*Transfer, error) {
 			case asm.frames == 0:
 				return nil, nil // an empty bid: nothing to deliver
 			}
-			return &Transfer{Text: asm.text, Raw: l.raw, Frames: asm.frames}, nil
+			return &Transfer{Text: asm.text, Raw: l.raw, Frames: asm.frames, Deviations: asm.deviations}, nil
 		case STX:
 			// handled below
 		default:

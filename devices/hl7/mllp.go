@@ -27,10 +27,21 @@ var ErrMessageTooLarge = errors.New("hl7: MLLP message exceeds the size limit")
 // skipped; a start byte inside a frame restarts it, because the sender
 // evidently began again.
 type MLLPReader struct {
-	r       *bufio.Reader
-	max     int
-	buf     []byte
-	skipped bool // inside an oversized frame that is being skipped
+	r        *bufio.Reader
+	max      int
+	buf      []byte
+	skipped  bool // inside an oversized frame that is being skipped
+	afterEnd bool // the last byte read was a frame's end byte
+	noCR     int  // frames seen to end without the trailing CR, not yet reported
+}
+
+// MissingCR reports, and resets, how many frames ended without the CR that
+// follows the end byte. A frame's missing CR is only seen when the next
+// byte arrives, so it is reported with the message after it.
+func (m *MLLPReader) MissingCR() int {
+	n := m.noCR
+	m.noCR = 0
+	return n
 }
 
 // NewMLLPReader reads frames from r, refusing messages longer than max
@@ -57,6 +68,10 @@ func (m *MLLPReader) ReadMessage() ([]byte, error) {
 			}
 			return nil, fmt.Errorf("hl7: mllp read: %w", err)
 		}
+		if m.afterEnd && b != '\r' {
+			m.noCR++
+		}
+		m.afterEnd = b == mllpEnd
 		switch {
 		case b == mllpStart:
 			inFrame, m.skipped = true, false

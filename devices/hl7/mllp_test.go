@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,4 +128,51 @@ func TestWriteMLLP(t *testing.T) {
 	if err := hl7.WriteMLLP(&b, []byte("bad\x1cbyte")); err == nil {
 		t.Error("framing byte inside the message accepted")
 	}
+}
+
+func TestMLLPReaderNotesMissingCR(t *testing.T) {
+	m1, m2, m3 := "MSH|^~\\&|A\r", "MSH|^~\\&|B\r", "MSH|^~\\&|C\r"
+	r := hl7.NewMLLPReader(strings.NewReader("\x0b"+m1+"\x1c\x0b"+m2+"\x1c\r\x0b"+m3+"\x1c\r"), 0)
+	for i, want := range []struct {
+		msg       string
+		missingCR int
+	}{{m1, 0}, {m2, 1}, {m3, 0}} {
+		got, err := r.ReadMessage()
+		if err != nil || string(got) != want.msg {
+			t.Fatalf("message %d: %q, %v", i, got, err)
+		}
+		if n := r.MissingCR(); n != want.missingCR {
+			t.Errorf("after message %d: MissingCR = %d, want %d", i, n, want.missingCR)
+		}
+	}
+}
+
+func TestSegmentDeviations(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want []string
+	}{
+		{"MSH|^~\\&|A\rPID|1\rOBX|1\r", nil},
+		{"MSH|^~\\&|A\rPID|1", nil},
+		{"MSH|^~\\&|A\nPID|1\nOBX|1\n", []string{"3 segment(s) end in LF instead of CR; accepted"}},
+		{"MSH|^~\\&|A\r\nPID|1\r\n", []string{"2 segment(s) end in CR LF instead of CR; accepted"}},
+		{"MSH|^~\\&|A\r\nPID|1\nOBX|1\r", []string{"1 segment(s) end in CR LF instead of CR; accepted", "1 segment(s) end in LF instead of CR; accepted"}},
+	}
+	for _, tt := range tests {
+		if got := hl7.SegmentDeviations([]byte(tt.msg)); !slices.Equal(got, tt.want) {
+			t.Errorf("%q: %q, want %q", tt.msg, got, tt.want)
+		}
+		// Whatever the terminators, the segments parse the same.
+		m, err := hl7.Parse([]byte(tt.msg))
+		if err != nil || len(m.Segments) != strings.Count(strings.ReplaceAll(tt.msg, "\r\n", "\r"), "\r")+strings.Count(strings.ReplaceAll(tt.msg, "\r\n", "\r"), "\n")+boolInt(!strings.HasSuffix(tt.msg, "\r") && !strings.HasSuffix(tt.msg, "\n")) {
+			t.Errorf("%q parsed to %d segments, %v", tt.msg, len(m.Segments), err)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -116,12 +116,17 @@ func (in *Instrument) frames(text []byte) []astm.Frame {
 		return []astm.Frame{{Number: 1, Text: text, Final: true}}
 	case FramePerRecord, FramePerRecordETX:
 		var frames []astm.Frame
+		n := 0
 		for _, rec := range bytes.SplitAfter(text, []byte{astm.CR}) {
 			if len(rec) == 0 {
 				continue
 			}
+			if len(frames) > 0 && bytes.IndexByte([]byte(in.cfg.RestartNumbering), rec[0]) >= 0 {
+				n = 0
+			}
 			for _, f := range astm.SplitFrames(rec, in.cfg.FrameSize) {
-				f.Number = (len(frames) + 1) % 8
+				n++
+				f.Number = n % 8
 				f.Final = in.cfg.Framing == FramePerRecordETX && f.Final
 				frames = append(frames, f)
 			}

@@ -43,6 +43,10 @@ type Config struct {
 	FrameSize    int // text bytes per frame for FrameSplit and FramePerRecord; 240 if 0
 	MaxAttempts  int // transmissions of one frame before giving up; 6 if 0
 	CorruptFrame int // 1-based frame whose first transmission has one text byte damaged; 0 for none
+	// RestartNumbering lists record types (e.g. "M") before which the frame
+	// numbers start again at 1, as some haematology analysers do before each
+	// long manufacturer record (FramePerRecord and FramePerRecordETX only).
+	RestartNumbering string
 
 	// Line only.
 	LineEnding   string        // "\r\n" if empty

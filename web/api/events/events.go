@@ -64,7 +64,7 @@ func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }
 
 // Message is one event as this API sends it: the outbox id (the resume
 // point), its topic and time, and the payload the webhooks deliver
-// ({"event":{"type"},"data"}).
+// ({"event":"<name>","data":{...}}).
 type Message struct {
 	ID        int64           `json:"id"`
 	Topic     string          `json:"topic"`
@@ -76,9 +76,7 @@ type Message struct {
 // payload is the webhook body of an event: the documented data of the
 // telehealth webhook events, and the event's own data for the others.
 func payload(ev store.Event) json.RawMessage {
-	var p webhook.Payload
-	p.Event.Type = ev.Type
-	p.Data = ev.Payload
+	p := webhook.Payload{Event: ev.Type, Data: ev.Payload}
 	if d, ok := webhook.Data(ev); ok {
 		if b, err := json.Marshal(d); err == nil {
 			p.Data = b

@@ -177,14 +177,14 @@ func TestStreamResumes(t *testing.T) {
 			PatientID int64 `json:"patientId"`
 		}
 		var body struct {
-			Event struct{ Type string } `json:"event"`
-			Data  json.RawMessage       `json:"data"`
+			Event string          `json:"event"`
+			Data  json.RawMessage `json:"data"`
 		}
 		if err := json.Unmarshal(ev.data.Payload, &body); err != nil {
 			t.Fatal(err)
 		}
 		json.Unmarshal(body.Data, &data)
-		if ev.typ != store.EventPatientCreated || body.Event.Type != store.EventPatientCreated || ev.data.Topic != "patient" || ev.data.ID != ev.id {
+		if ev.typ != store.EventPatientCreated || body.Event != store.EventPatientCreated || ev.data.Topic != "patient" || ev.data.ID != ev.id {
 			t.Errorf("event %d: %+v %s", i, ev, ev.data.Payload)
 		}
 		if data.PatientID != want[i] {

@@ -28,6 +28,14 @@ type DevicesProps struct {
 	Errors   layout.Errors
 }
 
+// DeviceEditProps is the edit page of one device.
+type DeviceEditProps struct {
+	Page   layout.PageProps
+	Name   string // the name as stored (the form may hold an edited one)
+	Form   store.Device
+	Errors layout.Errors
+}
+
 // DeviceLogProps is a device's raw message log.
 type DeviceLogProps struct {
 	Page     layout.PageProps
@@ -71,11 +79,13 @@ func (h *handlers) adminDevices(w http.ResponseWriter, r *http.Request) {
 	layout.Render(w, r, http.StatusOK, DevicesPage(p))
 }
 
-func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
-	d := &store.Device{Name: r.PostFormValue("name"), Protocol: r.PostFormValue("protocol"), PortPath: r.PostFormValue("port_path"),
-		USBSerial: r.PostFormValue("usb_serial"), TCPAddr: r.PostFormValue("tcp_addr"), Parity: r.PostFormValue("parity"),
-		StopBits: r.PostFormValue("stop_bits"), Station: r.PostFormValue("station"), Options: r.PostFormValue("options")}
-	var bad layout.Errors = layout.Errors{}
+// readDeviceForm reads the device form into d; bad holds the fields that are
+// not even numbers or known choices.
+func readDeviceForm(r *http.Request, d *store.Device) (bad layout.Errors) {
+	bad = layout.Errors{}
+	d.Name, d.Protocol, d.PortPath = r.PostFormValue("name"), r.PostFormValue("protocol"), r.PostFormValue("port_path")
+	d.USBSerial, d.TCPAddr, d.Parity = r.PostFormValue("usb_serial"), r.PostFormValue("tcp_addr"), r.PostFormValue("parity")
+	d.StopBits, d.Station, d.Options = r.PostFormValue("stop_bits"), r.PostFormValue("station"), r.PostFormValue("options")
 	var err error
 	if d.Baud, err = strconv.Atoi(r.PostFormValue("baud")); err != nil {
 		bad["baud"] = "must be a number"
@@ -83,16 +93,36 @@ func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
 	if d.DataBits, err = strconv.Atoi(r.PostFormValue("data_bits")); err != nil {
 		bad["dataBits"] = "must be a number"
 	}
+	switch r.PostFormValue("framing_rules") {
+	case "", "tolerant":
+		d.StrictFraming = false
+	case "strict":
+		d.StrictFraming = true
+	default:
+		bad["strictFraming"] = "must be tolerant or strict"
+	}
+	return bad
+}
+
+// saveErrors turns a store error into form errors (nil, nil: saved).
+func saveErrors(err error) (layout.Errors, error) {
+	var ve *store.ValidationError
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		return ve.Fields, nil
+	case errors.As(err, &ce):
+		return layout.Errors{"name": ce.Msg}, nil
+	}
+	return nil, err
+}
+
+func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
+	d := &store.Device{}
+	bad := readDeviceForm(r, d)
 	if len(bad) == 0 {
-		err = h.st.CreateDevice(r.Context(), orgOf(r), d)
-		var ve *store.ValidationError
-		var ce *store.ConflictError
-		switch {
-		case errors.As(err, &ve):
-			bad = ve.Fields
-		case errors.As(err, &ce):
-			bad["name"] = ce.Msg
-		case err != nil:
+		var err error
+		if bad, err = saveErrors(h.st.CreateDevice(r.Context(), orgOf(r), d)); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -109,6 +139,57 @@ func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	h.reload()
 	layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Device %s added; it starts within seconds.", d.Name))
+	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
+}
+
+// editDevice shows the form of one device, filled in.
+func (h *handlers) editDevice(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	d, err := h.st.Device(r.Context(), orgOf(r), id)
+	if err == nil && !d.RemovedAt.IsZero() {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	layout.Render(w, r, http.StatusOK, DeviceEditPage(DeviceEditProps{Page: h.pageProps(w, r, "Edit "+d.Name, layout.NavAdmin), Name: d.Name, Form: *d}))
+}
+
+// updateDevice saves the edited form; the device's runner restarts with it.
+func (h *handlers) updateDevice(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var form store.Device
+	bad := readDeviceForm(r, &form)
+	name := ""
+	if len(bad) == 0 {
+		_, err := h.st.UpdateDevice(r.Context(), orgOf(r), id, func(d *store.Device) error {
+			name = d.Name
+			form.ID, form.UUID, form.OrgID, form.Active, form.CreatedAt = d.ID, d.UUID, d.OrgID, d.Active, d.CreatedAt
+			*d = form
+			return nil
+		})
+		if bad, err = saveErrors(err); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if len(bad) > 0 {
+		if name == "" {
+			d, err := h.st.Device(r.Context(), orgOf(r), id)
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			name = d.Name
+		}
+		form.ID = id
+		layout.Render(w, r, http.StatusUnprocessableEntity, DeviceEditPage(DeviceEditProps{
+			Page: h.pageProps(w, r, "Edit "+name, layout.NavAdmin), Name: name, Form: form, Errors: bad}))
+		return
+	}
+	h.devices.Reload()
+	layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Device %s saved; it restarts with the new settings within seconds.", form.Name))
 	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
 }
 

@@ -47,6 +47,9 @@ type DeviceState struct {
 	Messages      int // received since the server started
 	LastError     string
 	LastErrorAt   time.Time
+	Warnings      int // framing deviations accepted since the server started
+	LastWarning   string
+	LastWarningAt time.Time
 }
 
 // Port is a serial port present on the appliance.
@@ -98,6 +101,8 @@ func (p *Handler) Routes() []httpx.Route {
 
 		{Method: "GET", Pattern: "/admin/devices", Guard: admin, Handler: h.adminDevices},
 		{Method: "POST", Pattern: "/admin/devices", Guard: admin, Handler: h.createDevice},
+		{Method: "GET", Pattern: "/admin/devices/{id}", Guard: admin, Handler: h.editDevice},
+		{Method: "POST", Pattern: "/admin/devices/{id}", Guard: admin, Handler: h.updateDevice},
 		{Method: "POST", Pattern: "/admin/devices/{id}/remove", Guard: admin, Handler: h.removeDevice},
 		{Method: "GET", Pattern: "/admin/devices/{id}/log", Guard: admin, Handler: h.deviceLog},
 		{Method: "POST", Pattern: "/admin/devices/{id}/messages/{mid}/reingest", Guard: admin, Handler: h.reingest},
