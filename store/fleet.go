@@ -204,7 +204,7 @@ func scanFleet(row interface{ Scan(...any) error }) (*FleetDevice, error) {
 	st := &f.Status
 	var removed, c, u, since, lm, le, qa, su int64
 	err := row.Scan(&d.ID, &d.UUID, &d.OrgID, &d.Name, &d.Protocol, &d.PortPath, &d.USBSerial, &d.TCPAddr,
-		&d.Baud, &d.DataBits, &d.Parity, &d.StopBits, &d.Station, &d.Options, &d.Active, &removed, &c, &u,
+		&d.Baud, &d.DataBits, &d.Parity, &d.StopBits, &d.Station, &d.Options, &d.StrictFraming, &d.Active, &removed, &c, &u,
 		&f.OrgSlug, &f.OrgName, &st.State, &st.Port, &since, &lm, &st.LastError, &le, &st.Firmware, &st.SerialNumber,
 		&st.QCState, &qa, &su, &f.MessagesIn, &f.Failed)
 	if errors.Is(err, sql.ErrNoRows) {

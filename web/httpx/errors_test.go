@@ -18,6 +18,7 @@ func TestClassify(t *testing.T) {
 	// A real over-limit body, decoded as a face decodes it.
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"a":"`+strings.Repeat("x", 100)+`"}`))
+	r.Header.Set("Content-Type", "application/json")
 	tooBig := DecodeJSON(w, r, &map[string]any{}, 10)
 	wrapped := func(err error) error { return fmt.Errorf("create patient: %w", err) }
 	for _, c := range []struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -34,6 +35,12 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) error {
 	if limit <= 0 {
 		limit = MaxJSONBody
+	}
+	if err := RequireJSON(r); err != nil {
+		return err
+	}
+	if r.ContentLength > limit {
+		return TooLarge(&http.MaxBytesError{Limit: limit})
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
@@ -69,6 +76,25 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 // TooLarge is the DecodeError for a body that went past its limit: 413.
 func TooLarge(e *http.MaxBytesError) *DecodeError {
 	return &DecodeError{Msg: fmt.Sprintf("request body is larger than %d bytes", e.Limit), Err: e}
+}
+
+// IsJSON reports whether the request declares a JSON body:
+// application/json, or a JSON-based type (application/fhir+json, ...).
+func IsJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+// RequireJSON is the 415 for a body that does not say it is JSON: every
+// spec's examples send Content-Type: application/json.
+func RequireJSON(r *http.Request) error {
+	if IsJSON(r) {
+		return nil
+	}
+	return Error(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 }
 
 func jsonKind(goKind string) string {

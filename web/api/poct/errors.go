@@ -51,7 +51,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 		writeError(w, ae.status, ae.code, ae.msg)
 	case errors.As(err, &de):
-		writeError(w, http.StatusBadRequest, "invalid_body", de.Msg)
+		status, code := httpx.Classify(err).Status, "invalid_body"
+		if status == http.StatusRequestEntityTooLarge {
+			code = "too_large"
+		}
+		writeError(w, status, code, de.Msg)
 	case errors.As(err, &ve):
 		keys := make([]string, 0, len(ve.Fields))
 		for k := range ve.Fields {

@@ -47,7 +47,7 @@ func readAssistanceInput(w http.ResponseWriter, r *http.Request) (store.CareLoca
 	var in assistanceInput
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
 	if err != nil {
-		return store.CareLocationQuery{}, errors.New("Service Request Error: request body is too large")
+		return store.CareLocationQuery{}, &httpx.DecodeError{Msg: "Service Request Error: request body is too large", Err: err}
 	}
 	if len(strings.TrimSpace(string(body))) > 0 {
 		// Typed as strings: a number where a string belongs is a bad request.
@@ -69,7 +69,7 @@ func readAssistanceInput(w http.ResponseWriter, r *http.Request) (store.CareLoca
 func (h *Handler) assistanceCareLocation(w http.ResponseWriter, r *http.Request, notFoundMsg string) (*store.CareLocation, bool) {
 	q, err := readAssistanceInput(w, r)
 	if err != nil {
-		writeAssistanceError(w, http.StatusBadRequest, err.Error())
+		writeAssistanceError(w, httpx.Classify(err).Status, err.Error())
 		return nil, false
 	}
 	if !q.Complete() {
