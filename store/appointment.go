@@ -76,8 +76,13 @@ func (a *Appointment) Open() bool {
 }
 
 // Validate checks an appointment's own fields.
-func (a *Appointment) Validate() error {
+func (a *Appointment) Validate() error { return a.validateAt(time.Time{}) }
+
+// validateAt is Validate that also bounds the date to within 100 years of
+// now (zero now: not checked); the store checks with the write's clock.
+func (a *Appointment) validateAt(now time.Time) error {
 	var v Validator
+	v.Near("date", a.Start, now)
 	v.Check(a.PatientID > 0, "patient", "is required")
 	v.Check(a.WaitingRoomID > 0, "waitingRoom", "is required")
 	v.Check(!a.Start.IsZero(), "date", "is required")
@@ -87,8 +92,10 @@ func (a *Appointment) Validate() error {
 	v.Check(len(a.Reasons) <= 20, "reasons", "must have at most 20 entries")
 	for i, r := range a.Reasons {
 		v.Check(len(r) <= 500, fmt.Sprintf("reasons[%d]", i), "must be at most 500 characters")
+		v.Text(fmt.Sprintf("reasons[%d]", i), r, MaxShortText)
 	}
 	v.Check(len(a.ExternalID) <= 200, "externalId", "must be at most 200 characters")
+	v.Line("externalId", a.ExternalID, MaxIDLength)
 	return v.Err()
 }
 
@@ -142,7 +149,7 @@ func createAppointmentTx(ctx context.Context, tx *txn, orgID int64, a *Appointme
 		a.Start = tx.Now
 	}
 	a.Start = a.Start.UTC().Truncate(time.Second)
-	if err := a.Validate(); err != nil {
+	if err := a.validateAt(tx.Now); err != nil {
 		return err
 	}
 	a.UUID = NewUUID()
@@ -285,7 +292,7 @@ func updateAppointment(ctx context.Context, tx *txn, orgID, id int64, reason str
 	}
 	a.ID, a.UUID, a.OrgID, a.PatientToken, a.ProviderToken = old.ID, old.UUID, old.OrgID, old.PatientToken, old.ProviderToken
 	a.Start = a.Start.UTC().Truncate(time.Second)
-	if err := a.Validate(); err != nil {
+	if err := a.validateAt(tx.Now); err != nil {
 		return nil, err
 	}
 	if a.WaitingRoomID != old.WaitingRoomID {

@@ -37,6 +37,8 @@ func (a *Attachment) Validate() error {
 	a.Title = strings.TrimSpace(a.Title)
 	v.Check(a.Title != "", "fileName", "is required")
 	v.Check(len(a.Title) <= 255, "fileName", "must be at most 255 characters")
+	v.Line("fileName", a.Title, 255)
+	v.Check(!strings.ContainsAny(a.Title, "/\\") && a.Title != "." && a.Title != "..", "fileName", "must be a plain file name without a path")
 	v.Check(slices.Contains(AttachmentMimeTypes, a.MimeType), "mimeType", "is not supported")
 	v.Check(len(a.Data) > 0, "file", "is empty")
 	v.Check(len(a.Data) <= MaxAttachmentSize, "file", "must be at most 5 MB")

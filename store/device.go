@@ -120,6 +120,9 @@ func (d *Device) Validate() error {
 	}
 	v.Check(d.Name != "", "name", "is required")
 	v.Check(len(d.Name) <= 100, "name", "must be at most 100 characters")
+	for field, val := range map[string]string{"name": d.Name, "port": d.PortPath + d.USBSerial, "tcpAddr": d.TCPAddr, "station": d.Station, "options": d.Options} {
+		v.Line(field, val, 2000)
+	}
 	v.Check(slices.Contains(DeviceProtocols, d.Protocol), "protocol", "must be one of "+strings.Join(DeviceProtocols, ", "))
 	set := 0
 	for _, s := range []string{d.PortPath, d.USBSerial, d.TCPAddr} {

@@ -33,11 +33,14 @@ func (d *PatientDocument) Validate() error {
 	d.Name = strings.TrimSpace(d.Name)
 	v.Check(d.Name != "", "name", "is required")
 	v.Check(len(d.Name) <= 500, "name", "must be at most 500 characters")
+	v.Line("name", d.Name, MaxShortText)
 	v.Check(!d.DateTime.IsZero(), "dateTime", "is required")
 	v.Check(len(d.Responses) <= 1000, "responses", "must have at most 1000 entries")
 	for i, r := range d.Responses {
 		v.Check(strings.TrimSpace(r.Question) != "", fmt.Sprintf("responses[%d].question", i), "is required")
 		v.Check(len(r.Question)+len(r.Response) <= 20000, fmt.Sprintf("responses[%d]", i), "is too long")
+		v.Text(fmt.Sprintf("responses[%d].question", i), r.Question, MaxLongText)
+		v.Text(fmt.Sprintf("responses[%d].response", i), r.Response, MaxLongText)
 	}
 	return v.Err()
 }

@@ -45,8 +45,10 @@ func (e *Episode) Validate() error {
 	e.Status = strings.ToLower(strings.TrimSpace(e.Status))
 	v.Check(e.Name != "", "name", "is required")
 	v.Check(len(e.Name) <= 200, "name", "must be at most 200 characters")
+	v.Line("name", e.Name, 200)
 	v.Check(e.Type != "", "type", "is required")
 	v.Check(len(e.Type) <= 100, "type", "must be at most 100 characters")
+	v.Line("type", e.Type, 100)
 	from, errFrom := time.Parse("2006-01-02", e.From)
 	switch {
 	case e.From == "":

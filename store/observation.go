@@ -60,6 +60,17 @@ func (o *Observation) Validate() error {
 	v.Check(o.Source != "", "source", "is required")
 	v.Check(len(o.SpecimenID) <= 200, "specimenId", "must be at most 200 characters")
 	v.Check(len(o.PatientText) <= 1000, "patient", "must be at most 1000 characters")
+	if o.MessageID == 0 {
+		// Entered through an API or a page: text fields are bounded like any
+		// other input. Values from an instrument's stored message are
+		// evidence and stay verbatim, control characters and all.
+		v.Line("code", o.Code, 200)
+		v.Text("value", o.Value, 10000)
+		for field, val := range map[string]string{"unit": o.Unit, "referenceRange": o.ReferenceRange, "flags": o.Flags,
+			"status": o.Status, "specimenId": o.SpecimenID, "operator": o.Operator, "instrument": o.Instrument, "category": o.Category} {
+			v.Line(field, val, 1000)
+		}
+	}
 	return v.Err()
 }
 

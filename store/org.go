@@ -31,6 +31,7 @@ func (o *Org) Validate() error {
 	o.Name = strings.TrimSpace(o.Name)
 	v.Check(o.Name != "", "name", "is required")
 	v.Check(len(o.Name) <= 200, "name", "must be at most 200 characters")
+	v.Line("name", o.Name, 200)
 	v.Check(slugRE.MatchString(o.Slug), "slug", "must be lower-case letters, digits and dashes")
 	v.Check(o.Language == "" || ValidLanguage(o.Language), "language", "must be en or da")
 	return v.Err()

@@ -158,9 +158,12 @@ func (p *Patient) validateAt(now time.Time) error {
 		n.FirstName, n.LastName, n.MiddleName, n.Family = strings.TrimSpace(n.FirstName), strings.TrimSpace(n.LastName), strings.TrimSpace(n.MiddleName), strings.TrimSpace(n.Family)
 	}
 	v.Check(len(p.ExternalID) <= 200, "id", "must be at most 200 characters")
+	v.Line("id", p.ExternalID, MaxIDLength)
 	for field, val := range map[string]string{"mrn": p.MRN, "hsid": p.HSID, "nationalId": p.NationalID, "accountNumber": p.AccountNumber} {
 		v.Check(len(val) <= 100, field, "must be at most 100 characters")
+		v.Line(field, val, 100)
 	}
+	p.checkText(&v)
 	if p.BirthDate != "" {
 		d, err := time.Parse("2006-01-02", p.BirthDate)
 		if err != nil {
@@ -194,6 +197,58 @@ func (p *Patient) validateAt(now time.Time) error {
 		}
 	}
 	return v.Err()
+}
+
+// checkText bounds every name part and free-text field of the patient:
+// one line each, no control characters, limited lengths.
+func (p *Patient) checkText(v *Validator) {
+	v.Check(len(p.Names) <= 20, "names", "must have at most 20 entries")
+	for i, n := range p.Names {
+		f := fmt.Sprintf("names[%d].", i)
+		if i == 0 {
+			f = "" // the first name is the one the faces show as firstName, lastName, ...
+		}
+		v.Line(f+"firstName", n.FirstName, MaxNamePart)
+		v.Line(f+"middleName", n.MiddleName, MaxNamePart)
+		v.Line(f+"lastName", n.LastName, MaxNamePart)
+		v.Line(f+"family", n.Family, MaxNamePart)
+		v.Line(f+"alias", n.Alias, MaxNamePart)
+		v.Line(f+"use", n.Use, 50)
+	}
+	for field, val := range map[string]string{"birthDate": p.BirthDate, "gender": p.Gender, "maritalStatus": p.MaritalStatus,
+		"preferredLanguage": p.PreferredLanguage, "race": p.Race, "ethnicity": p.Ethnicity, "deceasedAt": p.DeceasedAt,
+		"sharedEmailGroup.type": p.EmailGroupType, "sharedEmailGroup.name": p.EmailGroupName} {
+		v.Line(field, val, MaxNamePart)
+	}
+	v.Check(len(p.Telecom) <= 50, "telecom", "must have at most 50 entries")
+	for i, t := range p.Telecom {
+		v.Line(fmt.Sprintf("telecom[%d].value", i), t.Value, MaxShortText)
+		v.Line(fmt.Sprintf("telecom[%d].use", i), t.Use, 50)
+	}
+	v.Check(len(p.Contacts) <= 20, "contacts", "must have at most 20 entries")
+	for i, c := range p.Contacts {
+		for j, n := range c.Name {
+			f := fmt.Sprintf("contacts[%d].name[%d].", i, j)
+			v.Line(f+"firstName", n.FirstName, MaxNamePart)
+			v.Line(f+"lastName", n.LastName, MaxNamePart)
+			v.Line(f+"middleName", n.MiddleName, MaxNamePart)
+			v.Line(f+"family", n.Family, MaxNamePart)
+		}
+		for j, t := range c.Telecom {
+			v.Line(fmt.Sprintf("contacts[%d].telecom[%d].value", i, j), t.Value, MaxShortText)
+		}
+	}
+	v.Check(len(p.Addresses) <= 20, "addresses", "must have at most 20 entries")
+	for i, a := range p.Addresses {
+		f := fmt.Sprintf("addresses[%d].", i)
+		for j, l := range a.Line {
+			v.Line(fmt.Sprintf("%sline[%d]", f, j), l, MaxShortText)
+		}
+		for field, val := range map[string]string{"apartment": a.Apartment, "city": a.City, "state": a.State,
+			"postalcode": a.PostalCode, "country": a.Country, "use": a.Use} {
+			v.Line(f+field, val, MaxNamePart)
+		}
+	}
 }
 
 // CreatePatient validates and stores a new patient, with its event.

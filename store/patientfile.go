@@ -53,6 +53,8 @@ func (f *PatientFile) Validate() error {
 	v.Check(!strings.ContainsAny(f.Filename, "/\\\x00") && f.Filename != "." && f.Filename != "..",
 		"filename", "must be a plain file name without a path")
 	v.Check(len(f.Title) <= 500, "title", "must be at most 500 characters")
+	v.Line("filename", f.Filename, 255)
+	v.Text("title", f.Title, MaxShortText)
 	v.Check(len(f.Data) <= MaxPatientFileSize, "data", fmt.Sprintf("must be at most %d bytes", MaxPatientFileSize))
 	if f.ContentType == "" {
 		f.ContentType = contentTypeOf(f.Filename, f.Data)

@@ -52,6 +52,8 @@ func (u *User) Validate() error {
 	}
 	v.Check(u.Name != "", "name", "is required")
 	v.Check(len(u.Name) <= 200, "name", "must be at most 200 characters")
+	v.Line("name", u.Name, 200)
+	v.Line("email", u.Email, MaxShortText)
 	v.Check(u.Role == RoleAdmin || u.Role == RoleClinician || u.Role == RoleFrontDesk, "role", "must be admin, clinician or frontdesk")
 	return v.Err()
 }

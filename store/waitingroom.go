@@ -69,6 +69,7 @@ func (w *WaitingRoom) Validate() error {
 	w.Name = strings.TrimSpace(w.Name)
 	v.Check(w.Name != "", "name", "is required")
 	v.Check(len(w.Name) <= 200, "name", "must be at most 200 characters")
+	v.Line("name", w.Name, 200)
 	v.Check(w.SlotDuration >= 60 && w.SlotDuration <= 86400, "slotDuration", "must be between 1 minute and 24 hours")
 	if w.Timezone == "" {
 		w.Timezone = "UTC"

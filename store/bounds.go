@@ -1,0 +1,85 @@
+package store
+
+import (
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Input bounds shared by every face: whatever the wire format, a value
+// that reaches the model through an API or a page passes these checks, so
+// each face answers its own error shape for the same rule. (Values that
+// arrive from serial instruments are evidence and are stored verbatim; they
+// do not pass through here.)
+
+// Length limits of the model's text fields, in characters.
+const (
+	MaxNamePart  = 100   // a first, middle or last name, a family name
+	MaxIDLength  = 200   // an identifier: MRN, external id, sample id, ...
+	MaxShortText = 500   // a title, a reason, a file name, an e-mail
+	MaxLongText  = 20000 // a note answer, a comment
+)
+
+// AppointmentHorizon bounds appointment dates: within this of now.
+const AppointmentHorizon = 100 * 365 * 24 * time.Hour
+
+// MaxDuration is the longest appointment or slot, in seconds (24 h).
+const MaxDuration = 86400
+
+// Line checks a one-line text field: valid UTF-8, at most max characters,
+// no control characters (tab included: a name or id never holds one).
+func (v *Validator) Line(field, s string, max int) {
+	v.text(field, s, max, false)
+}
+
+// Text checks a free-text field: as Line, but tab, newline and carriage
+// return are allowed.
+func (v *Validator) Text(field, s string, max int) {
+	v.text(field, s, max, true)
+}
+
+func (v *Validator) text(field, s string, max int, multiline bool) {
+	if s == "" {
+		return
+	}
+	if !utf8.ValidString(s) {
+		v.Add(field, "must be valid UTF-8 text")
+		return
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+		return
+	}
+	for _, r := range s {
+		if multiline && (r == '\t' || r == '\n' || r == '\r') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			v.Add(field, "must not contain control characters")
+			return
+		}
+	}
+}
+
+// HasControl reports whether s holds a control character other than tab
+// and line breaks; faces use it for values they check themselves.
+func HasControl(s string) bool {
+	for _, r := range s {
+		if r != '\t' && r != '\n' && r != '\r' && unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Near checks that t lies within AppointmentHorizon of now (zero now: not
+// checked).
+func (v *Validator) Near(field string, t, now time.Time) {
+	if now.IsZero() || t.IsZero() {
+		return
+	}
+	if t.Before(now.Add(-AppointmentHorizon)) || t.After(now.Add(AppointmentHorizon)) {
+		v.Add(field, "must be within 100 years of today")
+	}
+}
