@@ -158,6 +158,7 @@ func (h *handlers) station(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Page = h.pageProps(w, r, "Station "+name, layout.NavStations)
+	p.Page.Scripts = []string{"/assets/station.js"}
 	layout.Render(w, r, http.StatusOK, StationPage(p))
 }
 
