@@ -61,22 +61,31 @@ func TestDeviceFramingRulesAndWarnings(t *testing.T) {
 		t.Fatalf("a refused edit changed the device: %+v", d)
 	}
 	form.Set("baud", "115200")
+	edited := time.Now()
 	if r := admin.post(fmt.Sprintf("/admin/devices/%d", id), form); r.status != http.StatusSeeOther {
 		t.Fatalf("edit: %d %s", r.status, r.body)
 	}
 	if d, _ := e.st.Device(ctx, e.org.ID, id); d.StrictFraming || d.Baud != 115200 || d.Name != "H500" || d.Station != "Lab" {
 		t.Fatalf("after edit: %+v", d)
 	}
-	waitFor(t, "device connected", func() bool {
+	// The runner restarts with the new settings: wait for the new one.
+	waitFor(t, "device reconnected", func() bool {
 		s, ok := e.mgr.State(e.org.ID, id)
-		return ok && s.Connected
+		return ok && s.Connected && s.Since.After(edited)
 	})
 
-	inst := sim.New(p.Master, sim.Config{Protocol: sim.ASTM, Framing: sim.FramePerRecord, RestartNumbering: "R"})
+	inst := sim.New(p.Master, sim.Config{Protocol: sim.ASTM, Framing: sim.FramePerRecord, RestartNumbering: "R", ReplyTimeout: 3 * time.Second})
 	defer inst.Close()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	rep, err := inst.Send(sctx, sample(t, "chemistry.astm"))
+	// A bid sent while the port is being reopened goes unanswered; like a
+	// real instrument, bid again.
+	var rep sim.Report
+	for range 3 {
+		if rep, err = inst.Send(sctx, sample(t, "chemistry.astm")); err == nil {
+			break
+		}
+	}
 	if err != nil || rep.NAKs != 0 {
 		t.Fatalf("send: %v, %d NAKs", err, rep.NAKs)
 	}
