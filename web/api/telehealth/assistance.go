@@ -69,7 +69,11 @@ func readAssistanceInput(w http.ResponseWriter, r *http.Request) (store.CareLoca
 func (h *Handler) assistanceCareLocation(w http.ResponseWriter, r *http.Request, notFoundMsg string) (*store.CareLocation, bool) {
 	q, err := readAssistanceInput(w, r)
 	if err != nil {
-		writeAssistanceError(w, httpx.Classify(err).Status, err.Error())
+		status := http.StatusBadRequest
+		if errors.As(err, new(*httpx.DecodeError)) {
+			status = httpx.Classify(err).Status // 413 for a body over the limit
+		}
+		writeAssistanceError(w, status, err.Error())
 		return nil, false
 	}
 	if !q.Complete() {
