@@ -204,15 +204,16 @@ func (s *Store) SetPassword(ctx context.Context, orgID, userID int64, password s
 	})
 }
 
-// Lock-out policy: after lockAfter consecutive failures the account is
-// locked for a time that doubles with each further failure, capped.
+// Lock-out policy of the second factor (see totp.go): after lockAfter
+// consecutive failures the account's codes are refused for a time that
+// doubles with each further failure, capped.
 const (
 	lockAfter   = 5
 	lockBase    = 30 * time.Second
 	lockMaximum = 15 * time.Minute
 )
 
-// ErrLocked: too many failed sign-ins; try again after the time it carries.
+// LockedError: too many failed attempts; try again after the time it carries.
 type LockedError struct{ Until time.Time }
 
 func (e *LockedError) Error() string {
@@ -222,8 +223,9 @@ func (e *LockedError) Error() string {
 // ErrBadCredentials: the email or password is wrong (never says which).
 var ErrBadCredentials = errors.New("wrong email or password")
 
-// Authenticate checks an email and password. Failures are counted per
-// account; enough of them lock it for a while, even for the right password.
+// Authenticate checks an email and password. Failures are counted on the
+// account (for the admin view); slowing guessing down is the sign-in
+// face's job, which treats unknown e-mails exactly like real accounts.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, email))
@@ -235,10 +237,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	now := s.Now()
-	if now.Before(u.LockedUntil) {
-		return nil, &LockedError{Until: u.LockedUntil}
-	}
+	// No lock here: the sign-in face slows guessing per account and per
+	// address the same way for unknown e-mails, so an account's existence
+	// never shows. Failures are still counted on the account (admin view).
 	ok := CheckSecret(u.PasswordHash, password) && u.Active
 	err = s.write(context.WithoutCancel(ctx), func(tx *txn) error {
 		if ok {
@@ -248,13 +249,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 			}
 			return tx.Audit(u.OrgID, "sign-in", "user", u.Email, 0, "")
 		}
-		failed := u.FailedLogins + 1
-		var locked int64
-		if failed >= lockAfter {
-			d := lockBase << min(failed-lockAfter, 10)
-			locked = unix(tx.Now.Add(min(d, lockMaximum)))
-		}
-		_, err := tx.Exec(`UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, failed, locked, u.ID)
+		_, err := tx.Exec(`UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`, u.ID)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/clinicbox/clinicbox/assets"
@@ -45,6 +46,9 @@ type Deps struct {
 	// TLSTrust says whether patients' phones trust the certificate behind
 	// the public URL, and why not (the admin pages warn); nil: not checked.
 	TLSTrust func() (bool, string)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (--trusted-proxies); empty: the direct peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // VideoServer is the media server as the pages use it.
@@ -76,7 +80,11 @@ func New(d Deps) http.Handler {
 		static.ServeHTTP(w, r)
 	}))
 
-	limiter := auth.NewMemoryLimiter(20, 15*time.Minute)
+	// Sign-in failures back off per account (after 5 in a row) and per
+	// client address (after 20): waits double from 1 s up to a minute, so
+	// guessing is slow and nobody is walled out for a quarter of an hour.
+	limiter := auth.NewBackoff(5, time.Second, time.Minute, 15*time.Minute)
+	limiter.AddressFree = 20
 	limiter.Now = d.Store.Now
 	a := &auth.Auth{
 		Store:    d.Store,
@@ -116,12 +124,8 @@ func New(d Deps) http.Handler {
 	for _, p := range []string{"/qapi/", "/api/", "/fhir/", "/integrations/"} {
 		cop.AddInsecureBypassPattern(p)
 	}
-	return httpx.Log(d.Log, securityHeaders(cop.Handler(mux)))
-}
-
-func firstKey(keys [][]byte) []byte {
-	if len(keys) == 0 {
-		return nil
-	}
-	return keys[0]
+	bodies := httpx.BodyDeadlines{Short: 10 * time.Second, Upload: 5 * time.Minute, Default: 60 * time.Second, Log: d.Log,
+		ShortPaths:     []string{"/signin", "/api/v1/integrationAuth", "/fhir/R4/auth/token"},
+		UploadSuffixes: []string{"/instrumentResults", "/attachments", "/documents"}}
+	return forwardedFor(d.TrustedProxies, httpx.Log(d.Log, securityHeaders(cookieFlags(d.SecureCookies, bodies.Wrap(cop.Handler(mux))))))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web"
 )
 
 // flagSet is a FlagSet whose flags fall back to CLINICBOX_* variables.
@@ -134,6 +136,10 @@ type serveConfig struct {
 	ACME      bool   // a Let's Encrypt certificate for the public URL's name
 	ACMEEmail string // contact for the ACME account (optional)
 	Video     videoConfig
+	// TrustedProxies name the reverse proxies whose X-Forwarded-For is
+	// believed; MaxConnsPerIP caps one client address's open connections.
+	TrustedProxies []netip.Prefix
+	MaxConnsPerIP  int
 }
 
 // videoConfig is where the media server listens and what it announces.
@@ -164,6 +170,8 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	acme := fs.Bool("acme", false, "get a publicly trusted certificate for the host of --public-url from Let's Encrypt (port 443 of that name must reach --addr)")
 	acmeEmail := fs.String("acme-email", "", "contact e-mail for the Let's Encrypt account (optional)")
 	turnsPort := fs.String("turns-port", "5349", "TURN over TLS port, for networks that allow only TLS; 0: off")
+	proxies := fs.String("trusted-proxies", "", "reverse proxies (addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client")
+	connsPerIP := fs.String("max-conns-per-ip", "64", "most open connections from one client address (trusted proxies are not limited)")
 	if err := fs.parse(args, 0); err != nil {
 		return nil, err
 	}
@@ -197,6 +205,12 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 		return nil, fmt.Errorf("--cache-mb %q: must be a whole number of MiB, 0 or more", *cacheMB)
 	}
 	c.CacheMB = mb
+	if c.TrustedProxies, err = web.ParseTrustedProxies(*proxies); err != nil {
+		return nil, fmt.Errorf("--trusted-proxies %q: %w", *proxies, err)
+	}
+	if c.MaxConnsPerIP, err = strconv.Atoi(*connsPerIP); err != nil || c.MaxConnsPerIP < 1 {
+		return nil, fmt.Errorf("--max-conns-per-ip %q: must be a whole number, 1 or more", *connsPerIP)
+	}
 	c.DataDir, c.Addr, c.PublicURL, c.TLSCert, c.TLSKey = *data, *addr, *public, *cert, *key
 	c.PlainHTTP, c.Demo, c.LogFormat = *plain, *demo, *logFormat
 	return c, c.validate()

@@ -22,6 +22,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/store/demo"
 	"github.com/clinicbox/clinicbox/web"
+	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/webhook"
 )
@@ -93,6 +94,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
 		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
 		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media, TLSTrust: trust, PDFs: reports.PDF{},
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -106,6 +108,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
+	ln = httpx.LimitPerClient(ln, cfg.MaxConnsPerIP, cfg.TrustedProxies, log)
 	if !cfg.PlainHTTP {
 		srv.TLSConfig = certs.TLSConfig()
 		ln = tls.NewListener(ln, srv.TLSConfig)

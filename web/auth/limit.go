@@ -14,6 +14,8 @@ type Limiter interface {
 	Allow(key string) (ok bool, wait time.Duration)
 	// Fail records a failed attempt by key.
 	Fail(key string)
+	// Succeed forgets key's failures (a successful sign-in).
+	Succeed(key string)
 }
 
 // MemoryLimiter is a Limiter for one process: at most Max failures per
@@ -55,6 +57,13 @@ func (l *MemoryLimiter) Fail(key string) {
 			}
 		}
 	}
+}
+
+// Succeed implements Limiter.
+func (l *MemoryLimiter) Succeed(key string) {
+	l.mu.Lock()
+	delete(l.failures, key)
+	l.mu.Unlock()
 }
 
 // prune drops failures older than the window and returns the rest.

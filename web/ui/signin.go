@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
@@ -31,24 +32,23 @@ func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"), "/board")
 	p := signInProps{Page: layout.PageProps{Title: text.T(r.Context()).SignInTitle}, Email: email, Next: next}
-	key := auth.ClientKey(r)
-	if ok, wait := h.auth.Limiter.Allow(key); !ok {
-		p.Error = text.T(r.Context()).TooManyAttempts(int(wait.Minutes()) + 1)
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	// Attempts are counted per account (the e-mail as typed, known or not)
+	// and per client address, and answered alike for an unknown e-mail and
+	// a real account: same status, same wait, same time spent.
+	start := time.Now()
+	keys := []string{auth.AccountKey(email), auth.AddressKey(r)}
+	if ok, wait := h.auth.Allow(keys...); !ok {
+		secs := int(wait.Round(time.Second).Seconds())
+		p.Error = text.T(r.Context()).SignInWait(max(secs, 1))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		h.render(w, r, http.StatusTooManyRequests, signInPage(p))
 		return
 	}
 	u, err := h.st.Authenticate(r.Context(), email, password)
-	if errors.Is(err, store.ErrBadCredentials) {
-		h.auth.Limiter.Fail(key)
-	}
-	var locked *store.LockedError
 	switch {
-	case errors.As(err, &locked):
-		p.Error = text.T(r.Context()).AccountLocked(locked.Until.Local().Format("15:04"))
-		h.render(w, r, http.StatusTooManyRequests, signInPage(p))
-		return
 	case errors.Is(err, store.ErrBadCredentials):
+		h.auth.Fail(keys...)
+		auth.Equalise(start)
 		p.Error = text.T(r.Context()).BadCredentials
 		h.render(w, r, http.StatusUnauthorized, signInPage(p))
 		return
@@ -56,6 +56,7 @@ func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.auth.Succeed(keys[0])
 	has, mustEnrol, err := h.auth.SecondFactorPolicy(r.Context(), u)
 	switch {
 	case err != nil:

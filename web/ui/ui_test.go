@@ -201,7 +201,7 @@ func TestSignInSlowDownPerAddress(t *testing.T) {
 		}
 	}
 	r := b.post("/signin", url.Values{"email": {"front@test.example"}, "password": {password}})
-	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "from this computer") {
+	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "Too many failed sign-in attempts") {
 		t.Fatalf("after 20 failures: status %d, body %.300s", r.status, r.body)
 	}
 	if b.get("/board").status != http.StatusSeeOther {

@@ -28,6 +28,7 @@ type Strings struct {
 	SignOutEverywhere, SignedOutEverywhere, SignedOut    string
 	AccountLocked                                        func(until string) string
 	TooManyAttempts                                      func(minutes int) string
+	SignInWait                                           func(seconds int) string
 
 	// Board.
 	BoardTitle, BoardDate, BoardShow, BoardLiveOn, BoardLiveOff, BoardNoRooms string
@@ -130,6 +131,7 @@ func build(lang string) *Strings {
 	}
 	s.AccountLocked = func(until string) string { return i18n.T(ctx, "AccountLocked", "Until", until) }
 	s.TooManyAttempts = func(minutes int) string { return i18n.T(ctx, "TooManyAttempts", "Minutes", minutes) }
+	s.SignInWait = func(seconds int) string { return i18n.T(ctx, "SignInWait", "Seconds", seconds) }
 	s.AppointmentsCount = func(n int) string { return i18n.N(ctx, "AppointmentsCount", n) }
 	s.PatientsFound = func(n int) string { return i18n.N(ctx, "PatientsFound", n) }
 	s.TimeZoneNote = func(tz string) string { return i18n.T(ctx, "TimeZoneNote", "Zone", tz) }
