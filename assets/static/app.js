@@ -164,6 +164,13 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     copyButtons();
+    // "Go back" links (error pages): back in history when there is one,
+    // else the link's own target. No javascript: URL, which the CSP forbids.
+    document.querySelectorAll("a[data-back]").forEach(function (a) {
+      a.addEventListener("click", function (ev) {
+        if (window.history.length > 1) { ev.preventDefault(); window.history.back(); }
+      });
+    });
     var board = document.getElementById("board-live");
     if (board) liveBoard(board);
     document.querySelectorAll("[data-live-section]").forEach(liveSection);
