@@ -129,3 +129,10 @@ func New(d Deps) http.Handler {
 		UploadSuffixes: []string{"/instrumentResults", "/attachments", "/documents"}}
 	return forwardedFor(d.TrustedProxies, httpx.Log(d.Log, securityHeaders(cookieFlags(d.SecureCookies, bodies.Wrap(cop.Handler(mux))))))
 }
+
+func firstKey(keys [][]byte) []byte {
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys[0]
+}
