@@ -1,4 +1,4 @@
--- 0012: per-device framing strictness, and the framing deviations noted on
+-- 0013: per-device framing strictness, and the framing deviations noted on
 -- each received message.
 --
 -- strict_framing 0 (the default) is the tolerant receiver: an ASTM frame
