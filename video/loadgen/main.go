@@ -82,7 +82,7 @@ func main() {
 type setup struct {
 	URL       string      `json:"url"`
 	MediaPort int         `json:"mediaPort"`
-	Links [][2]string `json:"links"` // provider, patient token per call
+	Links     [][2]string `json:"links"` // provider, patient token per call
 }
 
 func runSFU(baseline bool) error {
@@ -154,7 +154,7 @@ func runSFU(baseline bool) error {
 
 type result struct {
 	pps, pkts, cpu, wall, rssMiB, loss, p50, p95, max float64
-	drops                                            int // datagrams the kernel dropped at the server's media socket
+	drops                                             int // datagrams the kernel dropped at the server's media socket
 }
 
 const (

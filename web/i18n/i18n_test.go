@@ -99,7 +99,7 @@ func TestCatalogues(t *testing.T) {
 	same := map[string]bool{"AppName": true, "Patient": true, "Status": true, "Start": true, "Administration": true,
 		"AdminTitle": true, "AdminWebhooks": true, "RoleLabel.admin": true, "ActOpenPatient": true, "SMTPPort": true, "SendEmailNow": true,
 		"ReportColumn.status": true,
-		"NotePatient": true, "NoteTemplateVersion": true, "NoteVersion": true, "NoteMin": true, "NoteStatus": true, "NoteType": true}
+		"NotePatient":         true, "NoteTemplateVersion": true, "NoteVersion": true, "NoteMin": true, "NoteStatus": true, "NoteType": true}
 	for id, v := range en {
 		if s, ok := v.(string); ok && s == da[id] && !same[id] && len(s) > 3 {
 			t.Errorf("%s is the same in English and Danish (%q): translate it or list it here", id, s)
