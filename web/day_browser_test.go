@@ -234,10 +234,10 @@ func TestBrowserFrontDesk(t *testing.T) {
 // confirmIfWarned confirms a scheduling warning when the form shows one.
 func confirmIfWarned(t *testing.T, b context.Context) {
 	t.Helper()
-	run(t, b, "the form answers", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Poll[bool](`!!document.querySelector('[data-testid="schedule-warnings"], [data-testid="board"]')`)(ctx, tg)
-		return err
-	}))
+	// WaitVisible re-queries after the form's navigation; a script poll
+	// started before it would die with the old document.
+	run(t, b, "the form answers",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="schedule-warnings"], [data-testid="board"]`)))
 	if evalBool(t, b, `!!document.querySelector('[data-testid="schedule-warnings"]')`) {
 		run(t, b, "confirm the warning", chromedp.Click(chromedp.CSS(`[data-testid="confirm-warnings"]`)))
 	}
