@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,9 +61,9 @@ func New(cfg Config, visits Visits, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	udp, err := net.ListenPacket("udp", cfg.MediaAddr)
+	udp, tcp, err := listenMedia(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("media port: %w", err)
+		return nil, err
 	}
 	if uc, ok := udp.(*net.UDPConn); ok {
 		// Every call shares this socket: a deep buffer rides out the
@@ -70,15 +71,6 @@ func New(cfg Config, visits Visits, log *slog.Logger) (*Server, error) {
 		// net.core.rmem_max / wmem_max).
 		uc.SetReadBuffer(8 << 20)
 		uc.SetWriteBuffer(8 << 20)
-	}
-	var tcp net.Listener
-	if !cfg.NoTCP {
-		// The same port number over TCP, for networks that block UDP.
-		tcp, err = net.Listen("tcp", tcpAddrFor(cfg.MediaAddr, udp.LocalAddr()))
-		if err != nil {
-			udp.Close()
-			return nil, fmt.Errorf("media port (TCP): %w", err)
-		}
 	}
 	s := &Server{cfg: cfg, log: log, visits: visits, rooms: newMemRooms(), probes: make(chan struct{}, 16)}
 	s.media = newMediaEngine(log, udp, tcp, cfg.PublicIPs, cfg.LoopbackCandidates)
@@ -246,4 +238,29 @@ func (v StoreVisits) Chat(ctx context.Context, orgID, apptID int64) ([]ChatLine,
 
 func chatLine(m store.ChatMessage) ChatLine {
 	return ChatLine{Role: m.AuthorRole, Name: m.AuthorName, Text: m.Body, At: m.CreatedAt.UTC().Format(time.RFC3339)}
+}
+
+// listenMedia opens the media port over UDP and, unless turned off, the same
+// port number over TCP, for networks that block UDP. When the port is left
+// to the kernel (":0", as in tests), the number it picks for UDP may already
+// be taken over TCP, so it tries a few fresh numbers before giving up.
+func listenMedia(cfg Config) (net.PacketConn, net.Listener, error) {
+	kernelPicks := strings.HasSuffix(cfg.MediaAddr, ":0")
+	for attempt := 0; ; attempt++ {
+		udp, err := net.ListenPacket("udp", cfg.MediaAddr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("media port: %w", err)
+		}
+		if cfg.NoTCP {
+			return udp, nil, nil
+		}
+		tcp, err := net.Listen("tcp", tcpAddrFor(cfg.MediaAddr, udp.LocalAddr()))
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if !kernelPicks || attempt == 9 {
+			return nil, nil, fmt.Errorf("media port (TCP): %w", err)
+		}
+	}
 }

@@ -231,7 +231,7 @@ func startWorker(t *testing.T, cfg Config) (*Worker, func()) {
 func TestDeliversEveryEventType(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, filepath.Join(t.TempDir(), "db"), nil)
-	defer f.st.Close()
+	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
 	all := newReceiver(t)
 	only := newReceiver(t)
 	beta := newReceiver(t)
@@ -356,7 +356,7 @@ func TestRetryWithBackoff(t *testing.T) {
 	ctx := context.Background()
 	c := newClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
-	defer f.st.Close()
+	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	rc.key.Store(hook.EncryptionKey)
@@ -404,7 +404,7 @@ func TestGiveUpAndRetryNow(t *testing.T) {
 	ctx := context.Background()
 	c := newClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
-	defer f.st.Close()
+	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	rc.key.Store(hook.EncryptionKey)
@@ -510,7 +510,7 @@ func TestRestartResumes(t *testing.T) {
 func TestDeactivatedWebhookGetsNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, filepath.Join(t.TempDir(), "db"), nil)
-	defer f.st.Close()
+	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	if err := f.st.DeactivateWebhook(ctx, f.org.ID, hook.UUID); err != nil {
