@@ -6,7 +6,7 @@ BIN      := bin/clinicbox
 DATA     ?= ./data
 ADDR     ?= :8443
 
-.PHONY: run build test test-short generate check-generated lint bench bench-video fuzz clean
+.PHONY: run build test test-short generate check-generated lint bench bench-video fuzz attack clean
 
 ## run: build and start the appliance with a demo clinic in ./data
 run: build
@@ -56,6 +56,16 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+## attack: the standing attack suite at length (web/attack: tenant matrix, bad input,
+## crash loop with kill -9), ATTACK_ROUNDS=20 ATTACK_WRITERS=4 ATTACK_REPEAT=3;
+## `make test` runs the same tests with 3 rounds, 3 writers, each input once
+ATTACK_ROUNDS  ?= 20
+ATTACK_WRITERS ?= 4
+ATTACK_REPEAT  ?= 3
+attack:
+	$(GO) test -count=1 -timeout 60m -v -run '^Test' ./web/attack/ \
+	  -args -attack.rounds=$(ATTACK_ROUNDS) -attack.writers=$(ATTACK_WRITERS) -attack.repeat=$(ATTACK_REPEAT)
 
 clean:
 	rm -rf bin

@@ -59,26 +59,36 @@ type VideoServer interface {
 
 // New builds the appliance's HTTP handler.
 func New(d Deps) http.Handler {
+	h, _ := Build(d)
+	return h
+}
+
+// Build is New that also returns every route the handler serves, face by
+// face: the attack suite (web/attack) walks this list, so a route added to
+// a face's table is attacked without touching the suite.
+func Build(d Deps) (http.Handler, []httpx.Route) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		if err := d.Store.Ready(r.Context()); err != nil {
-			d.Log.Warn("not ready", "err", err)
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("not ready\n"))
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
 	static := http.StripPrefix("/assets/", http.FileServerFS(assets.Static))
-	mux.Handle("GET /assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		static.ServeHTTP(w, r)
-	}))
+	all := []httpx.Route{
+		{Method: "GET", Pattern: "/healthz", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write([]byte("ok\n"))
+		}},
+		{Method: "GET", Pattern: "/readyz", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			if err := d.Store.Ready(r.Context()); err != nil {
+				d.Log.Warn("not ready", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("not ready\n"))
+				return
+			}
+			w.Write([]byte("ready\n"))
+		}},
+		{Method: "GET", Pattern: "/assets/", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			static.ServeHTTP(w, r)
+		}},
+	}
 
 	// Sign-in failures back off per account (after 5 in a row) and per
 	// client address (after 20): waits double from 1 s up to a minute, so
@@ -115,8 +125,9 @@ func New(d Deps) http.Handler {
 		reports.New(reports.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		uimonitoring.New(uimonitoring.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
 	} {
-		httpx.Register(mux, routes)
+		all = append(all, routes...)
 	}
+	httpx.Register(mux, all)
 
 	// Browsers may only change state from our own pages. API clients do not
 	// use cookies, so their routes need no such check.
@@ -127,7 +138,7 @@ func New(d Deps) http.Handler {
 	bodies := httpx.BodyDeadlines{Short: 10 * time.Second, Upload: 5 * time.Minute, Default: 60 * time.Second, Log: d.Log,
 		ShortPaths:     []string{"/signin", "/api/v1/integrationAuth", "/fhir/R4/auth/token"},
 		UploadSuffixes: []string{"/instrumentResults", "/attachments", "/documents"}}
-	return forwardedFor(d.TrustedProxies, httpx.Log(d.Log, securityHeaders(cookieFlags(d.SecureCookies, bodies.Wrap(cop.Handler(mux))))))
+	return forwardedFor(d.TrustedProxies, httpx.Log(d.Log, securityHeaders(cookieFlags(d.SecureCookies, bodies.Wrap(cop.Handler(mux)))))), all
 }
 
 func firstKey(keys [][]byte) []byte {
