@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,9 +22,19 @@ type PatientDocument struct {
 
 // DocumentResponse is one question of a document and its answer.
 type DocumentResponse struct {
+	Question string
+	Response string
+}
+
+// documentResponseJSON is one entry of responses_json as stored: the
+// database's format, whatever the API calls the fields.
+type documentResponseJSON struct {
 	Question string `json:"question"`
 	Response string `json:"response"`
 }
+
+func responseToJSON(r DocumentResponse) documentResponseJSON   { return documentResponseJSON(r) }
+func responseFromJSON(r documentResponseJSON) DocumentResponse { return DocumentResponse(r) }
 
 // Validate checks a document's fields.
 func (d *PatientDocument) Validate() error {
@@ -56,9 +65,9 @@ func (s *Store) CreatePatientDocument(ctx context.Context, orgID int64, d *Patie
 			return err
 		}
 		d.UUID, d.CreatedAt = NewUUID(), tx.Now
-		resp, _ := json.Marshal(nonNil(d.Responses))
+		resp := encodeList(d.Responses, responseToJSON)
 		res, err := tx.Exec(`INSERT INTO patient_documents (uuid, org_id, patient_id, name, date_time, responses_json, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.UUID, orgID, d.PatientID, d.Name, unix(d.DateTime), string(resp), unix(tx.Now))
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.UUID, orgID, d.PatientID, d.Name, unix(d.DateTime), resp, unix(tx.Now))
 		if err != nil {
 			return fmt.Errorf("create patient document: %w", err)
 		}
@@ -86,7 +95,7 @@ func (s *Store) PatientDocuments(ctx context.Context, orgID, patientID int64) ([
 		if err := rows.Scan(&d.ID, &d.UUID, &d.OrgID, &d.PatientID, &d.Name, &dt, &resp, &c); err != nil {
 			return nil, fmt.Errorf("patient documents: %w", err)
 		}
-		if err := json.Unmarshal([]byte(resp), &d.Responses); err != nil {
+		if d.Responses, err = decodeListAs(resp, responseFromJSON); err != nil {
 			return nil, fmt.Errorf("patient document %d: %w", d.ID, err)
 		}
 		d.DateTime, d.CreatedAt = fromUnix(dt), fromUnix(c)

@@ -50,12 +50,15 @@ func (tx *txn) Event(orgID int64, typ, subjectType string, subjectID int64, payl
 		}
 		body = b
 	}
-	_, err := tx.Exec(`INSERT INTO events (org_id, type, subject_type, subject_id, payload, created_at)
+	res, err := tx.Exec(`INSERT INTO events (org_id, type, subject_type, subject_id, payload, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, orgID, typ, subjectType, subjectID, string(body), unix(tx.Now))
 	if err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
 	tx.Notify()
+	id, _ := res.LastInsertId()
+	tx.published(Event{ID: id, OrgID: orgID, Type: typ, SubjectType: subjectType, SubjectID: subjectID,
+		Payload: json.RawMessage(body), CreatedAt: fromUnix(unix(tx.Now))})
 	return nil
 }
 

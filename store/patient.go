@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,36 +42,36 @@ type Patient struct {
 
 // HumanName is one of a patient's names.
 type HumanName struct {
-	Use        string `json:"use"`
-	Family     string `json:"family"`
-	FirstName  string `json:"firstName"`
-	MiddleName string `json:"middleName"`
-	LastName   string `json:"lastName"`
-	Alias      string `json:"alias"`
+	Use        string
+	Family     string
+	FirstName  string
+	MiddleName string
+	LastName   string
+	Alias      string
 }
 
 // ContactPoint is a phone number, email address, ...
 type ContactPoint struct {
-	Use    string `json:"use"`
-	System string `json:"system"`
-	Value  string `json:"value"`
+	Use    string
+	System string
+	Value  string
 }
 
 // Contact is a relative or other contact person.
 type Contact struct {
-	Telecom []ContactPoint `json:"telecom"`
-	Name    []HumanName    `json:"name"`
+	Telecom []ContactPoint
+	Name    []HumanName
 }
 
 // Address is a postal address.
 type Address struct {
-	Use        string   `json:"use"`
-	Line       []string `json:"line"`
-	Apartment  string   `json:"apartment"`
-	City       string   `json:"city"`
-	State      string   `json:"state"`
-	PostalCode string   `json:"postalcode"`
-	Country    string   `json:"country"`
+	Use        string
+	Line       []string
+	Apartment  string
+	City       string
+	State      string
+	PostalCode string
+	Country    string
 }
 
 // Genders accepted for a patient.
@@ -288,7 +287,6 @@ func createPatient(tx *txn, orgID int64, p *Patient) error {
 		return fmt.Errorf("create patient: %w", err)
 	}
 	p.ID, _ = res.LastInsertId()
-	tx.touchPatient(p.ID)
 	// A new patient has no terms yet: nothing to delete first.
 	if err := insertPatientTerms(tx, p); err != nil {
 		return err
@@ -308,17 +306,14 @@ const patientWritable = `external_id, mrn, hsid, national_id, account_number, fi
 var patientSet = strings.Join(strings.Fields(strings.ReplaceAll(patientWritable, ",", " = ?,")), " ") + " = ?"
 
 func patientValues(p *Patient) (placeholders string, vals []any) {
-	names, _ := json.Marshal(nonNil(p.Names))
-	telecom, _ := json.Marshal(nonNil(p.Telecom))
-	contacts, _ := json.Marshal(nonNil(p.Contacts))
-	addrs, _ := json.Marshal(nonNil(p.Addresses))
+	l := encodePatientLists(p)
 	var ext any
 	if p.ExternalID != "" {
 		ext = p.ExternalID
 	}
 	vals = []any{ext, p.MRN, p.HSID, p.NationalID, p.AccountNumber, p.FirstName(), p.MiddleName(),
-		p.LastName(), string(names), p.BirthDate, p.Gender, p.MaritalStatus, string(telecom), string(contacts),
-		string(addrs), p.PreferredLanguage, p.Race, p.Ethnicity, boolInt(p.Active), boolInt(p.Deceased),
+		p.LastName(), l.names, p.BirthDate, p.Gender, p.MaritalStatus, l.telecom, l.contacts,
+		l.addrs, p.PreferredLanguage, p.Race, p.Ethnicity, boolInt(p.Active), boolInt(p.Deceased),
 		p.DeceasedAt, boolInt(p.FamilyMember), boolInt(p.LinkedByEmail), p.EmailGroupType, p.EmailGroupName}
 	return strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", "), vals
 }
@@ -378,31 +373,11 @@ func scanPatient(row interface{ Scan(...any) error }) (*Patient, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := decodeList(names, &p.Names); err != nil {
-		return nil, fmt.Errorf("patient %d names: %w", p.ID, err)
-	}
-	if err := decodeList(telecom, &p.Telecom); err != nil {
-		return nil, fmt.Errorf("patient %d telecom: %w", p.ID, err)
-	}
-	if err := decodeList(contacts, &p.Contacts); err != nil {
-		return nil, fmt.Errorf("patient %d contacts: %w", p.ID, err)
-	}
-	if err := decodeList(addrs, &p.Addresses); err != nil {
-		return nil, fmt.Errorf("patient %d addresses: %w", p.ID, err)
+	if err := (patientLists{names, telecom, contacts, addrs}).decode(&p); err != nil {
+		return nil, err
 	}
 	p.CreatedAt, p.UpdatedAt = fromUnix(c), fromUnix(u)
 	return &p, nil
-}
-
-// decodeList decodes a JSON array column. The empty list, what most rows
-// hold in most of these columns, skips the decoder (and gives the same
-// empty, non-nil slice).
-func decodeList[T any](src string, dst *[]T) error {
-	if src == "[]" {
-		*dst = []T{}
-		return nil
-	}
-	return json.Unmarshal([]byte(src), dst)
 }
 
 // PatientKey names how a patient is looked up.
@@ -485,7 +460,6 @@ func updatePatientTx(ctx context.Context, tx *txn, orgID int64, key PatientKey, 
 		return nil, err
 	}
 	p.UpdatedAt = tx.Now
-	tx.touchPatient(p.ID)
 	_, vals := patientValues(p)
 	res, err := tx.Exec(`UPDATE patients SET `+patientSet+`, updated_at = ? WHERE org_id = ? AND id = ?`,
 		append(vals, unix(tx.Now), orgID, p.ID)...)

@@ -79,13 +79,8 @@ func (s *patientScan) dest() []any {
 }
 
 func (s *patientScan) patient() (*Patient, error) {
-	for _, j := range []struct {
-		src string
-		dst any
-	}{{s.names, &s.p.Names}, {s.telecom, &s.p.Telecom}, {s.contacts, &s.p.Contacts}, {s.addrs, &s.p.Addresses}} {
-		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
-			return nil, fmt.Errorf("patient %d: %w", s.p.ID, err)
-		}
+	if err := (patientLists{s.names, s.telecom, s.contacts, s.addrs}).decode(&s.p); err != nil {
+		return nil, err
 	}
 	s.p.CreatedAt, s.p.UpdatedAt = fromUnix(s.c), fromUnix(s.u)
 	return &s.p, nil

@@ -25,8 +25,7 @@ type Store struct {
 	reads     *sqlite.Batcher[AuditEntry] // read audits, written in groups
 	stopIndex func()                      // stops the audit read index loop
 
-	cachesMu sync.Mutex
-	caches   []*PatientCache
+	feed feed // the outbox as a feed of changes (changes.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -44,7 +43,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.Default()}
+	s := &Store{now: time.Now, log: slog.Default(), feed: feed{poll: DefaultEventPoll}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -70,6 +69,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopFeed()
 		s.reads.Close()
 		s.stopIndex()
 		s.closeErr = s.db.Close()
@@ -96,7 +96,7 @@ func (s *Store) Subscribe() (<-chan struct{}, func()) { return s.db.Subscribe() 
 
 // txn is one write of the model: the engine's transaction (Exec, Query,
 // QueryRow, and Now, the one timestamp of every row and event it writes)
-// plus the model's own bookkeeping (Event, Audit, touchPatient). Only
+// plus the model's own bookkeeping (Event, Audit). Only
 // store code sees it: a face asks for a named operation instead.
 type txn struct {
 	*sqlite.Tx

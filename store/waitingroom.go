@@ -32,8 +32,48 @@ type OpeningHours map[time.Weekday][]Interval
 
 // Interval is an opening interval within a day, "HH:MM" to "HH:MM".
 type Interval struct {
+	Open  string
+	Close string
+}
+
+// hoursJSON is hours_json as stored: weekday number ("0" = Sunday) to its
+// intervals. The keys are the database's format, whatever an API or page
+// calls them.
+type hoursJSON map[time.Weekday][]intervalJSON
+
+type intervalJSON struct {
 	Open  string `json:"open"`
 	Close string `json:"close"`
+}
+
+func encodeHours(h OpeningHours) string {
+	if h == nil {
+		return "null"
+	}
+	out := make(hoursJSON, len(h))
+	for d, ivs := range h {
+		out[d] = mapList(ivs, func(i Interval) intervalJSON { return intervalJSON(i) })
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		panic(fmt.Sprintf("encode opening hours: %v", err)) // strings in a map keyed by int always encode
+	}
+	return string(b)
+}
+
+func decodeHours(src string) (OpeningHours, error) {
+	var in hoursJSON
+	if err := json.Unmarshal([]byte(src), &in); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		return nil, nil
+	}
+	out := make(OpeningHours, len(in))
+	for d, ivs := range in {
+		out[d] = mapList(ivs, func(i intervalJSON) Interval { return Interval(i) })
+	}
+	return out, nil
 }
 
 // Minutes returns the interval as minutes after midnight.
@@ -100,10 +140,10 @@ func (s *Store) CreateWaitingRoom(ctx context.Context, orgID int64, w *WaitingRo
 	return s.write(ctx, func(tx *txn) error {
 		w.UUID = NewUUID()
 		w.CreatedAt, w.UpdatedAt = tx.Now, tx.Now
-		hours, _ := json.Marshal(w.Hours)
+		hours := encodeHours(w.Hours)
 		res, err := tx.Exec(`INSERT INTO waiting_rooms (uuid, org_id, name, service_line, service_type, slot_duration,
 			hours_json, timezone, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.UUID, orgID, w.Name, w.ServiceLine, w.ServiceType, w.SlotDuration, string(hours), w.Timezone,
+			w.UUID, orgID, w.Name, w.ServiceLine, w.ServiceType, w.SlotDuration, hours, w.Timezone,
 			boolInt(w.Active), unix(tx.Now), unix(tx.Now))
 		if isUnique(err) {
 			return Invalid("name", "a waiting room with this name already exists")
@@ -125,10 +165,10 @@ func (s *Store) UpdateWaitingRoom(ctx context.Context, orgID int64, w *WaitingRo
 		return err
 	}
 	return s.write(ctx, func(tx *txn) error {
-		hours, _ := json.Marshal(w.Hours)
+		hours := encodeHours(w.Hours)
 		res, err := tx.Exec(`UPDATE waiting_rooms SET name = ?, service_line = ?, service_type = ?, slot_duration = ?,
 			hours_json = ?, timezone = ?, active = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
-			w.Name, w.ServiceLine, w.ServiceType, w.SlotDuration, string(hours), w.Timezone, boolInt(w.Active),
+			w.Name, w.ServiceLine, w.ServiceType, w.SlotDuration, hours, w.Timezone, boolInt(w.Active),
 			unix(tx.Now), orgID, w.ID)
 		if isUnique(err) {
 			return Invalid("name", "a waiting room with this name already exists")
@@ -162,7 +202,7 @@ func scanWaitingRoom(row interface{ Scan(...any) error }) (*WaitingRoom, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(hours), &w.Hours); err != nil {
+	if w.Hours, err = decodeHours(hours); err != nil {
 		return nil, fmt.Errorf("waiting room %d hours: %w", w.ID, err)
 	}
 	w.CreatedAt, w.UpdatedAt = fromUnix(c), fromUnix(u)

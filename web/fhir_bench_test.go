@@ -16,6 +16,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/cache"
 	"github.com/clinicbox/clinicbox/web/fhir"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
@@ -85,8 +86,8 @@ func BenchmarkFHIRvsTelehealth(b *testing.B) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	httpx.Register(mux, telehealth.New(telehealth.Deps{Store: st, Log: log, PublicURL: "http://bench", CacheBytes: 128 << 20}).Routes())
-	httpx.Register(mux, fhir.New(fhir.Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: log, PublicURL: "http://bench", CacheBytes: 128 << 20}).Routes())
+	httpx.Register(mux, telehealth.New(telehealth.Deps{Store: st, Log: log, PublicURL: "http://bench", Cache: cache.New(32 << 20)}).Routes())
+	httpx.Register(mux, fhir.New(fhir.Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: log, PublicURL: "http://bench", Cache: cache.New(96 << 20)}).Routes())
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
 	srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64

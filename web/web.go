@@ -40,7 +40,7 @@ type Deps struct {
 	Version       string
 	Reports       telehealth.ReportJobs // encounter-report jobs (reports.Jobs); nil answers 503
 	Devices       *devices.Manager      // the instrument ports; nil: pages show devices as not running
-	APICacheBytes int                   // memory for cached API answers; 0: none
+	APICacheBytes int                   // memory for cached API answers (--cache-mb), split as caches.go says; 0: none
 	Video         VideoServer           // the media server (video.Server); nil: no video calls
 	PDFs          notes.PDFs            // printed documents (reports.PDF); nil: the PDF addresses answer 503
 	// TLSTrust says whether patients' phones trust the certificate behind
@@ -107,10 +107,11 @@ func Build(d Deps) (http.Handler, []httpx.Route) {
 	if d.Video != nil { // a nil interface, not a typed nil, for the pages
 		vcheck, vvisit = d.Video, d.Video
 	}
+	caches := splitCache(d.APICacheBytes)
 	for _, routes := range [][]httpx.Route{
 		ui.New(ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version,
 			Video: vcheck, TLSTrust: d.TLSTrust}).Routes(),
-		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, CacheBytes: d.APICacheBytes}).Routes(),
+		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, Cache: caches.telehealth}).Routes(),
 		visit.New(visit.Deps{Store: d.Store, Log: d.Log, Video: vvisit, PublicURL: d.PublicURL}).Routes(),
 		integrations.New(integrations.Deps{Store: d.Store, Auth: a, Log: d.Log}).Routes(),
 		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
@@ -119,7 +120,7 @@ func Build(d Deps) (http.Handler, []httpx.Route) {
 		monitoring.New(monitoring.Deps{Store: d.Store, Log: d.Log, SigningKey: firstKey(d.SessionKeys)}).Routes(),
 		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
-		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version, CacheBytes: d.APICacheBytes}).Routes(),
+		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version, Cache: caches.fhir}).Routes(),
 		kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		events.New(events.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),
 		reports.New(reports.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),

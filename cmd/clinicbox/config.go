@@ -162,7 +162,7 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	plain := fs.Bool("http", false, "serve plain HTTP (only behind a reverse proxy that terminates TLS)")
 	demo := fs.Bool("demo", false, "seed a demo clinic when the database is empty")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
-	cacheMB := fs.String("cache-mb", "128", "memory for cached API answers (patients), in MiB; 0 turns the cache off")
+	cacheMB := fs.String("cache-mb", "128", "memory for cached API answers in MiB, split between the telehealth API (1/4) and FHIR (3/4); 0 turns the caches off")
 	publicIP := fs.String("public-ip", "", "public IP address(es) of the clinic's router, comma-separated, announced for video media (ports forwarded to this box)")
 	publicHost := fs.String("public-host", "", "name or address patients' browsers reach the TURN server at (default: the host of --public-url)")
 	mediaPort := fs.String("media-port", "8444", "UDP port for all video media, and the TCP port for ICE over TCP; 0: any free port")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/cache"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
@@ -78,7 +79,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	httpx.Register(mux, New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test", CacheBytes: 1 << 20}).Routes())
+	httpx.Register(mux, New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test", Cache: cache.New(1 << 20)}).Routes())
 
 	e.readA = e.token(e.orgA, "system/*.read")
 	e.writeA = e.token(e.orgA, "system/*.*")

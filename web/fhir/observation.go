@@ -214,14 +214,14 @@ func (h *Handler) readObservation(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) patientIDs(r *http.Request, ids []string) ([]int64, error) {
 	var out []int64
 	for _, id := range ids {
-		_, pid, err := h.cache.Get(r.Context(), "fhir-id", orgID(r), store.ByUUID, id, func(*store.Patient) ([]byte, error) { return []byte{}, nil })
+		ans, err := h.cachedPatient(r, "fhir-id", orgID(r), id, func(*store.Patient) ([]byte, error) { return nil, nil })
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pid)
+		out = append(out, ans.id)
 	}
 	return out, nil
 }
@@ -261,15 +261,30 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var rows []store.ObservationRow
+	// A search of one patient's results is answered from the patient's
+	// cached results when it can be; any other in SQL.
+	var rows []*store.ObservationRow
+	var matches []resource
+	cached := false
 	if found {
-		if rows, err = h.store.SearchObservations(r.Context(), orgID(r), f); err != nil {
+		if rows, matches, cached, err = h.searchCachedObservations(r, &f); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
+	if found && !cached {
+		all, err := h.store.SearchObservations(r.Context(), orgID(r), f)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		rows, matches = make([]*store.ObservationRow, len(all)), make([]resource, len(all))
+		for i := range all {
+			rows[i], matches[i] = &all[i], h.toObservation(&all[i])
+		}
+	}
 	rows, more := trim(rows, p)
-	matches := make([]resource, len(rows))
+	matches = matches[:len(rows)]
 	var included []resource
 	seen := map[int64]bool{}
 	audited := map[int64]bool{}
@@ -280,7 +295,6 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 			audited[pid] = true
 			h.store.AuditRead(r.Context(), rows[i].OrgID, "observation", "search", pid)
 		}
-		matches[i] = h.toObservation(&rows[i])
 		if include && rows[i].PatientID > 0 && !seen[rows[i].PatientID] {
 			seen[rows[i].PatientID] = true
 			pt, err := h.store.Patient(r.Context(), orgID(r), rows[i].PatientID)

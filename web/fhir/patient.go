@@ -218,11 +218,16 @@ func (h *Handler) patientByID(r *http.Request, id string) (*store.Patient, error
 func (h *Handler) readPatient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	org := orgID(r)
-	// The encoded answer is cached; the store drops it when the patient
-	// changes. Its absolute URLs do not depend on the request.
-	body, pid, err := h.cache.Get(r.Context(), "fhir", org, store.ByUUID, id, func(p *store.Patient) ([]byte, error) {
+	// The encoded answer is cached until the outbox reports a change of the
+	// patient. Its absolute URLs do not depend on the request.
+	ans, err := h.cachedPatient(r, "fhir", org, id, func(p *store.Patient) ([]byte, error) {
 		return httpx.Marshal(h.toPatient(p))
 	})
+	var body []byte
+	var pid int64
+	if err == nil {
+		body, pid = ans.body, ans.id
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		err = notFound("Patient", id)
 	}

@@ -20,9 +20,20 @@ type Deps struct {
 	Log       *slog.Logger
 	PublicURL string // base of the absolute URLs in bundles and the SMART configuration
 	Version   string
-	// CacheBytes is the memory for encoded Patient answers, kept coherent
-	// with writes by the store; 0 turns the cache off.
-	CacheBytes int
+	// Cache keeps encoded Patient answers and each patient's mapped
+	// Observations between requests (web wires a cache.Cache with this
+	// face's share of --cache-mb); nil: every read goes to the store.
+	Cache Cache
+}
+
+// Cache is the memory the face keeps answers in. Get answers the value
+// under key or makes it with fill, which names the tags the value depends
+// on; Invalidate drops the entries of tags, also those being filled. The
+// face drops tags as the store's outbox reports changes (see invalidate),
+// before the write that changed them is acknowledged.
+type Cache interface {
+	Get(key string, fill func() (value any, size int, tags []string, err error)) (any, error)
+	Invalidate(tags ...string)
 }
 
 // Handler serves the FHIR face.
@@ -32,7 +43,7 @@ type Handler struct {
 	log       *slog.Logger
 	publicURL string
 	version   string
-	cache     *store.PatientCache
+	cache     Cache // nil: none
 }
 
 // New returns the FHIR face.
@@ -43,9 +54,10 @@ func New(d Deps) *Handler {
 	if d.OAuth == nil {
 		d.OAuth = &auth.OAuth{Store: d.Store}
 	}
-	h := &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, publicURL: strings.TrimSuffix(d.PublicURL, "/"), version: d.Version}
-	if d.Store != nil {
-		h.cache = d.Store.NewPatientCache(d.CacheBytes)
+	h := &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, publicURL: strings.TrimSuffix(d.PublicURL, "/"), version: d.Version,
+		cache: d.Cache}
+	if d.Store != nil && h.cache != nil {
+		d.Store.WatchEvents(h.invalidate)
 	}
 	return h
 }

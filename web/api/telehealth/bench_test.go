@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/cache"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
@@ -35,7 +36,7 @@ func benchServer(b *testing.B) (*httptest.Server, string) {
 	}
 	b.Cleanup(func() { st.Close() })
 	mux := http.NewServeMux()
-	httpx.Register(mux, New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://bench", CacheBytes: 128 << 20}).Routes())
+	httpx.Register(mux, New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://bench", Cache: cache.New(128 << 20)}).Routes())
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
 	// Keep a connection per client goroutine alive (as wrk does): the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/cache"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
@@ -82,7 +83,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	mux := http.NewServeMux()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.h = New(Deps{Store: st, Log: log, PublicURL: "https://clinic.example", CacheBytes: 1 << 20, Reports: reports.NewJobs(st, log)})
+	e.h = New(Deps{Store: st, Log: log, PublicURL: "https://clinic.example", Cache: cache.New(1 << 20), Reports: reports.NewJobs(st, log)})
 	httpx.Register(mux, e.h.Routes())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -11,23 +12,23 @@ import (
 
 // patientBase is the demographics every patient shape shares.
 type patientBase struct {
-	MRN               string               `json:"mrn"`
-	AccountNumber     string               `json:"accountNumber"`
-	Name              []store.HumanName    `json:"name"`
-	BirthDate         string               `json:"birthDate"`
-	Gender            string               `json:"gender"`
-	MaritalStatus     string               `json:"maritalStatus"`
-	Telecom           []store.ContactPoint `json:"telecom"`
-	Contact           []store.Contact      `json:"contact"`
-	PreferredLanguage string               `json:"preferredLanguage"`
-	Race              string               `json:"race"`
-	Ethnicity         string               `json:"ethnicity"`
-	Address           []store.Address      `json:"address"`
-	Active            bool                 `json:"active"`
-	Deceased          bool                 `json:"deceased"`
-	DeceasedAt        *string              `json:"deceasedAt"` // null unless deceased
-	FamilyMember      bool                 `json:"familyMember"`
-	IsLinkedByEmail   bool                 `json:"isLinkedByEmail"`
+	MRN               string             `json:"mrn"`
+	AccountNumber     string             `json:"accountNumber"`
+	Name              []nameJSON         `json:"name"`
+	BirthDate         string             `json:"birthDate"`
+	Gender            string             `json:"gender"`
+	MaritalStatus     string             `json:"maritalStatus"`
+	Telecom           []contactPointJSON `json:"telecom"`
+	Contact           []contactJSON      `json:"contact"`
+	PreferredLanguage string             `json:"preferredLanguage"`
+	Race              string             `json:"race"`
+	Ethnicity         string             `json:"ethnicity"`
+	Address           []addressJSON      `json:"address"`
+	Active            bool               `json:"active"`
+	Deceased          bool               `json:"deceased"`
+	DeceasedAt        *string            `json:"deceasedAt"` // null unless deceased
+	FamilyMember      bool               `json:"familyMember"`
+	IsLinkedByEmail   bool               `json:"isLinkedByEmail"`
 }
 
 type emailGroup struct {
@@ -58,20 +59,10 @@ func strOrNil(s string) *string {
 }
 
 func toPatientBase(p *store.Patient) patientBase {
-	names := nonNil(p.Names)
-	contacts := nonNil(p.Contacts)
-	for i := range contacts {
-		contacts[i].Telecom = nonNil(contacts[i].Telecom)
-		contacts[i].Name = nonNil(contacts[i].Name)
-	}
-	addrs := nonNil(p.Addresses)
-	for i := range addrs {
-		addrs[i].Line = nonNil(addrs[i].Line)
-	}
 	return patientBase{
-		MRN: p.MRN, AccountNumber: p.AccountNumber, Name: names, BirthDate: p.BirthDate, Gender: p.Gender,
-		MaritalStatus: p.MaritalStatus, Telecom: nonNil(p.Telecom), Contact: contacts,
-		PreferredLanguage: p.PreferredLanguage, Race: p.Race, Ethnicity: p.Ethnicity, Address: addrs,
+		MRN: p.MRN, AccountNumber: p.AccountNumber, Name: toNames(p.Names), BirthDate: p.BirthDate, Gender: p.Gender,
+		MaritalStatus: p.MaritalStatus, Telecom: toContactPoints(p.Telecom), Contact: toContacts(p.Contacts),
+		PreferredLanguage: p.PreferredLanguage, Race: p.Race, Ethnicity: p.Ethnicity, Address: toAddresses(p.Addresses),
 		Active: p.Active, Deceased: p.Deceased, DeceasedAt: strOrNil(p.DeceasedAt),
 		FamilyMember: p.FamilyMember, IsLinkedByEmail: p.LinkedByEmail,
 	}
@@ -99,27 +90,27 @@ func nonNil[T any](s []T) []T {
 // patientInput is a patient body. Pointers tell which fields the client
 // sent: on PUT only those change.
 type patientInput struct {
-	ID                *string               `json:"id"`
-	MRN               *string               `json:"mrn"`
-	AccountNumber     *string               `json:"accountNumber"`
-	Name              *[]store.HumanName    `json:"name"`
-	BirthDate         *string               `json:"birthDate"`
-	Gender            *string               `json:"gender"`
-	MaritalStatus     *string               `json:"maritalStatus"`
-	Telecom           *[]store.ContactPoint `json:"telecom"`
-	Contact           *[]store.Contact      `json:"contact"`
-	PreferredLanguage *string               `json:"preferredLanguage"`
-	Race              *string               `json:"race"`
-	Ethnicity         *string               `json:"ethnicity"`
-	Address           *[]store.Address      `json:"address"`
-	Active            *bool                 `json:"active"`
-	Deceased          *bool                 `json:"deceased"`
-	DeceasedAt        *string               `json:"deceasedAt"`
-	FamilyMember      *bool                 `json:"familyMember"`
-	IsLinkedByEmail   *bool                 `json:"isLinkedByEmail"`
-	SharedEmailGroup  *emailGroup           `json:"sharedEmailGroup"`
-	GroupType         *string               `json:"groupType"`
-	GroupName         *string               `json:"groupName"`
+	ID                *string             `json:"id"`
+	MRN               *string             `json:"mrn"`
+	AccountNumber     *string             `json:"accountNumber"`
+	Name              *[]nameJSON         `json:"name"`
+	BirthDate         *string             `json:"birthDate"`
+	Gender            *string             `json:"gender"`
+	MaritalStatus     *string             `json:"maritalStatus"`
+	Telecom           *[]contactPointJSON `json:"telecom"`
+	Contact           *[]contactJSON      `json:"contact"`
+	PreferredLanguage *string             `json:"preferredLanguage"`
+	Race              *string             `json:"race"`
+	Ethnicity         *string             `json:"ethnicity"`
+	Address           *[]addressJSON      `json:"address"`
+	Active            *bool               `json:"active"`
+	Deceased          *bool               `json:"deceased"`
+	DeceasedAt        *string             `json:"deceasedAt"`
+	FamilyMember      *bool               `json:"familyMember"`
+	IsLinkedByEmail   *bool               `json:"isLinkedByEmail"`
+	SharedEmailGroup  *emailGroup         `json:"sharedEmailGroup"`
+	GroupType         *string             `json:"groupType"`
+	GroupName         *string             `json:"groupName"`
 }
 
 // apply copies the fields the client sent onto p, enforcing the spec's
@@ -151,16 +142,16 @@ func (in *patientInput) apply(p *store.Patient) error {
 	set(&p.Race, in.Race)
 	set(&p.Ethnicity, in.Ethnicity)
 	if in.Name != nil {
-		p.Names = *in.Name
+		p.Names = fromNames(*in.Name)
 	}
 	if in.Telecom != nil {
-		p.Telecom = *in.Telecom
+		p.Telecom = fromContactPoints(*in.Telecom)
 	}
 	if in.Contact != nil {
-		p.Contacts = *in.Contact
+		p.Contacts = fromContacts(*in.Contact)
 	}
 	if in.Address != nil {
-		p.Addresses = *in.Address
+		p.Addresses = fromAddresses(*in.Address)
 	}
 	if in.Active != nil {
 		p.Active = *in.Active
@@ -263,9 +254,7 @@ func (h *Handler) servePatient(w http.ResponseWriter, r *http.Request, view stri
 		return
 	}
 	org := orgID(r)
-	body, id, err := h.cache.Get(r.Context(), view, org, key, value, func(p *store.Patient) ([]byte, error) {
-		return httpx.Marshal(shape(p))
-	})
+	ans, err := h.cachedPatient(r, view, org, key, value, shape)
 	if errors.Is(err, store.ErrNotFound) {
 		err = notFound("Patient")
 	}
@@ -273,8 +262,60 @@ func (h *Handler) servePatient(w http.ResponseWriter, r *http.Request, view stri
 		h.fail(w, r, err)
 		return
 	}
-	h.store.AuditRead(r.Context(), org, "patient", strconv.FormatInt(id, 10), id)
-	httpx.WriteJSON(w, http.StatusOK, body)
+	h.store.AuditRead(r.Context(), org, "patient", strconv.FormatInt(ans.id, 10), ans.id)
+	httpx.WriteJSON(w, http.StatusOK, ans.body)
+}
+
+// patientAnswer is an encoded patient answer and whose it is.
+type patientAnswer struct {
+	id   int64
+	body []byte
+}
+
+// cachedPatient is the encoded answer for the patient found by key and
+// value. Only unique keys are cached (the SPID, the client's id): a lookup
+// by HSID picks the oldest of several matches, and a write to another
+// patient could change which one that is.
+func (h *Handler) cachedPatient(r *http.Request, view string, org int64, key store.PatientKey, value string,
+	shape func(*store.Patient) any) (*patientAnswer, error) {
+	fill := func() (any, int, []string, error) {
+		p, err := h.store.PatientBy(r.Context(), org, key, value)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		body, err := httpx.Marshal(shape(p))
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return &patientAnswer{p.ID, body}, len(body), []string{patientTag(p.ID)}, nil
+	}
+	if h.cache == nil || (key != store.ByID && key != store.ByExternalID) {
+		v, _, _, err := fill()
+		if err != nil {
+			return nil, err
+		}
+		return v.(*patientAnswer), nil
+	}
+	v, err := h.cache.Get(view+"\x00"+strconv.FormatInt(org, 10)+"\x00"+string(key)+"\x00"+value, fill)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*patientAnswer), nil
+}
+
+func patientTag(id int64) string { return "patient:" + strconv.FormatInt(id, 10) }
+
+// invalidate drops the cached answers of the patients that the outbox
+// says changed (created, updated, deactivated: the events of every write
+// of a patient row).
+func (h *Handler) invalidate(evs []store.Event) {
+	var tags []string
+	for _, e := range evs {
+		if e.SubjectType == "patient" && strings.HasPrefix(e.Type, "patient:") {
+			tags = append(tags, patientTag(e.SubjectID))
+		}
+	}
+	h.cache.Invalidate(tags...)
 }
 
 // updatePatient: PUT /qapi/v1/patients/{patient_id}. Only the fields sent

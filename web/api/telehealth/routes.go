@@ -14,9 +14,21 @@ type Deps struct {
 	Log       *slog.Logger
 	PublicURL string     // base of the visit links the API returns
 	Reports   ReportJobs // encounter-report generation (nil: those endpoints answer 503)
-	// CacheBytes is the memory for encoded patient answers, kept coherent
-	// with writes by the store; 0 turns the cache off.
-	CacheBytes int
+	// Cache keeps encoded patient answers between requests (web wires a
+	// cache.Cache with this face's share of --cache-mb); nil: every read
+	// goes to the store.
+	Cache Cache
+}
+
+// Cache is the memory the face keeps answers in. Get answers the value
+// under key or makes it with fill, which names the tags the value depends
+// on; Invalidate drops the entries of tags, also those being filled. The
+// face drops a patient's tag when the store's outbox reports a change of
+// the patient (see invalidate), before the write that changed it is
+// acknowledged.
+type Cache interface {
+	Get(key string, fill func() (value any, size int, tags []string, err error)) (any, error)
+	Invalidate(tags ...string)
 }
 
 // Handler serves the telehealth API.
@@ -27,7 +39,7 @@ type Handler struct {
 	reports   ReportJobs
 
 	keyUse sync.Map // api key id -> last time we recorded its use (unix seconds)
-	cache  *store.PatientCache
+	cache  Cache    // nil: none
 }
 
 // New returns the telehealth face.
@@ -35,8 +47,11 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Handler{store: d.Store, log: d.Log, publicURL: d.PublicURL, reports: d.Reports,
-		cache: d.Store.NewPatientCache(d.CacheBytes)}
+	h := &Handler{store: d.Store, log: d.Log, publicURL: d.PublicURL, reports: d.Reports, cache: d.Cache}
+	if h.cache != nil {
+		d.Store.WatchEvents(h.invalidate)
+	}
+	return h
 }
 
 // Routes is the whole route table of the face (httpx.Register serves it).
