@@ -59,7 +59,7 @@ fuzz:
 
 ## attack: the standing attack suite at length (web/attack: tenant matrix, bad input,
 ## crash loop with kill -9), ATTACK_ROUNDS=20 ATTACK_WRITERS=4 ATTACK_REPEAT=3;
-## `make test` runs the same tests with 3 rounds, 3 writers, each input once
+## `make test` runs the same tests with 2 rounds, 3 writers, each input once
 ATTACK_ROUNDS  ?= 20
 ATTACK_WRITERS ?= 4
 ATTACK_REPEAT  ?= 3

@@ -14,6 +14,6 @@
 //     the database's integrity check passes and the audit chain verifies.
 //
 // Knobs (go test flags, after -args): -attack.rounds (crash-loop rounds,
-// default 3), -attack.writers (concurrent writers per round, default 3),
+// default 2), -attack.writers (concurrent writers per round, default 3),
 // -attack.repeat (times each bad input is sent, default 1).
 package attack

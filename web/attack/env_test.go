@@ -35,7 +35,7 @@ import (
 
 // The knobs: `make test` runs the defaults, `make attack` raises them.
 var (
-	flagRounds  = flag.Int("attack.rounds", 3, "crash-loop rounds (kill -9 and restart)")
+	flagRounds  = flag.Int("attack.rounds", 2, "crash-loop rounds (kill -9 and restart)")
 	flagWriters = flag.Int("attack.writers", 3, "concurrent API writers per crash-loop round")
 	flagRepeat  = flag.Int("attack.repeat", 1, "times each bad input is sent (in parallel after the first)")
 )
