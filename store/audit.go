@@ -134,12 +134,12 @@ func (tx *txn) appendAudits(es []AuditEntry) error {
 // AuditRead records that the actor in ctx read a patient's data, and
 // returns once the row is committed: call it before the answer is sent,
 // and a crash of the process after the answer (kill -9 included) cannot
-// lose it. Reads are written in groups (one write for every read that
-// arrived while the previous group committed) and without waiting for
-// their own fsync: the WAL is fsynced at most sqlite.SyncDelay (50 ms)
-// later, or sooner by the next ordinary write, so a power cut can lose at
-// most the read audits of the last 50 ms. A failure is logged; the read
-// goes ahead.
+// lose it. Reads ride the writer's next transaction in groups (every read
+// that arrived while the previous transaction ran), and are answered as
+// soon as it is committed to the WAL, without waiting for an fsync: the
+// WAL is fsynced at most sqlite.SyncDelay (50 ms) later, or sooner by an
+// ordinary write, so a power cut can lose at most the read audits of the
+// last 50 ms. A failure is logged; the read goes ahead.
 func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID string, patientID int64) {
 	a := ActorFrom(ctx)
 	e := AuditEntry{
@@ -155,10 +155,10 @@ func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID str
 	}
 }
 
-// writeReadAudits writes one group of read audits as one write. Reads are
-// indexed by patient later, in bulk (auditindex.go).
-func (s *Store) writeReadAudits(group []AuditEntry) error {
-	err := s.db.WriteRelaxed(context.Background(), func(t *sqlite.Tx) error { return (&txn{Tx: t, s: s}).appendAudits(group) })
+// writeReadAudits writes one group of read audits in the writer's
+// transaction. Reads are indexed by patient later, in bulk (auditindex.go).
+func (s *Store) writeReadAudits(t *sqlite.Tx, group []AuditEntry) error {
+	err := (&txn{Tx: t, s: s}).appendAudits(group)
 	if err != nil {
 		s.log.Error("audit reads", "err", err, "rows", len(group))
 	}

@@ -22,8 +22,8 @@ type Store struct {
 	now func() time.Time
 	log *slog.Logger
 
-	reads     *sqlite.Batcher[AuditEntry] // read audits, written in groups
-	stopIndex func()                      // stops the audit read index loop
+	reads     *sqlite.Riders[AuditEntry] // read audits, riding the writer's transactions
+	stopIndex func()                     // stops the audit read index loop
 
 	feed feed // the outbox as a feed of changes (changes.go)
 
@@ -56,7 +56,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.db, s.r = db, db.Reader()
-	s.reads = sqlite.NewBatcher(s.writeReadAudits)
+	s.reads = sqlite.NewRiders(db, s.writeReadAudits)
 	s.stopIndex = s.startAuditIndex()
 	if err := s.reindexPatientTerms(ctx); err != nil {
 		s.Close()
@@ -65,12 +65,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Close flushes pending audit rows, stops the writer and closes the
-// database.
+// Close stops the background loops, flushes pending writes and audit rows,
+// stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopFeed()
-		s.reads.Close()
 		s.stopIndex()
 		s.closeErr = s.db.Close()
 	})

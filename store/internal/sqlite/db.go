@@ -34,6 +34,10 @@ type DB struct {
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
 
+	ridersMu sync.Mutex
+	riders   []rider       // queues of rows that ride the next transaction
+	rideKick chan struct{} // riders are waiting and the writer may be idle
+
 	relaxed  bool        // the writer connection is at synchronous=NORMAL (write loop only)
 	unsynced atomic.Bool // a relaxed commit has not been fsynced yet
 	syncKick chan struct{}
@@ -62,6 +66,7 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 		done:       make(chan struct{}),
 		subs:       map[chan struct{}]struct{}{},
 		syncKick:   make(chan struct{}, 1),
+		rideKick:   make(chan struct{}, 1),
 		syncDone:   make(chan struct{}),
 	}
 	// synchronous=FULL: an acknowledged write is on disk. Group commit keeps

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,45 +136,123 @@ func TestSubscribeAfterNotify(t *testing.T) {
 	}
 }
 
-// Every Add returns after its item was flushed; concurrent Adds share
-// flushes.
-func TestBatcherGroups(t *testing.T) {
+// Every Add returns once its row is committed; concurrent Adds share
+// transactions; a group whose write fails rolls back alone while an
+// ordinary write of the same moment commits.
+func TestRidersGroups(t *testing.T) {
 	t.Parallel()
+	db := open(t, testMigrations)
+	ctx := context.Background()
 	var mu sync.Mutex
-	flushed := map[int]bool{}
 	flushes := 0
-	b := NewBatcher(func(items []int) error {
-		time.Sleep(2 * time.Millisecond) // a commit
+	q := NewRiders(db, func(tx *Tx, vs []string) error {
 		mu.Lock()
-		defer mu.Unlock()
 		flushes++
-		for _, v := range items {
-			flushed[v] = true
+		mu.Unlock()
+		for _, v := range vs {
+			if _, err := tx.Exec(`INSERT INTO t (v, at) VALUES (?, ?)`, v, tx.Now.Unix()); err != nil {
+				return err
+			}
+			if v == "poison" {
+				return errors.New("refused")
+			}
+		}
+		return nil
+	})
+	visible := func(v string) bool {
+		var n int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM t WHERE v = ?`, v).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	var wg sync.WaitGroup
+	const n = 300
+	for i := range n {
+		wg.Go(func() {
+			v := fmt.Sprint("r", i)
+			if err := q.Add(ctx, v); err != nil {
+				t.Error(err)
+				return
+			}
+			if !visible(v) {
+				t.Errorf("Add(%s) returned before its row was committed", v)
+			}
+		})
+		if i%50 == 0 {
+			wg.Go(func() {
+				if err := db.Write(ctx, func(tx *Tx) error {
+					_, err := tx.Exec(`INSERT INTO t (v, at) VALUES (?, 1)`, fmt.Sprint("w", i))
+					return err
+				}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if flushes >= n {
+		t.Errorf("%d transactions for %d rows: nothing was grouped", flushes, n)
+	}
+	if err := q.Add(ctx, "poison"); err == nil {
+		t.Error("a failing rider was answered nil")
+	}
+	if visible("poison") {
+		t.Error("the failing rider's row was committed")
+	}
+	db.Close()
+	if err := q.Add(ctx, "late"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Add after Close: %v", err)
+	}
+}
+
+// Adds racing Close are either written (nil) or refused (ErrClosed),
+// never left waiting, and every row answered nil is in the file.
+func TestRidersCloseFlushes(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "t.db")
+	now := func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
+	db, err := Open(context.Background(), path, testMigrations, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := NewRiders(db, func(tx *Tx, vs []string) error {
+		for _, v := range vs {
+			if _, err := tx.Exec(`INSERT INTO t (v, at) VALUES (?, 1)`, v); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	var wg sync.WaitGroup
-	const n = 200
-	for i := range n {
+	var mu sync.Mutex
+	var written []string
+	for i := range 200 {
 		wg.Go(func() {
-			if err := b.Add(context.Background(), i); err != nil {
+			v := fmt.Sprint("c", i)
+			switch err := q.Add(context.Background(), v); {
+			case err == nil:
+				mu.Lock()
+				written = append(written, v)
+				mu.Unlock()
+			case !errors.Is(err, ErrClosed):
 				t.Error(err)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if !flushed[i] {
-				t.Errorf("Add(%d) returned before its flush", i)
 			}
 		})
 	}
+	time.Sleep(time.Millisecond)
+	db.Close()
 	wg.Wait()
-	b.Close()
-	if flushes >= n {
-		t.Errorf("%d flushes for %d items: nothing was grouped", flushes, n)
+	db, err = Open(context.Background(), path, testMigrations, now)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := b.Add(context.Background(), -1); !errors.Is(err, ErrClosed) {
-		t.Errorf("Add after Close: %v", err)
+	defer db.Close()
+	for _, v := range written {
+		var n int
+		if err := db.Reader().QueryRowContext(context.Background(), `SELECT count(*) FROM t WHERE v = ?`, v).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s answered nil but not in the file (%d, %v)", v, n, err)
+		}
 	}
 }
 

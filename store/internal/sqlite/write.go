@@ -159,18 +159,26 @@ func (db *DB) writeLoop() {
 		var first *writeReq
 		select {
 		case first = <-db.writes:
+		case <-db.rideKick:
 		case <-db.stop:
-			// Drain what was queued before stop.
-			for {
+			// Drain what was queued before stop, then the last riders.
+			for drained := false; !drained; {
 				select {
 				case r := <-db.writes:
-					db.commitBatch([]*writeReq{r})
+					db.commitBatch([]*writeReq{r}, nil)
 				default:
-					return
+					drained = true
 				}
 			}
+			if rides := db.takeRides(true); len(rides) > 0 {
+				db.commitBatch(nil, rides)
+			}
+			return
 		}
-		reqs := []*writeReq{first}
+		var reqs []*writeReq
+		if first != nil {
+			reqs = append(reqs, first)
+		}
 	gather:
 		for len(reqs) < maxBatch {
 			select {
@@ -180,50 +188,62 @@ func (db *DB) writeLoop() {
 				break gather
 			}
 		}
-		db.commitBatch(reqs)
+		rides := db.takeRides(false)
+		if len(reqs) == 0 && len(rides) == 0 {
+			continue // a kick for riders an earlier batch already took
+		}
+		db.commitBatch(reqs, rides)
 	}
 }
 
-func (db *DB) commitBatch(reqs []*writeReq) {
+// commitBatch runs the batch's writes and riders in one transaction and
+// commits it. A batch of riders and relaxed writes only is committed with
+// synchronous=NORMAL (to the WAL file, which a killed process cannot lose;
+// the syncer fsyncs it within SyncDelay); a batch with an ordinary write
+// with synchronous=FULL, so that nothing it holds is visible to readers or
+// answered before it is on disk.
+func (db *DB) commitBatch(reqs []*writeReq, rides []*ride) {
 	ctx := context.Background()
 	now := db.Now()
+	answer := func(err error) {
+		for _, r := range reqs {
+			r.done <- err
+		}
+		for _, rd := range rides {
+			rd.done(err)
+		}
+	}
 	relaxed := true
 	for _, r := range reqs {
 		relaxed = relaxed && r.relaxed
 	}
 	if err := db.setRelaxed(ctx, relaxed); err != nil {
-		for _, r := range reqs {
-			r.done <- err
-		}
+		answer(err)
 		return
 	}
 	sqlTx, err := db.wconn.BeginTx(ctx, nil)
 	if err != nil {
-		for _, r := range reqs {
-			r.done <- fmt.Errorf("begin: %w", err)
-		}
+		answer(fmt.Errorf("begin: %w", err))
 		return
 	}
 	b := &batch{stmts: map[string]*sql.Stmt{}, values: map[any]any{}}
-	if len(reqs) == 1 {
-		// A write alone needs no SAVEPOINT: if it fails, the whole
-		// transaction is rolled back.
-		db.commitOne(sqlTx, b, now, reqs[0])
-		return
-	}
-	results := make([]error, len(reqs))
+	// A write alone needs no SAVEPOINT: if it fails, the whole transaction
+	// is rolled back.
+	alone := len(reqs)+len(rides) == 1
 	notify := false
-	for i, r := range reqs {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = err
-			continue
+	run := func(rctx context.Context, fn func(*Tx) error) error {
+		tx := &Tx{tx: sqlTx, Now: now, ctx: rctx, cache: db.wc, batch: b}
+		if alone {
+			err := runWrite(fn, tx)
+			if err == nil && tx.notify {
+				notify = true
+			}
+			return err
 		}
-		tx := &Tx{tx: sqlTx, Now: now, ctx: context.WithoutCancel(r.ctx), cache: db.wc, batch: b}
 		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-			results[i] = fmt.Errorf("savepoint: %w", err)
-			continue
+			return fmt.Errorf("savepoint: %w", err)
 		}
-		err := runWrite(r.fn, tx)
+		err := runWrite(fn, tx)
 		if err != nil {
 			for i := len(tx.undo) - 1; i >= 0; i-- {
 				tx.undo[i]()
@@ -237,50 +257,46 @@ func (db *DB) commitBatch(reqs []*writeReq) {
 		if _, relErr := tx.Exec("RELEASE w"); relErr != nil && err == nil {
 			err = relErr
 		}
-		results[i] = err
+		return err
+	}
+	rideErrs := make([]error, len(rides))
+	for i, rd := range rides {
+		rideErrs[i] = run(ctx, rd.write)
+	}
+	results := make([]error, len(reqs))
+	for i, r := range reqs {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		results[i] = run(context.WithoutCancel(r.ctx), r.fn)
+	}
+	if alone && (len(reqs) == 1 && results[0] != nil || len(rides) == 1 && rideErrs[0] != nil) {
+		err := errors.Join(results...)
+		if len(rides) == 1 {
+			err = rideErrs[0]
+		}
+		if rbErr := sqlTx.Rollback(); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		b.ended()
+		answer(err)
+		return
 	}
 	err = sqlTx.Commit()
 	b.ended()
 	db.committed(relaxed)
 	if err != nil {
-		for _, r := range reqs {
-			r.done <- fmt.Errorf("commit: %w", err)
-		}
+		answer(fmt.Errorf("commit: %w", err))
 		return
+	}
+	for i, rd := range rides {
+		rd.done(rideErrs[i])
 	}
 	for i, r := range reqs {
 		r.done <- results[i]
 	}
 	if notify {
-		db.notify()
-	}
-}
-
-// commitOne runs a write that has the transaction to itself.
-func (db *DB) commitOne(sqlTx *sql.Tx, b *batch, now time.Time, r *writeReq) {
-	if err := r.ctx.Err(); err != nil {
-		sqlTx.Rollback()
-		r.done <- err
-		return
-	}
-	tx := &Tx{tx: sqlTx, Now: now, ctx: context.WithoutCancel(r.ctx), cache: db.wc, batch: b}
-	if err := runWrite(r.fn, tx); err != nil {
-		if rbErr := sqlTx.Rollback(); rbErr != nil {
-			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
-		}
-		b.ended()
-		r.done <- err
-		return
-	}
-	err := sqlTx.Commit()
-	b.ended()
-	db.committed(r.relaxed)
-	if err != nil {
-		r.done <- fmt.Errorf("commit: %w", err)
-		return
-	}
-	r.done <- nil
-	if tx.notify {
 		db.notify()
 	}
 }
@@ -298,6 +314,25 @@ func runWrite(fn func(*Tx) error, tx *Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// syncLoop fsyncs the WAL file at most SyncDelay after a relaxed commit
+// (fsync is per file, so any descriptor of it will do).
+func (db *DB) syncLoop() {
+	defer close(db.syncDone)
+	for {
+		select {
+		case <-db.syncKick:
+		case <-db.stop:
+			db.syncWAL()
+			return
+		}
+		select {
+		case <-time.After(SyncDelay):
+		case <-db.stop:
+		}
+		db.syncWAL()
+	}
 }
 
 // setRelaxed switches the writer connection between synchronous=FULL (an
@@ -327,25 +362,6 @@ func (db *DB) committed(relaxed bool) {
 		case db.syncKick <- struct{}{}:
 		default:
 		}
-	}
-}
-
-// syncLoop fsyncs the WAL file at most SyncDelay after a relaxed commit
-// (fsync is per file, so any descriptor of it will do).
-func (db *DB) syncLoop() {
-	defer close(db.syncDone)
-	for {
-		select {
-		case <-db.syncKick:
-		case <-db.stop:
-			db.syncWAL()
-			return
-		}
-		select {
-		case <-time.After(SyncDelay):
-		case <-db.stop:
-		}
-		db.syncWAL()
 	}
 }
 
