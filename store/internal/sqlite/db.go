@@ -127,12 +127,18 @@ var writerPragmas = []string{
 
 // readerPragmas are set on each reader connection.
 //
-//   - mmap_size: readers map the database file instead of copying each
-//     page they miss into their own page cache with a read call (a lookup
-//     of one patient measured 25 % faster). The writer keeps ordinary
-//     I/O, so no write goes through the mapping.
+//   - mmap_size = 0: readers read pages with pread into their own cache,
+//     not through a mapping of the file. In WAL mode a reader that starts
+//     a transaction after any commit drops its page cache and, when it
+//     maps the file, unmaps all of it (SQLite guards against a file that
+//     changed under the mapping): with a commit every millisecond (read
+//     audits, group commits) each lookup then paid an munmap of the whole
+//     database, a new mmap and a page fault per page it touched. Profiled
+//     under GET load, that was most of the server's CPU (page-table and
+//     TLB work in the kernel, btreeInitPage on freshly faulted pages), and
+//     turning the mapping off gave 3.7x the GETs/s (BENCHMARKS.md).
 var readerPragmas = []string{
-	"PRAGMA mmap_size = 268435456",
+	"PRAGMA mmap_size = 0",
 }
 
 // connector opens connections of the sqlite3 driver and runs pragmas on
