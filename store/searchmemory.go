@@ -26,13 +26,32 @@ func (r TimeRange) contains(v int64) bool {
 	return in != r.Not
 }
 
-// Match tells whether o is a row SearchObservations would find with f,
-// ignoring the order and the page (see PageObservations).
-func (f *ObservationSearch) Match(o *Observation) bool {
+// ObservationFacts are what a search filters and orders observations on:
+// all a face needs to keep of a row to search it in memory (the row's other
+// fields, its mapped and encoded form, it keeps as it likes).
+type ObservationFacts struct {
+	ID, PatientID, DeviceID, MessageID int64
+	UUID                               string
+	Code, CodeSystem, Status, Category string
+	MeasuredAt                         int64 // unix seconds as stored; 0: none
+	QC, Superseded                     bool
+}
+
+// Facts are the observation's search facts.
+func (o *Observation) Facts() ObservationFacts {
+	return ObservationFacts{ID: o.ID, PatientID: o.PatientID, DeviceID: o.DeviceID, MessageID: o.MessageID, UUID: o.UUID,
+		Code: o.Code, CodeSystem: o.CodeSystem, Status: o.Status, Category: o.Category, MeasuredAt: unix(o.MeasuredAt),
+		QC: o.QC, Superseded: !o.SupersededAt.IsZero()}
+}
+
+// Match tells whether the observation with facts o is a row
+// SearchObservations would find with f, ignoring the order and the page
+// (see PageObservations).
+func (f *ObservationSearch) Match(o *ObservationFacts) bool {
 	if o.QC {
 		return false
 	}
-	if len(f.UUIDs) == 0 && !o.SupersededAt.IsZero() {
+	if len(f.UUIDs) == 0 && o.Superseded {
 		return false
 	}
 	if len(f.UUIDs) > 0 && !slices.Contains(f.UUIDs, o.UUID) {
@@ -53,12 +72,11 @@ func (f *ObservationSearch) Match(o *Observation) bool {
 		return false
 	}
 	if len(f.Effective) > 0 {
-		m := unix(o.MeasuredAt)
-		if m <= 0 {
+		if o.MeasuredAt <= 0 {
 			return false
 		}
 		for _, r := range f.Effective {
-			if !r.contains(m) {
+			if !r.contains(o.MeasuredAt) {
 				return false
 			}
 		}
@@ -72,24 +90,24 @@ func (f *ObservationSearch) Match(o *Observation) bool {
 	return true
 }
 
-// PageObservations sorts matched rows as SearchObservations does (f.SortDate) and
-// returns the page f.Page asks for. obs reads a row's observation. rows is
-// sorted in place.
-func PageObservations[T any](f *ObservationSearch, rows []T, obs func(T) *Observation) []T {
-	byID := func(a, b *Observation) int { return cmp.Compare(a.ID, b.ID) }
-	byDate := func(a, b *Observation) int {
-		if c := cmp.Compare(unix(a.MeasuredAt), unix(b.MeasuredAt)); c != 0 {
+// PageObservations sorts matched rows as SearchObservations does
+// (f.SortDate) and returns the page f.Page asks for. facts reads a row's
+// facts. rows is sorted in place.
+func PageObservations[T any](f *ObservationSearch, rows []T, facts func(T) *ObservationFacts) []T {
+	byID := func(a, b *ObservationFacts) int { return cmp.Compare(a.ID, b.ID) }
+	byDate := func(a, b *ObservationFacts) int {
+		if c := cmp.Compare(a.MeasuredAt, b.MeasuredAt); c != 0 {
 			return c
 		}
 		return byID(a, b)
 	}
 	switch {
 	case f.SortDate > 0:
-		slices.SortFunc(rows, func(a, b T) int { return byDate(obs(a), obs(b)) })
+		slices.SortFunc(rows, func(a, b T) int { return byDate(facts(a), facts(b)) })
 	case f.SortDate < 0:
-		slices.SortFunc(rows, func(a, b T) int { return byDate(obs(b), obs(a)) })
+		slices.SortFunc(rows, func(a, b T) int { return byDate(facts(b), facts(a)) })
 	default:
-		slices.SortFunc(rows, func(a, b T) int { return byID(obs(a), obs(b)) })
+		slices.SortFunc(rows, func(a, b T) int { return byID(facts(a), facts(b)) })
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {

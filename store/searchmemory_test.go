@@ -80,13 +80,13 @@ func TestObservationSearchInMemoryAgreesWithSQL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var hits []*store.ObservationRow
+			var hits []*store.ObservationFacts
 			for j := range all {
-				if fl.Match(&all[j].Observation) {
-					hits = append(hits, &all[j])
+				if facts := all[j].Facts(); fl.Match(&facts) {
+					hits = append(hits, &facts)
 				}
 			}
-			got := store.PageObservations(&fl, hits, func(r *store.ObservationRow) *store.Observation { return &r.Observation })
+			got := store.PageObservations(&fl, hits, func(r *store.ObservationFacts) *store.ObservationFacts { return r })
 			ids := func(n int, at func(int) int64) []int64 {
 				out := make([]int64, n)
 				for k := range out {

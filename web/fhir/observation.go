@@ -256,48 +256,48 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	f, found, include, p, err := h.observationSearch(r, q)
+	f, ok, include, p, err := h.observationSearch(r, q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	// A search of one patient's results is answered from the patient's
 	// cached results when it can be; any other in SQL.
-	var rows []*store.ObservationRow
-	var matches []resource
+	var found []match
 	cached := false
-	if found {
-		if rows, matches, cached, err = h.searchCachedObservations(r, &f); err != nil {
+	if ok {
+		if found, cached, err = h.searchCachedObservations(r, &f); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	if found && !cached {
-		all, err := h.store.SearchObservations(r.Context(), orgID(r), f)
+	if ok && !cached {
+		rows, err := h.store.SearchObservations(r.Context(), orgID(r), f)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		rows, matches = make([]*store.ObservationRow, len(all)), make([]resource, len(all))
-		for i := range all {
-			rows[i], matches[i] = &all[i], h.toObservation(&all[i])
+		found = make([]match, len(rows))
+		for i := range rows {
+			found[i] = match{rows[i].OrgID, rows[i].PatientID, h.toObservation(&rows[i])}
 		}
 	}
-	rows, more := trim(rows, p)
-	matches = matches[:len(rows)]
+	found, more := trim(found, p)
+	matches := make([]resource, len(found))
 	var included []resource
 	seen := map[int64]bool{}
 	audited := map[int64]bool{}
-	for i := range rows {
+	for i, m := range found {
+		matches[i] = m.res
 		// One audit row per patient whose results the answer shows (not
 		// one per result): who read which patient's data, and when.
-		if pid := rows[i].PatientID; !audited[pid] {
-			audited[pid] = true
-			h.store.AuditRead(r.Context(), rows[i].OrgID, "observation", "search", pid)
+		if !audited[m.patientID] {
+			audited[m.patientID] = true
+			h.store.AuditRead(r.Context(), m.orgID, "observation", "search", m.patientID)
 		}
-		if include && rows[i].PatientID > 0 && !seen[rows[i].PatientID] {
-			seen[rows[i].PatientID] = true
-			pt, err := h.store.Patient(r.Context(), orgID(r), rows[i].PatientID)
+		if include && m.patientID > 0 && !seen[m.patientID] {
+			seen[m.patientID] = true
+			pt, err := h.store.Patient(r.Context(), orgID(r), m.patientID)
 			if err != nil {
 				h.fail(w, r, err)
 				return

@@ -14,15 +14,17 @@ import (
 // so.
 const maxCachedObservations = 999
 
-// cachedObservation is one of a patient's current results: the row, which
-// searches filter on, and its resource, encoded once.
+// cachedObservation is one of a patient's current results: what searches
+// filter and order on, and its resource, encoded once. Nothing else of the
+// row is kept, so that a clinic's active patients fit the budget.
 type cachedObservation struct {
-	row  store.ObservationRow
-	body []byte
+	facts store.ObservationFacts
+	orgID int64
+	body  []byte
 }
 
 func (c *cachedObservation) fhirType() string { return "Observation" }
-func (c *cachedObservation) fhirID() string   { return c.row.UUID }
+func (c *cachedObservation) fhirID() string   { return c.facts.UUID }
 
 // MarshalJSON is the resource as encoded when it was cached; the bundle
 // embeds it as it is.
@@ -56,9 +58,9 @@ func (h *Handler) patientObservations(r *http.Request, org, pid int64) (*observa
 			if err != nil {
 				return nil, 0, nil, err
 			}
-			set.rows[i] = &cachedObservation{row: rows[i], body: body}
-			// The row's strings are about as long as its encoding.
-			size += 2*len(body) + 320
+			set.rows[i] = &cachedObservation{facts: rows[i].Facts(), orgID: rows[i].OrgID, body: body}
+			// The facts, their strings and the pointers: about 250 bytes.
+			size += len(body) + 256
 			if d := rows[i].DeviceID; d > 0 && !devices[d] {
 				devices[d] = true
 				tags = append(tags, deviceTag(d))
@@ -72,27 +74,34 @@ func (h *Handler) patientObservations(r *http.Request, org, pid int64) (*observa
 	return v.(*observationSet), nil
 }
 
+// match is a result a search found, as the answer needs it: whose it is
+// (for the audit and _include), and its resource.
+type match struct {
+	orgID, patientID int64
+	res              resource
+}
+
 // searchCachedObservations answers f from the patient's cached results;
 // ok is false when the search is not one the cache can answer (no single
 // patient, ids asked for, or a patient with too many results).
-func (h *Handler) searchCachedObservations(r *http.Request, f *store.ObservationSearch) (rows []*store.ObservationRow, res []resource, ok bool, err error) {
+func (h *Handler) searchCachedObservations(r *http.Request, f *store.ObservationSearch) (out []match, ok bool, err error) {
 	if h.cache == nil || f.PatientID <= 0 || len(f.UUIDs) > 0 || len(f.Messages) > 0 {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 	set, err := h.patientObservations(r, orgID(r), f.PatientID)
 	if err != nil || set.tooMany {
-		return nil, nil, false, err
+		return nil, false, err
 	}
 	var hits []*cachedObservation
 	for _, o := range set.rows {
-		if f.Match(&o.row.Observation) {
+		if f.Match(&o.facts) {
 			hits = append(hits, o)
 		}
 	}
-	hits = store.PageObservations(f, hits, func(o *cachedObservation) *store.Observation { return &o.row.Observation })
-	rows, res = make([]*store.ObservationRow, len(hits)), make([]resource, len(hits))
+	hits = store.PageObservations(f, hits, func(o *cachedObservation) *store.ObservationFacts { return &o.facts })
+	out = make([]match, len(hits))
 	for i, o := range hits {
-		rows[i], res[i] = &o.row, o
+		out[i] = match{o.orgID, o.facts.PatientID, o}
 	}
-	return rows, res, true, nil
+	return out, true, nil
 }
