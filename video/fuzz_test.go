@@ -54,3 +54,16 @@ func FuzzCleanName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKeyframeStart: the keyframe test reads any payload a sender sends
+// without reading past it, for each codec.
+func FuzzKeyframeStart(f *testing.F) {
+	for _, b := range [][]byte{{0x10, 0x00}, {0x90, 0x80, 0x81, 0x23, 0x00}, {0x90, 0xe0, 0x12, 0x05, 0x40, 0x00},
+		{0x78, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce}, {0x7c, 0x85}, {0x78, 0xff, 0xff}} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		isKeyframeStart("video/vp8", b)
+		isKeyframeStart("video/h264", b)
+	})
+}

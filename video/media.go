@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,6 +171,8 @@ type pionPeer struct {
 	recv   []*webrtc.RTPTransceiver
 	srcs   []string
 	bwe    atomic.Pointer[cc.BandwidthEstimator]
+	remb   atomic.Uint64 // the last REMB this participant sent as a viewer, bits/s
+	rembAt atomic.Int64  // when, Unix ns
 	closed atomic.Bool
 
 	mu          sync.Mutex
@@ -274,13 +277,52 @@ func (p *pionPeer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	if (src == "microphone") != (t.Kind() == webrtc.RTPCodecTypeAudio) {
 		return
 	}
-	up := &upstream{peer: p, track: t, src: src, mime: strings.ToLower(t.Codec().MimeType)}
+	// A simulcast sender's layers arrive as one track each, on the same
+	// receiver: they are one upstream to the room, and each viewer gets
+	// the layer its download can take.
+	idx := 0
+	if rid := t.RID(); rid != "" {
+		if idx = ridRank(rid); idx < 0 {
+			return // a layer we did not offer
+		}
+	}
+	l := &layer{rid: t.RID(), idx: idx, track: t, ssrc: uint32(t.SSRC())}
 	p.mu.Lock()
-	p.ups = append(p.ups, up)
+	var up *upstream
+	if l.rid != "" {
+		for _, u := range p.ups {
+			if u.recv == r && u.simulcast {
+				up = u
+			}
+		}
+	}
+	isNew := up == nil
+	if isNew {
+		up = &upstream{peer: p, recv: r, src: src, mime: strings.ToLower(t.Codec().MimeType), kindV: t.Kind(),
+			codec: t.Codec(), simulcast: l.rid != ""}
+		p.ups = append(p.ups, up)
+	}
+	up.layers[idx].Store(l)
+	up.running++
 	p.mu.Unlock()
-	p.ev.upTrackStarted(up)
-	up.run()
-	p.ev.upTrackEnded(up)
+	if isNew {
+		p.ev.upTrackStarted(up)
+	} else {
+		up.keyframe(idx) // a viewer may be waiting for this layer
+	}
+	up.run(l)
+	p.mu.Lock()
+	up.layers[idx].CompareAndSwap(l, nil)
+	up.running--
+	last := up.running == 0
+	if last {
+		p.ups = slices.DeleteFunc(p.ups, func(u *upstream) bool { return u == up })
+	}
+	p.mu.Unlock()
+	if last {
+		up.endSubs()
+		p.ev.upTrackEnded(up)
+	}
 }
 
 // negotiate sends an offer now, or after the answer to the one that is out.
@@ -339,7 +381,23 @@ func (p *pionPeer) offer(restart bool) error {
 	for i, tr := range p.recv {
 		slots[tr.Mid()] = p.srcs[i]
 	}
-	p.ev.signal(ServerMessage{Type: "offer", SDP: p.pc.LocalDescription().SDP, Slots: slots})
+	offer := p.pc.LocalDescription().SDP
+	if p.pc.CurrentRemoteDescription() == nil && !p.m.baseline {
+		// The first offer asks the cameras for simulcast layers; pion
+		// repeats in later offers what the answer accepted.
+		var cams []string
+		for mid, src := range slots {
+			if src == "camera" {
+				cams = append(cams, mid)
+			}
+		}
+		if o, err := offerSimulcast(offer, cams); err == nil {
+			offer = o
+		} else {
+			p.m.log.Warn("video simulcast offer", "err", err)
+		}
+	}
+	p.ev.signal(ServerMessage{Type: "offer", SDP: offer, Slots: slots})
 	return nil
 }
 
@@ -347,7 +405,7 @@ func (p *pionPeer) answer(sdp string) error {
 	if p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
 		return errors.New("no offer is waiting for an answer")
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answerSimulcast(sdp)}); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
 	p.mu.Lock()
@@ -383,7 +441,7 @@ func (p *pionPeer) forward(u upTrack, streamID string) (downTrack, error) {
 	if !ok {
 		return nil, errors.New("forward: not a pion track")
 	}
-	d := &downstream{up: up, peer: p, id: up.src, stream: streamID, codec: up.track.Codec().RTPCodecCapability}
+	d := &downstream{up: up, peer: p, id: up.src, stream: streamID, codec: up.codec.RTPCodecCapability, cur: -1, target: -1}
 	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return nil, fmt.Errorf("forward %s: %w", up.src, err)
@@ -403,56 +461,93 @@ func (p *pionPeer) forward(u upTrack, streamID string) (downTrack, error) {
 func (p *pionPeer) adaptLoop() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for range t.C {
+	for now := range t.C {
 		if p.closed.Load() {
 			return
 		}
-		e := p.bwe.Load()
-		if e == nil {
-			continue
-		}
-		rate := (*e).GetTargetBitrate()
 		p.mu.Lock()
 		var videos []*downstream
 		for d := range p.downs {
-			if d.up.track.Kind() == webrtc.RTPCodecTypeVideo {
+			if d.up.kindV == webrtc.RTPCodecTypeVideo {
 				videos = append(videos, d)
+			}
+		}
+		for _, u := range p.ups {
+			if u.simulcast {
+				u.measure(now)
 			}
 		}
 		p.mu.Unlock()
 		if len(videos) == 0 {
 			continue
 		}
+		rate := defaultEstimate
+		if e := p.bwe.Load(); e != nil {
+			rate = (*e).GetTargetBitrate()
+		}
 		share := (rate - 64_000*len(videos)) / len(videos) // leave room for the audio
 		if share < 100_000 {
 			share = 100_000
 		}
 		for _, d := range videos {
-			d.up.limit(p, share)
+			if d.up.simulcast {
+				d.chooseLayer(share) // the sender's own congestion control sets each layer's rate
+			} else {
+				d.up.limit(p, share)
+			}
 		}
 	}
 }
 
-// upstream reads one incoming track and hands each packet to its
-// subscribers without decoding it.
+// estimate is what this participant can download for one video: share of
+// the send-side estimate, or less when its browser sent a lower REMB in
+// the last five seconds.
+func (p *pionPeer) estimate(share int) int {
+	if at := p.rembAt.Load(); at != 0 && time.Since(time.Unix(0, at)) < 5*time.Second {
+		share = min(share, int(p.remb.Load()))
+	}
+	return share
+}
+
+// upstream reads one incoming stream and hands each packet to its
+// subscribers without decoding it. A simulcast sender's stream has up to
+// three layers (each its own SSRC); otherwise it has one, layers[0].
 type upstream struct {
-	peer  *pionPeer
-	track *webrtc.TrackRemote
-	src   string
-	mime  string
+	peer      *pionPeer
+	recv      *webrtc.RTPReceiver
+	src       string
+	mime      string
+	kindV     webrtc.RTPCodecType
+	codec     webrtc.RTPCodecParameters
+	simulcast bool
+	layers    [maxLayers]atomic.Pointer[layer]
+	running   int // layers being read; guarded by peer.mu
 
 	subs     atomic.Pointer[[]*downstream]
 	subMu    sync.Mutex
 	count    atomic.Uint64
-	lastPLI  atomic.Int64
 	limitsMu sync.Mutex
 	limits   map[*pionPeer]int
+}
+
+// layer is one SSRC of an upstream.
+type layer struct {
+	rid     string
+	idx     int // 0 lowest quality
+	track   *webrtc.TrackRemote
+	ssrc    uint32
+	bytes   atomic.Uint64
+	rate    atomic.Int64 // bits/s over the last measurement; 0: silent
+	lastPLI atomic.Int64
+	// measuring, by the sender's adaptLoop only
+	lastBytes uint64
+	lastAt    time.Time
 }
 
 func (u *upstream) source() string    { return u.src }
 func (u *upstream) forwarded() uint64 { return u.count.Load() }
 func (u *upstream) kind() string {
-	if u.track.Kind() == webrtc.RTPCodecTypeAudio {
+	if u.kindV == webrtc.RTPCodecTypeAudio {
 		return "audio"
 	}
 	return "video"
@@ -466,10 +561,22 @@ func (u *upstream) subscribe(d *downstream) {
 		next = append(next, *cur...)
 	}
 	next = append(next, d)
+	start := 0
+	if u.simulcast {
+		start = u.startLayer(d.peer)
+		d.mu.Lock()
+		d.target = start
+		d.mu.Unlock()
+	}
 	u.subs.Store(&next)
-	if u.track.Kind() == webrtc.RTPCodecTypeVideo {
-		u.lastPLI.Store(0)
-		u.requestKeyframe() // the new viewer needs a picture to start from
+	if u.kindV == webrtc.RTPCodecTypeVideo {
+		// The new viewer needs a picture to start from.
+		if u.simulcast {
+			u.keyframe(start)
+		} else if l := u.layers[0].Load(); l != nil {
+			l.lastPLI.Store(0)
+			u.keyframe(0)
+		}
 	}
 }
 
@@ -492,18 +599,69 @@ func (u *upstream) unsubscribe(d *downstream) {
 	u.limitsMu.Unlock()
 }
 
-// requestKeyframe sends a PLI to the sender, at most one per 300 ms: a burst
-// of viewers' requests is one request upstream.
+// requestKeyframe asks every layer for a keyframe.
 func (u *upstream) requestKeyframe() {
-	if u.track.Kind() != webrtc.RTPCodecTypeVideo {
+	for i := range u.layers {
+		u.keyframe(i)
+	}
+}
+
+// keyframe sends a PLI for one layer to the sender, at most one per 300 ms
+// and layer: a burst of viewers' requests is one request upstream.
+func (u *upstream) keyframe(idx int) {
+	if u.kindV != webrtc.RTPCodecTypeVideo || idx < 0 || idx >= maxLayers {
+		return
+	}
+	l := u.layers[idx].Load()
+	if l == nil {
 		return
 	}
 	now := time.Now().UnixNano()
-	last := u.lastPLI.Load()
-	if now-last < int64(300*time.Millisecond) || !u.lastPLI.CompareAndSwap(last, now) {
+	last := l.lastPLI.Load()
+	if now-last < int64(300*time.Millisecond) || !l.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
-	u.peer.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(u.track.SSRC())}}) //nolint:errcheck // a lost request is repeated by the viewer
+	u.peer.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}}) //nolint:errcheck // a lost request is repeated by the viewer
+}
+
+// measure updates each layer's bitrate (the sender's adaptLoop, every
+// second): viewers pick layers by it.
+func (u *upstream) measure(now time.Time) {
+	for i := range u.layers {
+		l := u.layers[i].Load()
+		if l == nil {
+			continue
+		}
+		b := l.bytes.Load()
+		if !l.lastAt.IsZero() {
+			if dt := now.Sub(l.lastAt).Seconds(); dt > 0 {
+				r := int64(float64(b-l.lastBytes) * 8 / dt)
+				if old := l.rate.Load(); old > 0 && r > 0 {
+					r = (old + r) / 2 // smooth the keyframes' bursts
+				}
+				l.rate.Store(r)
+			}
+		}
+		l.lastBytes, l.lastAt = b, now
+	}
+}
+
+// rates are the layers' measured bitrates (-1: no such layer).
+func (u *upstream) rates() [maxLayers]int64 {
+	var r [maxLayers]int64
+	for i := range u.layers {
+		r[i] = -1
+		if l := u.layers[i].Load(); l != nil {
+			r[i] = l.rate.Load()
+		}
+	}
+	return r
+}
+
+// startLayer is the layer a new viewer starts on: what its estimate allows
+// when the layers' rates are known, else the lowest (a picture soonest).
+func (u *upstream) startLayer(viewer *pionPeer) int {
+	return pickLayer(u.rates(), viewer.estimate(defaultEstimate), -1)
 }
 
 // limit records what one viewer can take and asks the sender for the
@@ -519,29 +677,33 @@ func (u *upstream) limit(viewer *pionPeer, rate int) {
 		least = min(least, r)
 	}
 	u.limitsMu.Unlock()
+	l := u.layers[0].Load()
+	if l == nil {
+		return
+	}
 	u.peer.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(least), //nolint:errcheck // sent again next second
-		SSRCs: []uint32{uint32(u.track.SSRC())}}})
+		SSRCs: []uint32{l.ssrc}}})
 }
 
-// run forwards until the track ends. The packet is parsed once, into a
+// run forwards one layer until it ends. The packet is parsed once, into a
 // header reused for every packet, and written to each viewer as it is:
 // no per-packet allocation on this path.
-func (u *upstream) run() {
-	if u.peer.m.baseline {
-		u.runBaseline()
+func (u *upstream) run(l *layer) {
+	if u.peer.m.baseline && !u.simulcast {
+		u.runBaseline(l)
 		return
 	}
 	buf := make([]byte, 1500)
 	var h rtp.Header
 	for {
-		n, _, err := u.track.Read(buf)
+		n, _, err := l.track.Read(buf)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !u.peer.closed.Load() {
 				u.peer.m.log.Debug("video track read", "err", err)
 			}
-			u.endSubs()
 			return
 		}
+		l.bytes.Add(uint64(n))
 		payload, ok := parseHeader(buf[:n], &h)
 		if !ok {
 			continue
@@ -550,8 +712,14 @@ func (u *upstream) run() {
 		if subs == nil {
 			continue
 		}
+		if !u.simulcast {
+			for _, d := range *subs {
+				d.write(&h, payload)
+			}
+			continue
+		}
 		for _, d := range *subs {
-			d.write(&h, payload)
+			d.writeLayer(l.idx, &h, payload)
 		}
 	}
 }
@@ -559,11 +727,10 @@ func (u *upstream) run() {
 // runBaseline forwards the way a plain pion relay does (the benchmark's
 // comparison): each packet read into a new rtp.Packet, its header copied
 // per viewer and written with its extensions.
-func (u *upstream) runBaseline() {
+func (u *upstream) runBaseline(l *layer) {
 	for {
-		pkt, _, err := u.track.ReadRTP()
+		pkt, _, err := l.track.ReadRTP()
 		if err != nil {
-			u.endSubs()
 			return
 		}
 		subs := u.subs.Load()
@@ -645,17 +812,28 @@ type downstream struct {
 	pt     uint8
 	writer webrtc.TrackLocalWriter
 	out    rtp.Header // reused for every packet
+	// simulcast: the layer forwarded and the one wanted (switched to at
+	// its next keyframe), and the rewriting that makes the layers one
+	// continuous stream for the viewer.
+	cur, target int
+	rw          rewriter
+	vp8         vp8Rewriter
+	buf         []byte // the viewer's copy of a VP8 payload, its descriptor rewritten
+	switches    int
+
+	loss atomic.Uint32 // the viewer's last reported fraction lost, /256
+	ups  int           // measurements in a row with room for a higher layer (adaptLoop only)
 }
 
 func (d *downstream) ID() string                { return d.id }
 func (d *downstream) RID() string               { return "" }
 func (d *downstream) StreamID() string          { return d.stream }
-func (d *downstream) Kind() webrtc.RTPCodecType { return d.up.track.Kind() }
+func (d *downstream) Kind() webrtc.RTPCodecType { return d.up.kindV }
 
 // Bind picks the sender's codec among what the viewer accepted: the server
 // forwards, it does not transcode.
 func (d *downstream) Bind(t webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	want := d.up.track.Codec()
+	want := d.up.codec
 	var pick *webrtc.RTPCodecParameters
 	for _, c := range t.CodecParameters() {
 		if !strings.EqualFold(c.MimeType, want.MimeType) {
@@ -674,7 +852,15 @@ func (d *downstream) Bind(t webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 	}
 	d.mu.Lock()
 	d.ssrc, d.pt, d.writer = uint32(t.SSRC()), uint8(pick.PayloadType), t.WriteStream()
+	target := d.target
 	d.mu.Unlock()
+	// Packets reach the viewer from now on: the picture starts at the next
+	// keyframe, so ask for one now rather than when the viewer notices.
+	if d.up.simulcast {
+		d.up.keyframe(target)
+	} else {
+		d.up.keyframe(0)
+	}
 	return *pick, nil
 }
 
@@ -704,8 +890,100 @@ func (d *downstream) write(h *rtp.Header, payload []byte) {
 	}
 }
 
-// readRTCP passes the viewer's keyframe requests on to the sender; NACKs
-// are answered by the NACK responder from its buffer of sent packets.
+// writeLayer forwards a packet of a simulcast layer: the current layer's
+// packets go on, renumbered; the wanted layer takes over at the first
+// packet of a keyframe; everything else is dropped.
+func (d *downstream) writeLayer(idx int, h *rtp.Header, payload []byte) {
+	d.mu.Lock()
+	w := d.writer
+	if w == nil {
+		d.mu.Unlock()
+		return
+	}
+	if idx != d.cur {
+		// The wanted layer's keyframe, or the first keyframe of any layer
+		// when the viewer has no picture yet (the sooner the better).
+		if idx != d.target && d.cur >= 0 || !isKeyframeStart(d.up.mime, payload) {
+			d.mu.Unlock()
+			return
+		}
+		d.rw.switchTo(h.SequenceNumber, h.Timestamp, time.Now())
+		if d.up.mime == "video/vp8" {
+			d.vp8.switchTo(payload)
+		}
+		d.cur = idx
+		d.switches++
+	}
+	seq, ts := d.rw.rewrite(h.SequenceNumber, h.Timestamp, time.Now())
+	if d.up.mime == "video/vp8" {
+		d.buf = append(d.buf[:0], payload...)
+		d.vp8.rewrite(d.buf)
+		payload = d.buf
+	}
+	o := &d.out
+	o.Version, o.Padding, o.Marker = 2, false, h.Marker
+	o.PayloadType, o.SequenceNumber, o.Timestamp, o.SSRC = d.pt, seq, ts, d.ssrc
+	o.Extension, o.Extensions, o.ExtensionProfile = false, o.Extensions[:0], 0
+	o.CSRC = o.CSRC[:0]
+	_, err := w.WriteRTP(o, payload)
+	d.mu.Unlock()
+	if err == nil {
+		d.up.count.Add(1)
+	}
+}
+
+// chooseLayer picks the simulcast layer for this viewer from its share of
+// the estimated download (the viewer's TWCC-driven estimate, its REMB when
+// it sends one, and its loss reports), and asks that layer for a keyframe
+// to switch on.
+func (d *downstream) chooseLayer(share int) {
+	est := d.peer.estimate(share)
+	d.mu.Lock()
+	cur, target := d.cur, d.target
+	d.mu.Unlock()
+	rates := d.up.rates()
+	if lost := d.loss.Load(); lost > lossStepDown && cur >= 0 && rates[cur] > 0 {
+		// More than a tenth lost: the current layer is too much already.
+		est = min(est, int(rates[cur])*8/10)
+	}
+	best := pickLayer(rates, est, cur)
+	if best < 0 {
+		return
+	}
+	// Down at once; up only when the estimate has room on upTicks
+	// measurements in a row, so a noisy estimate does not flap between
+	// layers (each switch costs the sender a keyframe).
+	switch {
+	case cur >= 0 && best > cur && best > target:
+		if d.ups++; d.ups < upTicks {
+			best = max(cur, target) // not yet
+		} else {
+			d.ups = 0
+		}
+	case best <= cur:
+		d.ups = 0
+	}
+	if best != target {
+		d.mu.Lock()
+		d.target = best
+		d.mu.Unlock()
+	}
+	if best != cur {
+		d.up.keyframe(best) // repeated each second until the switch happens
+	}
+}
+
+// layerNow is the layer forwarded to this viewer and the one wanted.
+func (d *downstream) layerNow() (cur, target, switches int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cur, d.target, d.switches
+}
+
+// readRTCP passes the viewer's keyframe requests on to the sender (for a
+// simulcast stream, to the layer the viewer gets), and keeps what the
+// viewer says about its download (REMB, loss). NACKs are answered by the
+// NACK responder from its buffer of sent packets.
 func (d *downstream) readRTCP(s *webrtc.RTPSender) {
 	for {
 		pkts, _, err := s.ReadRTCP()
@@ -713,9 +991,29 @@ func (d *downstream) readRTCP(s *webrtc.RTPSender) {
 			return
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch k := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.up.requestKeyframe()
+				if d.up.simulcast {
+					cur, target, _ := d.layerNow()
+					d.up.keyframe(cur)
+					if target != cur {
+						d.up.keyframe(target)
+					}
+				} else {
+					d.up.keyframe(0)
+				}
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				d.peer.remb.Store(uint64(k.Bitrate))
+				d.peer.rembAt.Store(time.Now().UnixNano())
+			case *rtcp.ReceiverReport:
+				d.mu.Lock()
+				ssrc := d.ssrc
+				d.mu.Unlock()
+				for _, r := range k.Reports {
+					if r.SSRC == ssrc {
+						d.loss.Store(uint32(r.FractionLost))
+					}
+				}
 			}
 		}
 	}

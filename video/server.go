@@ -20,6 +20,10 @@ type Config struct {
 	// MediaAddr is the one UDP port all media uses (and the ICE-TCP port,
 	// the same number over TCP), e.g. ":8443" or "127.0.0.1:0".
 	MediaAddr string
+	// MediaConn, when set, is the media socket instead of one opened on
+	// MediaAddr (a socket handed over by a service manager, or a test
+	// that cuts one browser's path); ICE-TCP listens on its port.
+	MediaConn net.PacketConn
 	// NoTCP turns ICE over TCP off.
 	NoTCP bool
 	// PublicIPs are announced instead of the interfaces' addresses (a
@@ -245,6 +249,18 @@ func chatLine(m store.ChatMessage) ChatLine {
 // to the kernel (":0", as in tests), the number it picks for UDP may already
 // be taken over TCP, so it tries a few fresh numbers before giving up.
 func listenMedia(cfg Config) (net.PacketConn, net.Listener, error) {
+	if cfg.MediaConn != nil {
+		if cfg.NoTCP {
+			return cfg.MediaConn, nil, nil
+		}
+		host, _, _ := net.SplitHostPort(cfg.MediaConn.LocalAddr().String())
+		port := cfg.MediaConn.LocalAddr().(*net.UDPAddr).Port
+		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("media port (TCP): %w", err)
+		}
+		return cfg.MediaConn, tcp, nil
+	}
 	kernelPicks := strings.HasSuffix(cfg.MediaAddr, ":0")
 	for attempt := 0; ; attempt++ {
 		udp, err := net.ListenPacket("udp", cfg.MediaAddr)

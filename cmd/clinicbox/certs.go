@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 )
 
@@ -56,10 +58,41 @@ func newCertSource(cfg *serveConfig, log *slog.Logger) (*certSource, error) {
 			Cache:      autocert.DirCache(filepath.Join(cfg.DataDir, "acme")),
 			Email:      cfg.ACMEEmail,
 		}
-		log.Info("ACME: certificates for the public name come from Let's Encrypt", "host", cs.acmeHost,
-			"needs", "port 443 of "+cs.acmeHost+" forwarded to this server's HTTPS port")
+		dir := acme.LetsEncryptURL
+		if cfg.ACMEDirectory != "" {
+			dir = cfg.ACMEDirectory
+			cs.acme.Client = &acme.Client{DirectoryURL: dir}
+		}
+		needs := "port 443 of " + cs.acmeHost + " forwarded to this server's HTTPS port"
+		if cfg.ACMEHTTPAddr != "" {
+			needs += ", or port 80 forwarded to " + cfg.ACMEHTTPAddr
+		}
+		log.Info("ACME: certificates for the public name come from an ACME server", "host", cs.acmeHost,
+			"directory", dir, "needs", needs)
 	}
 	return cs, nil
+}
+
+// ACMEHTTPHandler answers ACME's HTTP-01 challenge and redirects every
+// other request to the same path under publicURL (nil without ACME).
+// autocert tries HTTP-01 only once this has been asked for, after
+// TLS-ALPN-01 on the HTTPS port.
+func (cs *certSource) ACMEHTTPHandler(publicURL string) http.Handler {
+	if cs.acme == nil {
+		return nil
+	}
+	toHTTPS := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, publicURL+r.URL.RequestURI(), http.StatusFound)
+	})
+	h := cs.acme.HTTPHandler(toHTTPS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The host policy names the host alone; a validation request that
+		// reached a forwarded port other than 80 carries the port too.
+		if host, _, err := net.SplitHostPort(r.Host); err == nil {
+			r.Host = host
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // TLSConfig is the HTTPS (and TURNS) configuration.

@@ -97,6 +97,9 @@ func TestACMEFlags(t *testing.T) {
 	}{
 		{[]string{"--acme", "--public-url", "https://192.0.2.1:8443"}, "public DNS name"},
 		{[]string{"--acme", "--public-url", "https://video.clinic.example", "--http"}, "--acme and --http"},
+		{[]string{"--acme", "--public-url", "https://video.clinic.example", "--acme-directory", "http://ca.example/dir"}, "must be an https URL"},
+		{[]string{"--acme", "--public-url", "https://video.clinic.example", "--acme-http-addr", "80"}, "--acme-http-addr"},
+		{[]string{"--acme-http-addr", ":80"}, "need --acme"},
 		{[]string{"--media-port", "3478"}, "must differ"},
 		{[]string{"--turn-port", "70000"}, "--turn-port"},
 		{[]string{"--public-ip", "not-an-ip"}, "--public-ip"},

@@ -135,7 +135,14 @@ type serveConfig struct {
 	CacheMB   int
 	ACME      bool   // a Let's Encrypt certificate for the public URL's name
 	ACMEEmail string // contact for the ACME account (optional)
-	Video     videoConfig
+	// ACMEDirectory is the ACME server's directory URL (default: Let's
+	// Encrypt's production server).
+	ACMEDirectory string
+	// ACMEHTTPAddr serves ACME's HTTP-01 challenge (and redirects every
+	// other plain-HTTP request to https), for when port 80 of the public
+	// name reaches this box but 443 does not; empty: off.
+	ACMEHTTPAddr string
+	Video        videoConfig
 	// TrustedProxies name the reverse proxies whose X-Forwarded-For is
 	// believed; MaxConnsPerIP caps one client address's open connections.
 	TrustedProxies []netip.Prefix
@@ -169,6 +176,8 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	turnPort := fs.String("turn-port", "3478", "TURN port (UDP and TCP) for networks that block the media port; 0: off")
 	acme := fs.Bool("acme", false, "get a publicly trusted certificate for the host of --public-url from Let's Encrypt (port 443 of that name must reach --addr)")
 	acmeEmail := fs.String("acme-email", "", "contact e-mail for the Let's Encrypt account (optional)")
+	acmeDir := fs.String("acme-directory", "", "with --acme: the ACME server's directory URL (default: Let's Encrypt; e.g. its staging server while testing)")
+	acmeHTTP := fs.String("acme-http-addr", "", "with --acme: also answer the HTTP-01 challenge on this address (e.g. :80, when port 80 of the public name is forwarded here) and redirect other plain HTTP to https")
 	turnsPort := fs.String("turns-port", "5349", "TURN over TLS port, for networks that allow only TLS; 0: off")
 	proxies := fs.String("trusted-proxies", "", "reverse proxies (addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client")
 	connsPerIP := fs.String("max-conns-per-ip", "64", "most open connections from one client address (trusted proxies are not limited)")
@@ -200,6 +209,7 @@ func parseServeConfig(e env, args []string) (*serveConfig, error) {
 	}
 	c.Video.PublicHost = strings.TrimSpace(*publicHost)
 	c.ACME, c.ACMEEmail = *acme, strings.TrimSpace(*acmeEmail)
+	c.ACMEDirectory, c.ACMEHTTPAddr = strings.TrimSpace(*acmeDir), strings.TrimSpace(*acmeHTTP)
 	mb, err := strconv.Atoi(*cacheMB)
 	if err != nil || mb < 0 {
 		return nil, fmt.Errorf("--cache-mb %q: must be a whole number of MiB, 0 or more", *cacheMB)
@@ -257,6 +267,16 @@ func (c *serveConfig) validate() error {
 		case u == nil || u.Scheme != "https" || net.ParseIP(u.Hostname()) != nil || !strings.Contains(u.Hostname(), "."):
 			errs = append(errs, fmt.Errorf("--acme needs --public-url with a public DNS name, e.g. https://video.clinic.example"))
 		}
+		if d, err := url.Parse(c.ACMEDirectory); c.ACMEDirectory != "" && (err != nil || d.Scheme != "https" || d.Host == "") {
+			errs = append(errs, fmt.Errorf("--acme-directory %q: must be an https URL", c.ACMEDirectory))
+		}
+		if c.ACMEHTTPAddr != "" {
+			if _, p, err := net.SplitHostPort(c.ACMEHTTPAddr); err != nil || p == "" {
+				errs = append(errs, fmt.Errorf("--acme-http-addr %q: must be HOST:PORT, e.g. :80", c.ACMEHTTPAddr))
+			}
+		}
+	} else if c.ACMEDirectory != "" || c.ACMEHTTPAddr != "" {
+		errs = append(errs, errors.New("--acme-directory and --acme-http-addr need --acme"))
 	}
 	if c.Video.PublicHost == "" {
 		// The public URL's name (TURN over TLS needs the certificate's

@@ -117,6 +117,14 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	if cfg.ACME && cfg.ACMEHTTPAddr != "" {
+		stop, err := serveACMEHTTP(cfg.ACMEHTTPAddr, certs.ACMEHTTPHandler(cfg.PublicURL), log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 
 	workers := []worker{
 		{"live", hub.Run},
@@ -176,6 +184,20 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveACMEHTTP listens on addr for ACME's HTTP-01 challenge (plain HTTP,
+// port 80 of the public name); the returned func stops it.
+func serveACMEHTTP(addr string, h http.Handler, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--acme-http-addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	log.Info("ACME HTTP-01 challenges answered", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 // plainHTTPTrust: behind a reverse proxy the proxy's certificate is what

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
@@ -44,6 +45,9 @@ type Options struct {
 	// server resends after a NACK reaches OnRTP even when the first copy
 	// arrived (tests of NACK handling).
 	AcceptResent bool
+	// Simulcast sends the camera as three layers, RIDs q, h and f (low
+	// to high), written with WriteLayer; needs Video.
+	Simulcast bool
 	// Light drops the interceptors (NACK, reports, statistics, TWCC): a
 	// load generator's peers should cost as little as possible.
 	Light bool
@@ -63,6 +67,9 @@ type Peer struct {
 	pc       *webrtc.PeerConnection
 	audio    *webrtc.TrackLocalStaticRTP
 	vid      *webrtc.TrackLocalStaticRTP
+	layers   [3]*webrtc.TrackLocalStaticRTP
+	vidSend  *webrtc.RTPSender
+	layerPLI [3]atomic.Uint64
 	remotes  []*webrtc.TrackRemote
 	states   []webrtc.PeerConnectionState
 	stateCh  chan webrtc.PeerConnectionState
@@ -151,6 +158,11 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
+	if p.opts.Simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+			return nil, err
+		}
+	}
 	reg := &interceptor.Registry{}
 	if !p.opts.Light {
 		if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
@@ -194,7 +206,11 @@ func (p *Peer) newPC() (*webrtc.PeerConnection, error) {
 			return nil, err
 		}
 	}
-	if p.opts.Video {
+	if p.opts.Video && p.opts.Simulcast {
+		if err := p.addLayers(pc); err != nil {
+			return nil, err
+		}
+	} else if p.opts.Video {
 		p.vid, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "me")
 		s, err := pc.AddTrack(p.vid)
 		if err != nil {
@@ -423,4 +439,115 @@ func (p *Peer) Debug() string {
 	a, v := p.Received()
 	b, _ := json.Marshal(map[string]any{"audio": a, "video": v, "plis": p.PLIs(), "offers": p.Offers(), "states": p.States()})
 	return string(b)
+}
+
+// SimulcastRIDs are the layers a Simulcast peer sends, low to high.
+var SimulcastRIDs = [3]string{"q", "h", "f"}
+
+func (p *Peer) addLayers(pc *webrtc.PeerConnection) error {
+	var layers [3]*webrtc.TrackLocalStaticRTP
+	for i, rid := range SimulcastRIDs {
+		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+			"video", "me", webrtc.WithRTPStreamID(rid))
+		if err != nil {
+			return err
+		}
+		layers[i] = t
+	}
+	s, err := pc.AddTrack(layers[0])
+	if err != nil {
+		return err
+	}
+	for _, t := range layers[1:] {
+		if err := s.AddEncoding(t); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	p.layers, p.vidSend = layers, s
+	p.mu.Unlock()
+	for i, rid := range SimulcastRIDs {
+		go func() {
+			for {
+				pkts, _, err := s.ReadSimulcastRTCP(rid)
+				if err != nil {
+					return
+				}
+				for _, k := range pkts {
+					switch k := k.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						p.layerPLI[i].Add(1)
+						p.plis.Add(1)
+					case *rtcp.ReceiverEstimatedMaximumBitrate:
+						p.remb.Store(uint64(k.Bitrate))
+					}
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// LayerPLIs counts the keyframe requests that reached each simulcast layer
+// (q, h, f).
+func (p *Peer) LayerPLIs() [3]uint64 {
+	var out [3]uint64
+	for i := range out {
+		out[i] = p.layerPLI[i].Load()
+	}
+	return out
+}
+
+// WriteLayer sends a packet on simulcast layer i (0 q, 1 h, 2 f), with the
+// MID and RID header extensions a browser puts on them.
+func (p *Peer) WriteLayer(i int, pkt *rtp.Packet) error {
+	p.mu.Lock()
+	s, pc, t := p.vidSend, p.pc, p.layers[i]
+	p.mu.Unlock()
+	if s == nil || pc == nil {
+		return errors.New("not sending simulcast")
+	}
+	var midID, ridID int
+	for _, e := range s.GetParameters().HeaderExtensions {
+		switch e.URI {
+		case sdp.SDESMidURI:
+			midID = e.ID
+		case sdp.SDESRTPStreamIDURI:
+			ridID = e.ID
+		}
+	}
+	if midID == 0 || ridID == 0 {
+		return errors.New("the MID and RID header extensions were not negotiated")
+	}
+	var mid string
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Sender() == s {
+			mid = tr.Mid()
+		}
+	}
+	pkt.Header.Extension = true
+	pkt.Header.ExtensionProfile = 0xBEDE
+	pkt.Header.Extensions = pkt.Header.Extensions[:0]
+	if err := pkt.Header.SetExtension(uint8(midID), []byte(mid)); err != nil {
+		return err
+	}
+	if err := pkt.Header.SetExtension(uint8(ridID), []byte(SimulcastRIDs[i])); err != nil {
+		return err
+	}
+	return p.write(t, pkt)
+}
+
+// SendREMB tells the server, as a browser's bandwidth estimate does, that
+// this peer can download no more than bitrate bits/s.
+func (p *Peer) SendREMB(bitrate float32) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ssrcs []uint32
+	for _, t := range p.remotes {
+		ssrcs = append(ssrcs, uint32(t.SSRC()))
+	}
+	if len(ssrcs) == 0 {
+		return errors.New("nothing received yet")
+	}
+	return p.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: bitrate, SSRCs: ssrcs}})
 }
