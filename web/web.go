@@ -21,10 +21,9 @@ import (
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/ui"
-	"github.com/clinicbox/clinicbox/web/ui/integrations"
+	"github.com/clinicbox/clinicbox/web/ui/admin"
 	uimonitoring "github.com/clinicbox/clinicbox/web/ui/monitoring"
 	"github.com/clinicbox/clinicbox/web/ui/notes"
-	poctui "github.com/clinicbox/clinicbox/web/ui/poct"
 	"github.com/clinicbox/clinicbox/web/ui/station"
 	"github.com/clinicbox/clinicbox/web/visit"
 )
@@ -54,7 +53,7 @@ type Deps struct {
 // VideoServer is the media server as the pages use it.
 type VideoServer interface {
 	visit.Video
-	ui.VideoCheck
+	admin.VideoCheck
 }
 
 // New builds the appliance's HTTP handler.
@@ -102,7 +101,7 @@ func Build(d Deps) (http.Handler, []httpx.Route) {
 		Limiter:  limiter,
 	}
 	oauth := &auth.OAuth{Store: d.Store}
-	var vcheck ui.VideoCheck
+	var vcheck admin.VideoCheck
 	var vvisit visit.Video
 	if d.Video != nil { // a nil interface, not a typed nil, for the pages
 		vcheck, vvisit = d.Video, d.Video
@@ -110,15 +109,15 @@ func Build(d Deps) (http.Handler, []httpx.Route) {
 	caches := splitCache(d.APICacheBytes)
 	for _, routes := range [][]httpx.Route{
 		ui.New(ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version,
+			Notes: noteSection{d.Store}}).Routes(),
+		admin.New(admin.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Devices: adminDevices{d.Devices, d.Store},
 			Video: vcheck, TLSTrust: d.TLSTrust}).Routes(),
 		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, Cache: caches.telehealth}).Routes(),
 		visit.New(visit.Deps{Store: d.Store, Log: d.Log, Video: vvisit, PublicURL: d.PublicURL}).Routes(),
-		integrations.New(integrations.Deps{Store: d.Store, Auth: a, Log: d.Log}).Routes(),
 		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
 		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
-		poctui.New(poctui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
 		monitoring.New(monitoring.Deps{Store: d.Store, Log: d.Log, SigningKey: firstKey(d.SessionKeys)}).Routes(),
-		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Devices: stationDevices{d.Devices, d.Store}, Log: d.Log}).Routes(),
+		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
 		fhir.New(fhir.Deps{Store: d.Store, OAuth: oauth, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version, Cache: caches.fhir}).Routes(),
 		kv.New(kv.Deps{Store: d.Store, OAuth: oauth, Log: d.Log}).Routes(),

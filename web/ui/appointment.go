@@ -14,7 +14,6 @@ import (
 	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/mailer"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
-	"github.com/clinicbox/clinicbox/web/ui/notes"
 )
 
 // apptPageProps is everything the appointment page shows. Video and
@@ -163,11 +162,13 @@ func (h *handlers) appointment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	h.st.AuditRead(ctx, user(r).OrgID, "appointment", itoa(p.Appt.ID), p.Appt.PatientID)
 	p.Page = h.props(w, r, i18n.T(ctx, "ApptTitle", "Name", p.Patient.DisplayName()), layout.NavAppointments)
-	if p.Note, err = notes.Section(ctx, h.st, r, p.Appt.ID); err != nil {
-		h.fail(w, r, err)
-		return
+	if h.notes != nil {
+		if p.Note, err = h.notes.Section(ctx, r, p.Appt.ID); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		p.Page.Scripts = append(p.Page.Scripts, h.notes.Script())
 	}
-	p.Page.Scripts = append(p.Page.Scripts, notes.NoteScript)
 	p.Page.Crumbs = []layout.Crumb{{Label: i18n.T(ctx, "NavAppointments"), Href: apptListURL(p.Appt.Start.In(p.Loc).Format("2006-01-02"), 0)},
 		{Label: p.Patient.DisplayName()}}
 	h.render(w, r, http.StatusOK, appointmentPage(*p))

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+
+	"github.com/a-h/templ"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
@@ -19,15 +22,15 @@ type Deps struct {
 	Log       *slog.Logger
 	PublicURL string
 	Version   string
-	Video     VideoCheck            // nil: no media server (the self-test says so)
-	TLSTrust  func() (bool, string) // nil: not checked
+	Notes     Notes // the visit note's editor (web/ui/notes, wired in by web); nil: the page has none
 }
 
-// VideoCheck is what the admin self-test needs from the media server.
-type VideoCheck interface {
-	Probe(http.ResponseWriter, *http.Request)         // a connection check's offer → answer
-	ServeCheckICE(http.ResponseWriter, *http.Request) // TURN servers with a fresh credential
-	Ports() (media, turnUDP, turnTCP, turnTLS int)
+// Notes is the visit-note editor as the appointment page embeds it.
+type Notes interface {
+	// Section is the compact editor of the appointment's note.
+	Section(ctx context.Context, r *http.Request, apptID int64) (templ.Component, error)
+	// Script is the script the editor needs.
+	Script() string
 }
 
 type handlers struct {
@@ -36,8 +39,7 @@ type handlers struct {
 	auth      *auth.Auth
 	live      *live.Hub
 	log       *slog.Logger
-	video     VideoCheck
-	tlsTrust  func() (bool, string)
+	notes     Notes
 }
 
 // Handler serves the clinician pages.
@@ -46,7 +48,7 @@ type Handler struct{ h *handlers }
 // New returns the clinician pages. Pages that a role may not open answer
 // the 403 page.
 func New(d Deps) *Handler {
-	h := &handlers{publicURL: d.PublicURL, st: d.Store, auth: d.Auth, live: d.Live, log: d.Log, video: d.Video, tlsTrust: d.TLSTrust}
+	h := &handlers{publicURL: d.PublicURL, st: d.Store, auth: d.Auth, live: d.Live, log: d.Log, notes: d.Notes}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -59,7 +61,6 @@ func New(d Deps) *Handler {
 func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
-	admin := h.auth.Require(store.RoleAdmin)
 	clinical := h.auth.Require(store.RoleAdmin, store.RoleClinician)
 	return []httpx.Route{
 		// Any path no other route matches: the 404 page.
@@ -104,27 +105,8 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/patients/{id}/edit", Guard: staff, Handler: h.editPatientForm},
 		{Method: "POST", Pattern: "/patients/{id}/edit", Guard: staff, Handler: h.updatePatient},
 
-		// Administration (admins only).
-		{Method: "GET", Pattern: "/admin", Guard: admin, Handler: h.adminIndex},
-		{Method: "GET", Pattern: "/admin/settings", Guard: admin, Handler: h.adminSettings},
-		{Method: "POST", Pattern: "/admin/settings", Guard: admin, Handler: h.saveAdminSettings},
+		// The signed-in user's own settings.
 		{Method: "GET", Pattern: "/account", Guard: staff, Handler: h.account},
 		{Method: "POST", Pattern: "/account", Guard: staff, Handler: h.saveAccount},
-		{Method: "GET", Pattern: "/admin/users", Guard: admin, Handler: h.adminUsers},
-		{Method: "GET", Pattern: "/admin/users/new", Guard: admin, Handler: h.newUserForm},
-		{Method: "POST", Pattern: "/admin/users/new", Guard: admin, Handler: h.createUser},
-		{Method: "GET", Pattern: "/admin/users/{id}/edit", Guard: admin, Handler: h.editUserForm},
-		{Method: "POST", Pattern: "/admin/users/{id}/edit", Guard: admin, Handler: h.updateUser},
-		{Method: "POST", Pattern: "/admin/users/{id}/password", Guard: admin, Handler: h.resetPassword},
-		{Method: "POST", Pattern: "/admin/users/{id}/signout-all", Guard: admin, Handler: h.signOutUserEverywhere},
-		{Method: "GET", Pattern: "/admin/rooms", Guard: admin, Handler: h.adminRooms},
-		{Method: "GET", Pattern: "/admin/rooms/new", Guard: admin, Handler: h.newRoomForm},
-		{Method: "POST", Pattern: "/admin/rooms/new", Guard: admin, Handler: h.createRoom},
-		{Method: "GET", Pattern: "/admin/rooms/{id}/edit", Guard: admin, Handler: h.editRoomForm},
-		{Method: "POST", Pattern: "/admin/rooms/{id}/edit", Guard: admin, Handler: h.updateRoom},
-		{Method: "GET", Pattern: "/admin/audit", Guard: admin, Handler: h.adminAudit},
-		{Method: "GET", Pattern: "/admin/video-check", Guard: admin, Handler: h.videoCheckPage},
-		{Method: "GET", Pattern: "/admin/video-check/ice", Guard: admin, Handler: h.videoCheckICE},
-		{Method: "POST", Pattern: "/admin/video-check/probe", Guard: admin, Handler: h.videoCheckProbe},
 	}
 }

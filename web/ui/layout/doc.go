@@ -1,5 +1,5 @@
 // Package layout is the frame and the small building blocks every clinician
-// page shares. Other packages (web/ui, web/ui/integrations, web/ui/station)
+// page shares. Other packages (web/ui, web/ui/admin, web/ui/station, ...)
 // build their pages on it; its API is kept stable.
 //
 // # Page frame

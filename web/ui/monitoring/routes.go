@@ -45,7 +45,6 @@ func New(d Deps) *Handler {
 func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	clinical := h.auth.Require(store.RoleAdmin, store.RoleClinician)
-	admin := h.auth.Require(store.RoleAdmin)
 	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
 	return []httpx.Route{
 		{Method: "GET", Pattern: "/monitoring", Guard: clinical, Handler: h.worklist},
@@ -65,9 +64,5 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/account/security/totp/remove", Guard: staff, Handler: h.removeTOTP},
 		{Method: "GET", Pattern: "/signin/code", Handler: h.codeForm},
 		{Method: "POST", Pattern: "/signin/code", Handler: h.code},
-
-		// Organisation settings: API plan and the admins' second factor.
-		{Method: "GET", Pattern: "/admin/organisation", Guard: admin, Handler: h.orgSettings},
-		{Method: "POST", Pattern: "/admin/organisation", Guard: admin, Handler: h.saveOrgSettings},
 	}
 }

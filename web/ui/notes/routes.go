@@ -50,7 +50,6 @@ func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	staff := p.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
 	writer := p.auth.Require(store.RoleAdmin, store.RoleClinician)
-	admin := p.auth.Require(store.RoleAdmin)
 	return []httpx.Route{
 		// The note of a visit.
 		{Method: "GET", Pattern: "/appointments/{id}/note", Guard: staff, Handler: h.notePage},
@@ -63,13 +62,5 @@ func (p *Handler) Routes() []httpx.Route {
 		// Printed documents, at addresses an integrator can script with a staff session.
 		{Method: "GET", Pattern: "/appointments/{id}/summary.pdf", Guard: staff, Handler: h.summaryPDF},
 		{Method: "GET", Pattern: "/patients/{id}/results.pdf", Guard: staff, Handler: h.resultsPDF},
-
-		// Note templates (admins).
-		{Method: "GET", Pattern: "/admin/note-templates", Guard: admin, Handler: h.templates},
-		{Method: "POST", Pattern: "/admin/note-templates/rooms", Guard: admin, Handler: h.setRoomTemplates},
-		{Method: "GET", Pattern: "/admin/note-templates/new", Guard: admin, Handler: h.newTemplateForm},
-		{Method: "POST", Pattern: "/admin/note-templates/new", Guard: admin, Handler: h.saveTemplate},
-		{Method: "GET", Pattern: "/admin/note-templates/{id}/edit", Guard: admin, Handler: h.editTemplateForm},
-		{Method: "POST", Pattern: "/admin/note-templates/{id}/edit", Guard: admin, Handler: h.saveTemplate},
 	}
 }

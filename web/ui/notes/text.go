@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"reflect"
 
-	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/i18n"
 )
 
@@ -23,22 +22,15 @@ type Strings struct {
 	AddendumHint, SummaryPDF, ResultsPDF, From, To, Download       string
 	Yes, No, Required, Answered, Attachments, NoAttachments        string
 	ChangedSinceLoad, FixErrors, Appointment, Patient, Room        string
-	Clinician, OpenNote                                            string
+	Clinician, OpenNote, NoneTemplate                              string
 	NoteSaved                                                      func(n int) string
-
-	// Admin.
-	TemplatesTitle, TemplatesHint, NewTemplate, EditTemplate, Name, Active    string
-	Version, Questions, RoomTemplates, RoomTemplatesHint, NoneTemplate        string
-	Section, SectionTitle, Question, QuestionText, Type, Options, OptionsHint string
-	Help, Min, Max, Order, Remove, AddSection, AddQuestion, Save, Rooms       string
-	TemplateSaved, TemplateCreated, RoomTemplateSaved, Cancel                 string
-	TypeLabel                                                                 map[string]string
 }
 
 // byLang holds the wording of each language, read once from the pages'
 // message catalogues (web/i18n/locales: the ids are "Note" + the field
-// name, "NoteTypeLabel.<type>" for the question types, "NoteNoteSaved" a
-// plural), so translators find the notes' strings beside every other.
+// name, "NoteNoteSaved" a plural), so translators find the notes' strings
+// beside every other. The note-template builder (package admin) reads its
+// own from the same catalogue.
 var byLang = map[string]*Strings{}
 
 func init() {
@@ -51,15 +43,12 @@ func init() {
 const idPrefix = "Note"
 
 func loadStrings(lang string) *Strings {
-	s := &Strings{Lang: lang, TypeLabel: map[string]string{}}
+	s := &Strings{Lang: lang}
 	v := reflect.ValueOf(s).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		if f := v.Type().Field(i); f.Type.Kind() == reflect.String && f.Name != "Lang" {
 			v.Field(i).SetString(i18n.In(lang, idPrefix+f.Name))
 		}
-	}
-	for _, t := range store.QuestionTypes {
-		s.TypeLabel[t] = i18n.In(lang, idPrefix+"TypeLabel."+t)
 	}
 	ctx := i18n.WithLang(context.Background(), lang)
 	s.NoteSaved = func(n int) string { return i18n.N(ctx, "NoteNoteSaved", n) }

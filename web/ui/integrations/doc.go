@@ -1,4 +1,0 @@
-// Package integrations is the administration pages for the appliance's
-// integrations: telehealth API keys, webhooks and their delivery log, the
-// context-aware linking secret, locations and report presets.
-package integrations
