@@ -19,7 +19,21 @@ const (
 	MaxIDLength  = 200   // an identifier: MRN, external id, sample id, ...
 	MaxShortText = 500   // a title, a reason, a file name, an e-mail
 	MaxLongText  = 20000 // a note answer, a comment
+	// MaxPatientIdentifier bounds a patient's MRN, HSID, national id and
+	// account number.
+	MaxPatientIdentifier = 100
 )
+
+// Bounds names the length limits for API documents: a wire type's field
+// tagged `bound:"namePart"` is documented with that maxLength, so a face's
+// OpenAPI document states the very constant the store enforces.
+var Bounds = map[string]int{
+	"namePart":          MaxNamePart,
+	"id":                MaxIDLength,
+	"shortText":         MaxShortText,
+	"longText":          MaxLongText,
+	"patientIdentifier": MaxPatientIdentifier,
+}
 
 // AppointmentHorizon bounds appointment dates: within this of now.
 const AppointmentHorizon = 100 * 365 * 24 * time.Hour

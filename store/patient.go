@@ -156,11 +156,11 @@ func (p *Patient) validateAt(now time.Time) error {
 		n := &p.Names[i]
 		n.FirstName, n.LastName, n.MiddleName, n.Family = strings.TrimSpace(n.FirstName), strings.TrimSpace(n.LastName), strings.TrimSpace(n.MiddleName), strings.TrimSpace(n.Family)
 	}
-	v.Check(len(p.ExternalID) <= 200, "id", "must be at most 200 characters")
+	v.Check(len(p.ExternalID) <= MaxIDLength, "id", fmt.Sprintf("must be at most %d characters", MaxIDLength))
 	v.Line("id", p.ExternalID, MaxIDLength)
 	for field, val := range map[string]string{"mrn": p.MRN, "hsid": p.HSID, "nationalId": p.NationalID, "accountNumber": p.AccountNumber} {
-		v.Check(len(val) <= 100, field, "must be at most 100 characters")
-		v.Line(field, val, 100)
+		v.Check(len(val) <= MaxPatientIdentifier, field, fmt.Sprintf("must be at most %d characters", MaxPatientIdentifier))
+		v.Line(field, val, MaxPatientIdentifier)
 	}
 	p.checkText(&v)
 	if p.BirthDate != "" {

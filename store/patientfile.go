@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"strings"
@@ -35,9 +36,13 @@ type PatientFile struct {
 	Size          int64
 	SHA256        string // hex, of Data
 	Data          []byte // loaded by PatientFile, not by PatientFiles
-	Source        string // instrument-api, upload, ...
-	SourceRef     string // who sent it: an API client's name, a user's email
-	CreatedAt     time.Time
+	// Spool, when set, holds the bytes instead of Data (a large upload,
+	// spooled to disk as it arrived): they are stored in chunks and never
+	// held whole in memory.
+	Spool     *Spool
+	Source    string // instrument-api, upload, ...
+	SourceRef string // who sent it: an API client's name, a user's email
+	CreatedAt time.Time
 }
 
 // Validate checks a file's fields; the content type is guessed from the
@@ -55,9 +60,13 @@ func (f *PatientFile) Validate() error {
 	v.Check(len(f.Title) <= 500, "title", "must be at most 500 characters")
 	v.Line("filename", f.Filename, 255)
 	v.Text("title", f.Title, MaxShortText)
-	v.Check(len(f.Data) <= MaxPatientFileSize, "data", fmt.Sprintf("must be at most %d bytes", MaxPatientFileSize))
+	size, head := int64(len(f.Data)), f.Data
+	if f.Spool != nil {
+		size, head = f.Spool.Size(), f.Spool.Head()
+	}
+	v.Check(size <= MaxPatientFileSize, "data", fmt.Sprintf("must be at most %d bytes", MaxPatientFileSize))
 	if f.ContentType == "" {
-		f.ContentType = contentTypeOf(f.Filename, f.Data)
+		f.ContentType = contentTypeOf(f.Filename, head)
 	}
 	return v.Err()
 }
@@ -90,9 +99,14 @@ func addPatientFileTx(tx *txn, orgID int64, f *PatientFile) error {
 	}
 	f.UUID = NewUUID()
 	f.CreatedAt = tx.Now
-	f.Size = int64(len(f.Data))
-	sum := sha256.Sum256(f.Data)
-	f.SHA256 = hex.EncodeToString(sum[:])
+	if f.Spool != nil {
+		f.Data = nil
+		f.Size, f.SHA256 = f.Spool.Size(), f.Spool.SHA256()
+	} else {
+		f.Size = int64(len(f.Data))
+		sum := sha256.Sum256(f.Data)
+		f.SHA256 = hex.EncodeToString(sum[:])
+	}
 	if f.Data == nil {
 		f.Data = []byte{}
 	}
@@ -105,11 +119,42 @@ func addPatientFileTx(tx *txn, orgID int64, f *PatientFile) error {
 		return fmt.Errorf("add patient file: %w", err)
 	}
 	f.ID, _ = res.LastInsertId()
+	if f.Spool != nil {
+		if err := copyChunksTx(tx, f.ID, f.Spool); err != nil {
+			return err
+		}
+	}
 	if err := tx.Event(orgID, EventPatientFileCreated, "patient-file", f.ID,
 		map[string]any{"fileId": f.ID, "patientId": f.PatientID}); err != nil {
 		return err
 	}
 	return tx.Audit(orgID, "create", "patient-file", fmt.Sprint(f.ID), f.PatientID, f.Filename)
+}
+
+// copyChunksTx stores a spooled file's bytes as chunk rows, reading the
+// spool one chunk at a time: SQLite binds and writes 256 KiB at a time,
+// whatever the file's size.
+func copyChunksTx(tx *txn, fileID int64, sp *Spool) error {
+	r, err := sp.reader()
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, spoolChunk)
+	for seq := 0; ; seq++ {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if _, err := tx.Exec(`INSERT INTO patient_file_chunks (file_id, seq, data) VALUES (?, ?, ?)`,
+				fileID, seq, buf[:n]); err != nil {
+				return fmt.Errorf("add patient file: chunk %d: %w", seq, err)
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("add patient file: %w", err)
+		}
+	}
 }
 
 // AddPatientFile stores a file for a patient of the organisation.
@@ -147,6 +192,27 @@ func (s *Store) PatientFile(ctx context.Context, orgID, id int64) (*PatientFile,
 		WHERE org_id = ? AND id = ?`, orgID, id), &data)
 	if err != nil {
 		return nil, fmt.Errorf("patient file %d: %w", id, err)
+	}
+	if int64(len(data)) < f.Size { // stored in chunks
+		data = make([]byte, 0, f.Size)
+		rows, err := s.r.QueryContext(ctx, `SELECT data FROM patient_file_chunks WHERE file_id = ? ORDER BY seq`, id)
+		if err != nil {
+			return nil, fmt.Errorf("patient file %d: %w", id, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var chunk sql.RawBytes
+			if err := rows.Scan(&chunk); err != nil {
+				return nil, fmt.Errorf("patient file %d: %w", id, err)
+			}
+			data = append(data, chunk...)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("patient file %d: %w", id, err)
+		}
+		if int64(len(data)) != f.Size {
+			return nil, fmt.Errorf("patient file %d: %d of %d bytes stored", id, len(data), f.Size)
+		}
 	}
 	f.Data = data
 	return f, nil

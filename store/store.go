@@ -56,6 +56,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.db, s.r = db, db.Reader()
+	s.cleanSpools()
 	s.reads = sqlite.NewRiders(db, s.writeReadAudits)
 	s.stopIndex = s.startAuditIndex()
 	if err := s.reindexPatientTerms(ctx); err != nil {

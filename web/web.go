@@ -107,15 +107,19 @@ func Build(d Deps) (http.Handler, []httpx.Route) {
 		vcheck, vvisit = d.Video, d.Video
 	}
 	caches := splitCache(d.APICacheBytes)
+	// Large uploads (instrument results, POCT documents, attachments) are
+	// read four at a time across all faces; others wait up to 30 s, then
+	// get 503 with Retry-After.
+	uploads := httpx.NewUploadGate(MaxUploads, 30*time.Second, d.Log)
 	for _, routes := range [][]httpx.Route{
 		ui.New(ui.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Version: d.Version,
 			Notes: noteSection{d.Store}}).Routes(),
 		admin.New(admin.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log, PublicURL: d.PublicURL, Devices: adminDevices{d.Devices, d.Store},
 			Video: vcheck, TLSTrust: d.TLSTrust}).Routes(),
-		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, Cache: caches.telehealth}).Routes(),
+		telehealth.New(telehealth.Deps{Store: d.Store, Log: d.Log, PublicURL: d.PublicURL, Reports: d.Reports, Cache: caches.telehealth, Uploads: uploads}).Routes(),
 		visit.New(visit.Deps{Store: d.Store, Log: d.Log, Video: vvisit, PublicURL: d.PublicURL}).Routes(),
-		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log}).Routes(),
-		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies}).Routes(),
+		instrument.New(instrument.Deps{Store: d.Store, Log: d.Log, Uploads: uploads}).Routes(),
+		poct.New(poct.Deps{Store: d.Store, Log: d.Log, RequireTLS: d.SecureCookies, Uploads: uploads}).Routes(),
 		monitoring.New(monitoring.Deps{Store: d.Store, Log: d.Log, SigningKey: firstKey(d.SessionKeys)}).Routes(),
 		station.New(station.Deps{Store: d.Store, Auth: a, Live: d.Live, Log: d.Log}).Routes(),
 		notes.New(notes.Deps{Store: d.Store, Auth: a, PDFs: d.PDFs, Log: d.Log}).Routes(),
@@ -135,11 +139,23 @@ func Build(d Deps) (http.Handler, []httpx.Route) {
 	for _, p := range []string{"/qapi/", "/api/", "/fhir/", "/integrations/"} {
 		cop.AddInsecureBypassPattern(p)
 	}
-	bodies := httpx.BodyDeadlines{Short: 10 * time.Second, Upload: 5 * time.Minute, Default: 60 * time.Second, Log: d.Log,
-		ShortPaths:     []string{"/signin", "/api/v1/integrationAuth", "/fhir/R4/auth/token"},
-		UploadSuffixes: []string{"/instrumentResults", "/attachments", "/documents"}}
+	bodies := bodyDeadlines(d.Log)
 	return forwardedFor(d.TrustedProxies, httpx.Log(d.Log, securityHeaders(cookieFlags(d.SecureCookies, bodies.Wrap(cop.Handler(mux)))))), all
 }
+
+// bodyDeadlines are the request bodies' read deadlines: 10 s for sign-in
+// and token routes (a few hundred bytes), 5 minutes for uploads (48 MB over
+// a slow clinic uplink), a minute for everything else.
+func bodyDeadlines(log *slog.Logger) httpx.BodyDeadlines {
+	return httpx.BodyDeadlines{Short: 10 * time.Second, Upload: 5 * time.Minute, Default: 60 * time.Second, Log: log,
+		ShortPaths: []string{"/signin", "/signin/code", "/api/v1/integrationAuth", "/fhir/R4/auth/token",
+			"/api/auth/login", "/api/auth/mfa/verify", "/api/auth/refresh"},
+		UploadSuffixes: []string{"/instrumentResults", "/attachments", "/documents"}}
+}
+
+// MaxUploads is how many large uploads (bodies of 1 MiB or more) are read
+// at once across every face.
+const MaxUploads = 4
 
 func firstKey(keys [][]byte) []byte {
 	if len(keys) == 0 {

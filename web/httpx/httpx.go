@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,7 +44,16 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 		return TooLarge(&http.MaxBytesError{Limit: limit})
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(r.Body)
+	return decode(json.NewDecoder(r.Body), dst)
+}
+
+// DecodeBytes decodes one JSON value held in memory (a document SplitJSON
+// kept) into dst, with DecodeJSON's errors.
+func DecodeBytes(b []byte, dst any) error {
+	return decode(json.NewDecoder(bytes.NewReader(b)), dst)
+}
+
+func decode(dec *json.Decoder, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError

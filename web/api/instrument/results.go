@@ -2,10 +2,10 @@ package instrument
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -30,26 +30,82 @@ type resultItem struct {
 
 type fileItem struct {
 	Filename string `json:"filename"`
-	Data     string `json:"data"` // base64
+	// Data is base64 on the wire. The body is split as it is read (see
+	// submitResults): each file's data streams into a spool on disk, and
+	// what is decoded here is the spool's number.
+	Data *int `json:"data"`
 }
 
 var npuRE = regexp.MustCompile(`^NPU\d+$`)
 
+// upload is one file's data as it was read: decoded into a spool.
+type upload struct {
+	spool *store.Spool
+	b64   *httpx.Base64Writer
+}
+
 // submitResults stores measurement results (and files) for a patient. The
 // values and codes are kept exactly as sent; nothing is stored unless the
 // whole request is valid.
+//
+// The body may be close to 48 MB, nearly all of it base64 file data. It is
+// never held whole: the JSON is read as a stream, each files[].data string
+// is decoded on the fly into a spool file on disk, and only the rest (the
+// results, at most MaxFields bytes) is kept in memory. The store then
+// copies each spool into the database in 256 KiB chunks.
 func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 	c := clientFrom(r.Context())
 	if r.ContentLength > MaxBody {
 		h.fail(w, r, httpx.Error(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBody)))
 		return
 	}
-	var req resultsRequest
-	if err := httpx.DecodeJSON(w, r, &req, MaxBody); err != nil {
+	if err := httpx.RequireJSON(r); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	obs, files, err := req.model(c.Name)
+	release, err := h.uploads.Enter(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer release()
+	var uploads []upload
+	defer func() {
+		for _, u := range uploads {
+			u.spool.Close()
+		}
+	}()
+	kept, err := httpx.SplitJSON(http.MaxBytesReader(w, r.Body, MaxBody), MaxFields,
+		func(p httpx.JSONPath) bool { return p.Is("files", "*", "data") },
+		func(n int, p httpx.JSONPath) (io.WriteCloser, error) {
+			if n >= MaxFiles {
+				return nil, &store.ValidationError{Fields: map[string]string{"files": fmt.Sprintf("at most %d per request", MaxFiles)}}
+			}
+			sp, err := h.store.NewSpool(MaxFile)
+			if err != nil {
+				return nil, err
+			}
+			u := upload{spool: sp, b64: httpx.NewBase64Writer(sp)}
+			uploads = append(uploads, u)
+			return u.b64, nil
+		})
+	var se *httpx.StreamError
+	switch {
+	case errors.As(err, &se) && errors.Is(err, store.ErrSpoolFull):
+		err = httpx.Error(http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is larger than %d bytes", se.Path, MaxFile))
+	case errors.As(err, &se) && errors.Is(err, httpx.ErrBadBase64):
+		err = &store.ValidationError{Fields: map[string]string{se.Path: "is not valid base64"}}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var req resultsRequest
+	if err := httpx.DecodeBytes(kept, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	obs, files, err := req.model(c.Name, uploads)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -80,10 +136,9 @@ func (h *Handler) submitResults(w http.ResponseWriter, r *http.Request) {
 }
 
 // model validates the request and turns it into the observations and files
-// it carries, attributed to the instrument client. It answers a
-// *store.ValidationError naming every bad field, or a 413 for a file over
-// MaxFile.
-func (req *resultsRequest) model(instrument string) ([]store.Observation, []store.PatientFile, error) {
+// it carries, attributed to the instrument client; uploads are the files'
+// data as read. It answers a *store.ValidationError naming every bad field.
+func (req *resultsRequest) model(instrument string, uploads []upload) ([]store.Observation, []store.PatientFile, error) {
 	var v store.Validator
 	req.PatientID = strings.TrimSpace(req.PatientID)
 	v.Check(req.PatientID != "", "patientID", "is required")
@@ -116,27 +171,19 @@ func (req *resultsRequest) model(instrument string) ([]store.Observation, []stor
 		obs = append(obs, o)
 	}
 	files := make([]store.PatientFile, 0, len(req.Files))
+	used := map[int]bool{}
 	for i, f := range req.Files {
 		field := fmt.Sprintf("files[%d]", i)
 		v.Check(strings.TrimSpace(f.Filename) != "", field+".filename", "is required")
-		if f.Data == "" {
+		// Data is the number of the spool the splitter put in its place;
+		// each is used once (a repeated "files" key leaves unused ones).
+		if f.Data == nil || *f.Data < 0 || *f.Data >= len(uploads) || used[*f.Data] || uploads[*f.Data].b64.Chars() == 0 {
 			v.Add(field+".data", "is required (base64)")
 			continue
 		}
-		tooBig := httpx.Error(http.StatusRequestEntityTooLarge, fmt.Sprintf("%s (%s) is larger than %d bytes", field, f.Filename, MaxFile))
-		if base64.StdEncoding.DecodedLen(len(f.Data)) > MaxFile+3 {
-			return nil, nil, tooBig
-		}
-		data, err := decodeBase64(f.Data)
-		if err != nil {
-			v.Add(field+".data", "is not valid base64")
-			continue
-		}
-		if len(data) > MaxFile {
-			return nil, nil, tooBig
-		}
-		pf := store.PatientFile{Title: req.MeasurementType, MeasuredAt: measuredAt, Filename: f.Filename, Data: data,
-			Source: "instrument-api", SourceRef: instrument}
+		used[*f.Data] = true
+		pf := store.PatientFile{Title: req.MeasurementType, MeasuredAt: measuredAt, Filename: f.Filename,
+			Spool: uploads[*f.Data].spool, Source: "instrument-api", SourceRef: instrument}
 		var ve *store.ValidationError
 		if errors.As(pf.Validate(), &ve) {
 			for k, m := range ve.Fields {
@@ -169,14 +216,4 @@ func valueText(raw json.RawMessage) (string, bool) {
 		return "", false
 	}
 	return string(raw), true
-}
-
-// decodeBase64 accepts standard base64, with or without padding, and
-// ignores line breaks (some encoders wrap at 76 characters).
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.NewReplacer("\r", "", "\n", "").Replace(s)
-	if strings.HasSuffix(s, "=") || len(s)%4 == 0 {
-		return base64.StdEncoding.Strict().DecodeString(s)
-	}
-	return base64.RawStdEncoding.Strict().DecodeString(s)
 }

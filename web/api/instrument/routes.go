@@ -13,18 +13,26 @@ const (
 	MaxFile    = store.MaxPatientFileSize // one decoded file
 	MaxFiles   = 20
 	MaxResults = 1000
+	// MaxFields bounds the request without its files' data, which is read
+	// into memory (the data streams to disk): 1000 results of 10000
+	// characters fit.
+	MaxFields = 12 << 20
 )
 
 // Deps is what the face needs.
 type Deps struct {
 	Store *store.Store
 	Log   *slog.Logger
+	// Uploads caps the large uploads read at once, shared with the other
+	// faces; nil: no cap.
+	Uploads *httpx.UploadGate
 }
 
 // Handler serves the instrument integrations API.
 type Handler struct {
-	store *store.Store
-	log   *slog.Logger
+	store   *store.Store
+	log     *slog.Logger
+	uploads *httpx.UploadGate
 }
 
 // New returns the face.
@@ -32,7 +40,7 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Handler{store: d.Store, log: d.Log}
+	return &Handler{store: d.Store, log: d.Log, uploads: d.Uploads}
 }
 
 // Routes is the face's whole route table (httpx.Register serves it).

@@ -37,6 +37,7 @@ const (
 	codeNotFound       = "not_found"               // 404
 	codeConflict       = "conflict"                // 409
 	codeTooLarge       = "payload_too_large"       // 413
+	codeMediaType      = "unsupported_media_type"  // 415
 	codeRateLimited    = "rate_limited"            // 429
 	codeLocked         = "account_locked"          // 429
 	codeInternal       = "internal_error"          // 500
@@ -56,7 +57,8 @@ func notFound(what string) error { return httpx.Error(http.StatusNotFound, what+
 var statusCodes = map[int]string{
 	http.StatusBadRequest: codeBadRequest, http.StatusUnauthorized: codeUnauthorized, http.StatusForbidden: codeForbidden,
 	http.StatusNotFound: codeNotFound, http.StatusConflict: codeConflict, http.StatusRequestEntityTooLarge: codeTooLarge,
-	http.StatusTooManyRequests: codeRateLimited, httpx.StatusClientClosed: "client_closed_request",
+	http.StatusUnsupportedMediaType: codeMediaType,
+	http.StatusTooManyRequests:      codeRateLimited, httpx.StatusClientClosed: "client_closed_request",
 }
 
 // fail answers err in the face's shape; httpx.Classify decides the status.

@@ -1,6 +1,7 @@
 package poct
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -45,9 +46,33 @@ func (h *Handler) createDocument(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDocument))
+	tooLarge := &apiError{http.StatusRequestEntityTooLarge, "too_large", "a document may be at most " + strconv.Itoa(maxDocument>>20) + " MiB"}
+	if r.ContentLength > maxDocument {
+		h.fail(w, r, tooLarge)
+		return
+	}
+	release, err := h.uploads.Enter(w, r)
 	if err != nil {
-		h.fail(w, r, &apiError{http.StatusRequestEntityTooLarge, "too_large", "a document may be at most " + strconv.Itoa(maxDocument>>20) + " MiB"})
+		h.fail(w, r, err)
+		return
+	}
+	defer release()
+	// The body goes to a spool on disk as it arrives and from there into
+	// the database in chunks: never whole in memory.
+	spool, err := h.store.NewSpool(maxDocument)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer spool.Close()
+	_, err = io.Copy(spool, r.Body)
+	if errors.Is(err, store.ErrSpoolFull) {
+		err = tooLarge
+	} else if err != nil {
+		err = &httpx.DecodeError{Msg: "could not read the request body", Err: err}
+	}
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
@@ -55,7 +80,7 @@ func (h *Handler) createDocument(w http.ResponseWriter, r *http.Request) {
 		ct = "" // curl --data-binary's default: guess from the name and bytes instead
 	}
 	f := &store.PatientFile{PatientID: e.PatientID, AppointmentID: e.ID, Title: r.URL.Query().Get("title"),
-		Filename: r.URL.Query().Get("filename"), ContentType: ct, Data: data, Source: "poct-api",
+		Filename: r.URL.Query().Get("filename"), ContentType: ct, Spool: spool, Source: "poct-api",
 		SourceRef: store.ActorFrom(r.Context()).Name}
 	if err := h.store.AddPatientFile(r.Context(), orgID(r), f); err != nil {
 		h.fail(w, r, err)

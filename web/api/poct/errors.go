@@ -28,6 +28,28 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	httpx.JSON(w, status, errorBody{errorDetail{Code: code, Message: msg}})
 }
 
+// statusCode is the error code of a status raised by shared code.
+func statusCode(status int) string {
+	switch status {
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "invalid"
+}
+
 // apiError is an error with its own status, code and message.
 type apiError struct {
 	status int
@@ -47,9 +69,14 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *store.ValidationError
 	var de *httpx.DecodeError
 	var ce *store.ConflictError
+	var se *httpx.StatusError
 	switch {
 	case errors.As(err, &ae):
 		writeError(w, ae.status, ae.code, ae.msg)
+	case errors.As(err, &se):
+		// Raised by shared code: 415 for a body that is not JSON, 503
+		// when too many large uploads run at once.
+		writeError(w, se.Status, statusCode(se.Status), se.Msg)
 	case errors.As(err, &de):
 		status, code := httpx.Classify(err).Status, "invalid_body"
 		if status == http.StatusRequestEntityTooLarge {

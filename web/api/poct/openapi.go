@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
@@ -98,7 +99,17 @@ func schemaOf(t reflect.Type) map[string]any {
 			if name == "" || name == "-" {
 				continue
 			}
-			props[name] = schemaOf(f.Type)
+			sc := schemaOf(f.Type)
+			// `bound:"namePart"`: the store's limit (store.Bounds), so the
+			// document states the constant that is enforced.
+			if b := f.Tag.Get("bound"); b != "" {
+				max, ok := store.Bounds[b]
+				if !ok {
+					panic("poct: unknown bound " + b + " on " + t.Name() + "." + f.Name)
+				}
+				sc["maxLength"] = max
+			}
+			props[name] = sc
 		}
 		return map[string]any{"type": "object", "properties": props}
 	}

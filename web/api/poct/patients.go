@@ -68,11 +68,11 @@ func (h *Handler) getPatient(w http.ResponseWriter, r *http.Request) {
 }
 
 type patientInput struct {
-	MRN        string `json:"mrn"`
-	NationalID string `json:"national_id"`
-	ExternalID string `json:"external_id"`
-	FamilyName string `json:"family_name"`
-	GivenName  string `json:"given_name"`
+	MRN        string `json:"mrn" bound:"patientIdentifier"`
+	NationalID string `json:"national_id" bound:"patientIdentifier"`
+	ExternalID string `json:"external_id" bound:"id"`
+	FamilyName string `json:"family_name" bound:"namePart"`
+	GivenName  string `json:"given_name" bound:"namePart"`
 	BirthDate  string `json:"birth_date"`
 	Gender     string `json:"gender"`
 }

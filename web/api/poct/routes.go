@@ -17,10 +17,14 @@ type Deps struct {
 	// or through a proxy that says X-Forwarded-Proto: https). Off only when
 	// the appliance serves plain HTTP on purpose.
 	RequireTLS bool
+	// Uploads caps the large uploads read at once, shared with the other
+	// faces; nil: no cap.
+	Uploads *httpx.UploadGate
 }
 
 // Handler serves the POCT API.
 type Handler struct {
+	uploads    *httpx.UploadGate
 	store      *store.Store
 	log        *slog.Logger
 	requireTLS bool
@@ -33,7 +37,7 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Handler{store: d.Store, log: d.Log, requireTLS: d.RequireTLS}
+	return &Handler{store: d.Store, log: d.Log, requireTLS: d.RequireTLS, uploads: d.Uploads}
 }
 
 // Routes is the whole route table of the face (httpx.Register serves it;

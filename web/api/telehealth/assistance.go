@@ -50,6 +50,9 @@ func readAssistanceInput(w http.ResponseWriter, r *http.Request) (store.CareLoca
 		return store.CareLocationQuery{}, &httpx.DecodeError{Msg: "Service Request Error: request body is too large", Err: err}
 	}
 	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := httpx.RequireJSON(r); err != nil {
+			return store.CareLocationQuery{}, err
+		}
 		// Typed as strings: a number where a string belongs is a bad request.
 		if err := json.Unmarshal(body, &in); err != nil {
 			return store.CareLocationQuery{}, errors.New("Service Request Error: request body is not a valid JSON object with string values")
@@ -70,8 +73,8 @@ func (h *Handler) assistanceCareLocation(w http.ResponseWriter, r *http.Request,
 	q, err := readAssistanceInput(w, r)
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.As(err, new(*httpx.DecodeError)) {
-			status = httpx.Classify(err).Status // 413 for a body over the limit
+		if errors.As(err, new(*httpx.DecodeError)) || errors.As(err, new(*httpx.StatusError)) {
+			status = httpx.Classify(err).Status // 413 for a body over the limit, 415 for one not sent as JSON
 		}
 		writeAssistanceError(w, status, err.Error())
 		return nil, false

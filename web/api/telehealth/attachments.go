@@ -49,6 +49,14 @@ func (h *Handler) createAttachment(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// An attachment (at most 5 MB) is read whole: the upload gate bounds
+	// how many are read at once, so memory stays bounded too.
+	release, err := h.uploads.Enter(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer release()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, store.MaxAttachmentSize))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {

@@ -18,6 +18,9 @@ type Deps struct {
 	// cache.Cache with this face's share of --cache-mb); nil: every read
 	// goes to the store.
 	Cache Cache
+	// Uploads caps the large uploads read at once, shared with the other
+	// faces; nil: no cap.
+	Uploads *httpx.UploadGate
 }
 
 // Cache is the memory the face keeps answers in. Get answers the value
@@ -33,6 +36,7 @@ type Cache interface {
 
 // Handler serves the telehealth API.
 type Handler struct {
+	uploads   *httpx.UploadGate
 	store     *store.Store
 	log       *slog.Logger
 	publicURL string
@@ -47,7 +51,7 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &Handler{store: d.Store, log: d.Log, publicURL: d.PublicURL, reports: d.Reports, cache: d.Cache}
+	h := &Handler{store: d.Store, log: d.Log, publicURL: d.PublicURL, reports: d.Reports, cache: d.Cache, uploads: d.Uploads}
 	if h.cache != nil {
 		d.Store.WatchEvents(h.invalidate)
 	}
