@@ -21,6 +21,7 @@ import (
 	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/store/demo"
+	"github.com/clinicbox/clinicbox/video"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
@@ -40,33 +41,22 @@ type worker struct {
 	run  func(ctx context.Context) error
 }
 
+// serveCmd runs the appliance until ctx ends: the store, the HTTP server,
+// the media server and the background workers, then a graceful shutdown.
+// Each step is a function below, in the order they run.
 func serveCmd(ctx context.Context, e env, args []string) error {
 	started := time.Now()
 	cfg, err := parseServeConfig(e, args)
 	if err != nil {
 		return err
 	}
-	log, logBuf := newBufferedLogger(e.stderr, cfg.LogFormat)
-	logCtx, stopLog := context.WithCancel(context.Background())
-	logDone := make(chan struct{})
-	go func() { logBuf.run(logCtx); close(logDone) }()
-	defer func() { stopLog(); <-logDone }()
-	st, err := openStore(ctx, cfg.DataDir, log)
+	log, stopLog := startLog(e.stderr, cfg.LogFormat)
+	defer stopLog()
+	st, login, err := openServeStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
-	var login *demo.Login
-	if cfg.Demo {
-		login, err = demoLogin(ctx, st, cfg.DataDir)
-		if err != nil {
-			return err
-		}
-		// Seeding hashed the staff's passwords (argon2id takes 19 MiB each):
-		// hand that memory back now rather than whenever the scavenger gets to it.
-		debug.FreeOSMemory()
-	}
 	keys, err := sessionKeys(cfg.DataDir)
 	if err != nil {
 		return err
@@ -76,46 +66,29 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer media.Close()
-	var certs *certSource
-	trust := func() (bool, string) { why := plainHTTPTrust(cfg); return why == "", why }
-	if !cfg.PlainHTTP {
-		if certs, err = newCertSource(cfg, log); err != nil {
-			return err
-		}
-		trust = func() (bool, string) { return certs.Trust(cfg.PublicURL) }
+	certs, trust, err := tlsTrust(cfg, log)
+	if err != nil {
+		return err
 	}
-	if ok, why := trust(); !ok {
-		log.Warn("patient links", "problem", why)
-	}
+
 	hub := live.NewHub(st, log)
 	reportJobs := reports.NewJobs(st, log)
 	instruments := devices.NewManager(st, devices.Options{Log: log})
-	handler := web.New(web.Deps{
-		Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
-		SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
-		Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media, TLSTrust: trust, PDFs: reports.PDF{},
-		TrustedProxies: cfg.TrustedProxies,
-	})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: web.New(web.Deps{
+			Store: st, Log: log, Live: hub, PublicURL: cfg.PublicURL, SessionKeys: keys,
+			SecureCookies: !cfg.PlainHTTP || strings.HasPrefix(cfg.PublicURL, "https:"), Version: version,
+			Reports: reportJobs, Devices: instruments, APICacheBytes: cfg.CacheMB << 20, Video: media, TLSTrust: trust, PDFs: reports.PDF{},
+			TrustedProxies: cfg.TrustedProxies,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(hub.Close)
-
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg, srv, certs, media, log)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
-	}
-	ln = httpx.LimitPerClient(ln, cfg.MaxConnsPerIP, cfg.TrustedProxies, log)
-	if !cfg.PlainHTTP {
-		srv.TLSConfig = certs.TLSConfig()
-		ln = tls.NewListener(ln, srv.TLSConfig)
-		if err := media.StartTURNS(cfg.Video.TURNSPort, srv.TLSConfig); err != nil {
-			ln.Close()
-			return err
-		}
+		return err
 	}
 	if cfg.ACME && cfg.ACMEHTTPAddr != "" {
 		stop, err := serveACMEHTTP(cfg.ACMEHTTPAddr, certs.ACMEHTTPHandler(cfg.PublicURL), log)
@@ -126,7 +99,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		defer stop()
 	}
 
-	workers := []worker{
+	stopWorkers := runWorkers([]worker{
 		{"live", hub.Run},
 		{"webhooks", webhook.New(webhook.Config{Store: st, Log: log}).Run},
 		{"poct-webhooks", webhook.NewPoct(webhook.PoctConfig{Store: st, Log: log}).Run},
@@ -137,8 +110,88 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		{"monitoring-no-reading", func(ctx context.Context) error {
 			return every(ctx, time.Minute, func(ctx context.Context) error { _, err := st.SweepNoReadings(ctx); return err })
 		}},
+	}, log)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("ready", "addr", ln.Addr().String(), "url", cfg.PublicURL, "startup_ms", time.Since(started).Milliseconds())
+	announce(e.stdout, cfg, login)
+	return awaitShutdown(ctx, srv, serveErr, stopWorkers, log)
+}
+
+// startLog starts the buffered logger (log lines are written off the
+// request path); stop flushes it.
+func startLog(w io.Writer, format string) (log *slog.Logger, stop func()) {
+	log, logBuf := newBufferedLogger(w, format)
+	logCtx, stopLog := context.WithCancel(context.Background())
+	logDone := make(chan struct{})
+	go func() { logBuf.run(logCtx); close(logDone) }()
+	return log, func() { stopLog(); <-logDone }
+}
+
+// openServeStore opens the data directory's store and, with --demo, seeds
+// the demo clinic (login is then its admin's sign-in, else nil).
+func openServeStore(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*store.Store, *demo.Login, error) {
+	st, err := openStore(ctx, cfg.DataDir, log)
+	if err != nil {
+		return nil, nil, err
 	}
-	wctx, stopWorkers := context.WithCancel(context.Background())
+	if !cfg.Demo {
+		return st, nil, nil
+	}
+	login, err := demoLogin(ctx, st, cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	// Seeding hashed the staff's passwords (argon2id takes 19 MiB each):
+	// hand that memory back now rather than whenever the scavenger gets to it.
+	debug.FreeOSMemory()
+	return st, login, nil
+}
+
+// tlsTrust loads the certificates (nil with --plain-http) and says whether
+// patients' phones will trust the public URL; a problem is logged now and
+// shown on the admin pages.
+func tlsTrust(cfg *serveConfig, log *slog.Logger) (*certSource, func() (bool, string), error) {
+	var certs *certSource
+	trust := func() (bool, string) { why := plainHTTPTrust(cfg); return why == "", why }
+	if !cfg.PlainHTTP {
+		var err error
+		if certs, err = newCertSource(cfg, log); err != nil {
+			return nil, nil, err
+		}
+		trust = func() (bool, string) { return certs.Trust(cfg.PublicURL) }
+	}
+	if ok, why := trust(); !ok {
+		log.Warn("patient links", "problem", why)
+	}
+	return certs, trust, nil
+}
+
+// listen opens the server's socket, capped per client, with TLS unless
+// --plain-http; TURN over TLS shares the certificate.
+func listen(cfg *serveConfig, srv *http.Server, certs *certSource, media *video.Server, log *slog.Logger) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	ln = httpx.LimitPerClient(ln, cfg.MaxConnsPerIP, cfg.TrustedProxies, log)
+	if cfg.PlainHTTP {
+		return ln, nil
+	}
+	srv.TLSConfig = certs.TLSConfig()
+	ln = tls.NewListener(ln, srv.TLSConfig)
+	if err := media.StartTURNS(cfg.Video.TURNSPort, srv.TLSConfig); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// runWorkers starts the background loops; stop ends them and waits.
+func runWorkers(workers []worker, log *slog.Logger) (stop func()) {
+	wctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, w := range workers {
 		wg.Go(func() {
@@ -147,38 +200,42 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			}
 		})
 	}
+	return func() { cancel(); wg.Wait() }
+}
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("ready", "addr", ln.Addr().String(), "url", cfg.PublicURL, "startup_ms", time.Since(started).Milliseconds())
-	fmt.Fprintf(e.stdout, "Clinicbox %s is running at %s\n", version, cfg.PublicURL)
+// announce tells the person at the terminal where the appliance is, and
+// the demo admin's sign-in.
+func announce(out io.Writer, cfg *serveConfig, login *demo.Login) {
+	fmt.Fprintf(out, "Clinicbox %s is running at %s\n", version, cfg.PublicURL)
 	if host, port, err := net.SplitHostPort(cfg.Addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") &&
 		strings.Contains(cfg.PublicURL, "://localhost:") {
 		// Tablets and phones on the clinic network need an address, not localhost.
 		scheme := strings.SplitN(cfg.PublicURL, "://", 2)[0]
 		for _, ip := range lanAddrs() {
 			if ip.To4() != nil {
-				fmt.Fprintf(e.stdout, "  on the clinic network: %s://%s (set --public-url for visit links)\n", scheme, net.JoinHostPort(ip.String(), port))
+				fmt.Fprintf(out, "  on the clinic network: %s://%s (set --public-url for visit links)\n", scheme, net.JoinHostPort(ip.String(), port))
 			}
 		}
 	}
 	if login != nil {
-		fmt.Fprintf(e.stdout, "Demo clinic admin: %s  password: %s\n", login.Email, login.Password)
+		fmt.Fprintf(out, "Demo clinic admin: %s  password: %s\n", login.Email, login.Password)
 	}
+}
 
+// awaitShutdown serves until the server fails or ctx ends, then lets the
+// requests in flight finish (20 s at most) and stops the workers.
+func awaitShutdown(ctx context.Context, srv *http.Server, serveErr <-chan error, stopWorkers func(), log *slog.Logger) error {
 	select {
 	case err := <-serveErr:
 		stopWorkers()
-		wg.Wait()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	err := srv.Shutdown(shutdownCtx)
 	stopWorkers()
-	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
