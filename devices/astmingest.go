@@ -15,21 +15,12 @@ import (
 // observations. Frames the link rejected (a bad checksum) are skipped by
 // astm.UnframeReport exactly as the live receiver skipped them (in the
 // device's framing mode), so a corrupted frame never becomes a result; the
-// deviations the tolerant receiver accepted become the message's warnings. The parsed messages are returned too: a
-// host query is answered from them.
+// deviations the tolerant receiver accepted become the message's warnings.
+// The parsed messages are returned too: a host query is answered from them.
 func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []byte, loc *time.Location) (*store.Ingestion, []*astm.Message, error) {
 	in := &store.Ingestion{Kind: "results"}
-	text := raw
-	if bytes.IndexByte(raw, astm.STX) >= 0 {
-		text, in.Warnings = astm.UnframeReport(raw, dev.StrictFraming)
-	}
-	if len(bytes.TrimSpace(text)) == 0 {
-		in.Status, in.Kind, in.Error = store.MessageIgnored, "empty", "no accepted frame in the transfer"
-		return in, nil, nil
-	}
-	msgs, err := astm.ParseMessages(text)
-	if err != nil {
-		in.Status, in.Error = store.MessageFailed, err.Error()
+	msgs, ok := parseTransfer(dev, raw, in)
+	if !ok {
 		return in, nil, nil
 	}
 	var refs []string
@@ -37,47 +28,87 @@ func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []b
 	queries := 0
 	for _, m := range msgs {
 		queries += len(m.Queries)
-		qcMessage := m.Header.ProcessingID == "Q"
 		for _, p := range m.Patients {
-			var ids identifiers
-			ids.addPatient(p.PracticeID)
-			ids.addPatient(p.LabID)
-			ids.addNational(p.PatientID3)
-			for _, o := range p.Orders {
-				if o.ActionCode != "Q" {
-					ids.addSample(o.SpecimenID)
-				}
-			}
-			var patientID int64
-			allQC := qcMessage || allOrdersQC(p)
-			if !allQC {
-				patientID, err = matchOrNote(ctx, st, dev, ids, &refs)
-				if err != nil {
-					return nil, nil, err
-				}
-			}
-			for _, o := range p.Orders {
-				qc := qcMessage || o.ActionCode == "Q"
-				for _, r := range o.Results {
-					obs := astmObservation(dev, m, o, r, loc)
-					obs.QC = qc
-					obs.SpecimenID = o.SpecimenID
-					obs.PatientText = store.PatientAsSent{
-						ID:        firstNonEmpty(p.PracticeID, p.LabID, p.PatientID3),
-						Name:      strings.TrimRight(strings.Join([]string{p.Name.Last, p.Name.First, p.Name.Middle}, "^"), "^"),
-						BirthDate: p.Birthdate, Sex: p.Sex,
-					}.Text()
-					if !qc {
-						obs.PatientID = patientID
-						if patientID > 0 {
-							patients[patientID] = true
-						}
-					}
-					in.Observations = append(in.Observations, obs)
-				}
+			if err := ingestPatient(ctx, st, dev, m, p, loc, in, patients, &refs); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
+	summarise(in, msgs, patients, refs, queries)
+	return in, msgs, nil
+}
+
+// parseTransfer unframes the transfer (the frames the link accepted, and
+// the deviations it tolerated as warnings) and parses its messages; false
+// when nothing is left to ingest (in says why).
+func parseTransfer(dev *store.Device, raw []byte, in *store.Ingestion) ([]*astm.Message, bool) {
+	text := raw
+	if bytes.IndexByte(raw, astm.STX) >= 0 {
+		text, in.Warnings = astm.UnframeReport(raw, dev.StrictFraming)
+	}
+	if len(bytes.TrimSpace(text)) == 0 {
+		in.Status, in.Kind, in.Error = store.MessageIgnored, "empty", "no accepted frame in the transfer"
+		return nil, false
+	}
+	msgs, err := astm.ParseMessages(text)
+	if err != nil {
+		in.Status, in.Error = store.MessageFailed, err.Error()
+		return nil, false
+	}
+	return msgs, true
+}
+
+// ingestPatient matches one P record to a patient (unless all its orders
+// are QC) and adds each of its results to in, verbatim. The patients
+// matched are marked in patients, the notes for people added to refs.
+func ingestPatient(ctx context.Context, st *store.Store, dev *store.Device, m *astm.Message, p *astm.Patient, loc *time.Location,
+	in *store.Ingestion, patients map[int64]bool, refs *[]string) error {
+	qcMessage := m.Header.ProcessingID == "Q"
+	var ids identifiers
+	ids.addPatient(p.PracticeID)
+	ids.addPatient(p.LabID)
+	ids.addNational(p.PatientID3)
+	for _, o := range p.Orders {
+		if o.ActionCode != "Q" {
+			ids.addSample(o.SpecimenID)
+		}
+	}
+	var patientID int64
+	if !qcMessage && !allOrdersQC(p) {
+		var err error
+		if patientID, err = matchOrNote(ctx, st, dev, ids, refs); err != nil {
+			return err
+		}
+	}
+	asSent := store.PatientAsSent{
+		ID:        firstNonEmpty(p.PracticeID, p.LabID, p.PatientID3),
+		Name:      strings.TrimRight(strings.Join([]string{p.Name.Last, p.Name.First, p.Name.Middle}, "^"), "^"),
+		BirthDate: p.Birthdate, Sex: p.Sex,
+	}.Text()
+	for _, o := range p.Orders {
+		qc := qcMessage || o.ActionCode == "Q"
+		for _, r := range o.Results {
+			obs := astmObservation(dev, m, o, r, loc)
+			obs.QC = qc
+			obs.SpecimenID = o.SpecimenID
+			obs.PatientText = asSent
+			if !qc {
+				obs.PatientID = patientID
+				if patientID > 0 {
+					patients[patientID] = true
+				}
+			}
+			in.Observations = append(in.Observations, obs)
+		}
+	}
+	return nil
+}
+
+// summarise sets what the transfer was as a whole: its patient (when there
+// is exactly one), the analyser's firmware and serial number, its kind
+// (results, QC, a host query) and status, and a note when a message had no
+// terminator record.
+func summarise(in *store.Ingestion, msgs []*astm.Message, patients map[int64]bool, refs []string, queries int) {
 	for _, m := range msgs {
 		if !m.Terminated {
 			// Some analysers never send L; the results that did arrive are
@@ -105,7 +136,6 @@ func ingestASTM(ctx context.Context, st *store.Store, dev *store.Device, raw []b
 		in.Status = store.MessageIgnored
 		in.Error = "the message carries no results"
 	}
-	return in, msgs, nil
 }
 
 func allOrdersQC(p *astm.Patient) bool {
