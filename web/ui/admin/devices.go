@@ -153,7 +153,7 @@ func (h *handlers) editDevice(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.Render(w, r, http.StatusOK, DeviceEditPage(DeviceEditProps{Page: h.pageProps(w, r, "Edit "+d.Name, layout.NavAdmin), Name: d.Name, Form: *d}))
+	layout.Render(w, r, http.StatusOK, DeviceEditPage(DeviceEditProps{Page: h.devicePageProps(w, r, "Edit "+d.Name), Name: d.Name, Form: *d}))
 }
 
 // updateDevice saves the edited form; the device's runner restarts with it.
@@ -185,7 +185,7 @@ func (h *handlers) updateDevice(w http.ResponseWriter, r *http.Request) {
 		}
 		form.ID = id
 		layout.Render(w, r, http.StatusUnprocessableEntity, DeviceEditPage(DeviceEditProps{
-			Page: h.pageProps(w, r, "Edit "+name, layout.NavAdmin), Name: name, Form: form, Errors: bad}))
+			Page: h.devicePageProps(w, r, "Edit "+name), Name: name, Form: form, Errors: bad}))
 		return
 	}
 	h.devices.Reload()
@@ -225,7 +225,7 @@ func (h *handlers) deviceLog(w http.ResponseWriter, r *http.Request) {
 			raw[i] = fmt.Sprintf("%q", m.Raw)
 		}
 	}
-	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.pageProps(w, r, "Log of "+d.Name, layout.NavAdmin), Device: *d, Messages: ms, Raw: raw}))
+	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.devicePageProps(w, r, "Log of "+d.Name), Device: *d, Messages: ms, Raw: raw}))
 }
 
 // reingest runs ingestion again on a stored message.
@@ -263,4 +263,13 @@ func (h *handlers) reload() {
 	if h.devices != nil {
 		h.devices.Reload()
 	}
+}
+
+// devicePageProps is the frame of one device's page: Administration ›
+// Devices › the page.
+func (h *handlers) devicePageProps(w http.ResponseWriter, r *http.Request, title string) layout.PageProps {
+	p := h.pageProps(w, r, title, layout.NavAdmin)
+	t := text.T(r.Context())
+	p.Crumbs = []layout.Crumb{{Label: t.AdminTitle, Href: "/admin"}, {Label: t.AdminDevices, Href: "/admin/devices"}, {Label: title}}
+	return p
 }
