@@ -272,15 +272,71 @@ func (s *Store) GrantFleet(ctx context.Context, userID, orgID int64) error {
 	})
 }
 
-// GrantFleetByEmail is GrantFleet for the user with this email address.
+// GrantFleetByEmail is GrantFleet for the admin with this email address.
+// An unknown address and a user who is not an admin get the same answer, so
+// the form cannot be used to find out who has an account; the
+// organisation's own admins need no grant.
 func (s *Store) GrantFleetByEmail(ctx context.Context, email string, orgID int64) error {
-	var id int64
-	err := s.r.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, strings.TrimSpace(email)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Invalid("email", "no user has this email address")
+	var id, userOrg int64
+	var role string
+	err := s.r.QueryRowContext(ctx, `SELECT id, org_id, role FROM users WHERE email = ?`, strings.TrimSpace(email)).Scan(&id, &userOrg, &role)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && role != RoleAdmin) {
+		return Invalid("email", "no administrator has this email address")
 	}
 	if err != nil {
 		return fmt.Errorf("grant fleet: %w", err)
 	}
+	if userOrg == orgID {
+		return Invalid("email", "is an administrator of this organisation, who sees its devices already")
+	}
 	return s.GrantFleet(ctx, id, orgID)
+}
+
+// FleetGrant is an admin of another organisation (a distributor) who may
+// see this organisation's devices on their fleet page.
+type FleetGrant struct {
+	UserID    int64
+	Email     string
+	Name      string
+	OrgName   string // the organisation the user belongs to
+	CreatedAt time.Time
+}
+
+// FleetGrants lists who outside the organisation may see its fleet, by
+// e-mail address.
+func (s *Store) FleetGrants(ctx context.Context, orgID int64) ([]FleetGrant, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT u.id, u.email, u.name, o.name, g.created_at
+		FROM fleet_grants g JOIN users u ON u.id = g.user_id JOIN orgs o ON o.id = u.org_id
+		WHERE g.org_id = ? ORDER BY u.email`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("fleet grants: %w", err)
+	}
+	defer rows.Close()
+	var out []FleetGrant
+	for rows.Next() {
+		var g FleetGrant
+		var c int64
+		if err := rows.Scan(&g.UserID, &g.Email, &g.Name, &g.OrgName, &c); err != nil {
+			return nil, fmt.Errorf("fleet grants: %w", err)
+		}
+		g.CreatedAt = fromUnix(c)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// RevokeFleet takes back a user's view of the organisation's fleet; the
+// user's own organisation is not affected. ErrNotFound when the user had no
+// such grant.
+func (s *Store) RevokeFleet(ctx context.Context, orgID, userID int64) error {
+	return s.write(ctx, func(tx *txn) error {
+		res, err := tx.Exec(`DELETE FROM fleet_grants WHERE org_id = ? AND user_id = ?`, orgID, userID)
+		if err != nil {
+			return fmt.Errorf("revoke fleet: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("fleet grant of user %d: %w", userID, ErrNotFound)
+		}
+		return tx.Audit(orgID, "revoke", "fleet", fmt.Sprint(userID), 0, "fleet view taken back")
+	})
 }
