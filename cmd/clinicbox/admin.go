@@ -76,14 +76,9 @@ var orgCmd = subcommand("org", map[string]func(context.Context, env, []string) e
 // orgGrantFleet lets an admin (a distributor's) see another organisation's
 // devices on the fleet page.
 func orgGrantFleet(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("org grant-fleet", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("org grant-fleet", e)
 	email := fs.FlagSet.String("email", "", "the admin who may see the organisation's fleet (required)")
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}

@@ -17,14 +17,9 @@ var apikeyCmd = subcommand("apikey", map[string]func(context.Context, env, []str
 // apikeyCreate issues a telehealth API key. The key is printed once, alone
 // on the last line, so scripts can take it with tail -n 1; it is not stored.
 func apikeyCreate(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("apikey create", e)
-	data := fs.data()
+	fs := newOrgFlagSet("apikey create", e)
 	name := fs.FlagSet.String("name", "", "what the key is for, e.g. the integration's name (required)")
-	org := fs.org()
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}

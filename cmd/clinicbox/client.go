@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -61,13 +60,8 @@ func clientCreate(ctx context.Context, e env, args []string) error {
 }
 
 func clientList(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("client list", e)
-	data := fs.data()
-	org := fs.org()
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	fs := newOrgFlagSet("client list", e)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -84,8 +78,7 @@ func clientList(ctx context.Context, e env, args []string) error {
 		cs = append(cs, store.InstrumentClient{ClientID: c.ClientID, Name: c.Name + " [" + c.Kind + ": " + strings.Join(c.Scopes, " ") + "]",
 			CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt, RevokedAt: c.RevokedAt})
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT ID\tNAME\tCREATED\tLAST USED\tSTATE")
+	t := newTable(e.stdout, "CLIENT ID", "NAME", "CREATED", "LAST USED", "STATE")
 	for _, c := range cs {
 		used, state := "never", "active"
 		if !c.LastUsedAt.IsZero() {
@@ -94,23 +87,15 @@ func clientList(ctx context.Context, e env, args []string) error {
 		if c.Revoked() {
 			state = "revoked " + c.RevokedAt.Local().Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ClientID, c.Name, c.CreatedAt.Local().Format("2006-01-02 15:04"), used, state)
+		t.row(c.ClientID, c.Name, c.CreatedAt.Local().Format("2006-01-02 15:04"), used, state)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func clientRevoke(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("client revoke", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("client revoke", e)
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox client revoke [--org SLUG] CLIENT_ID") }
-	if err := fs.parse(args, 1); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("client revoke: name the CLIENT_ID")
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrgWith(ctx, args, 1, "client revoke: name the CLIENT_ID")
 	if err != nil {
 		return err
 	}

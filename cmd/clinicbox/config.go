@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web"
@@ -23,6 +25,8 @@ type flagSet struct {
 	*flag.FlagSet
 	e          env
 	positional []string
+	dataDir    *string // --data, once data() declared it
+	orgSlug    *string // --org, once org() declared it
 }
 
 func newFlagSet(name string, e env) *flagSet {
@@ -53,11 +57,45 @@ func (f *flagSet) Bool(name string, def bool, usage string) *bool {
 }
 
 func (f *flagSet) data() *string {
-	return f.String("data", "./data", "data directory: database, certificate, keys")
+	f.dataDir = f.String("data", "./data", "data directory: database, certificate, keys")
+	return f.dataDir
 }
 
 func (f *flagSet) org() *string {
-	return f.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	f.orgSlug = f.FlagSet.String("org", "", "organisation slug (may be left out when there is only one)")
+	return f.orgSlug
+}
+
+// newOrgFlagSet is the flags of a command on one organisation's data:
+// --data and --org, and the command's own.
+func newOrgFlagSet(name string, e env) *flagSet {
+	f := newFlagSet(name, e)
+	f.data()
+	f.org()
+	return f
+}
+
+// openOrg parses the arguments (at most want positional ones) and opens
+// the store of the organisation --org names, in the --data directory: the
+// start of every command on one organisation's data. The caller closes
+// the store.
+func (f *flagSet) openOrg(ctx context.Context, args []string, want int) (*store.Store, *store.Org, error) {
+	if err := f.parse(args, want); err != nil {
+		return nil, nil, err
+	}
+	return openOrg(ctx, f.e, *f.dataDir, *f.orgSlug)
+}
+
+// openOrgWith is openOrg for a command that needs exactly n positional
+// arguments; missing says what to give.
+func (f *flagSet) openOrgWith(ctx context.Context, args []string, n int, missing string) (*store.Store, *store.Org, error) {
+	if err := f.parse(args, n); err != nil {
+		return nil, nil, err
+	}
+	if f.NArg() != n {
+		return nil, nil, errors.New(missing)
+	}
+	return openOrg(ctx, f.e, *f.dataDir, *f.orgSlug)
 }
 
 // parse parses args, allowing flags after positional arguments
@@ -301,3 +339,26 @@ func (c *serveConfig) validate() error {
 	}
 	return errors.New(strings.Join(msgs, "; ")) // one line for the terminal
 }
+
+// table prints aligned columns to w: the header, then a line per row.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer, header ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	fmt.Fprintln(t.tw, strings.Join(header, "\t"))
+	return t
+}
+
+// row adds a line; each cell is printed as with %v.
+func (t *table) row(cells ...any) {
+	for i, c := range cells {
+		if i > 0 {
+			fmt.Fprint(t.tw, "\t")
+		}
+		fmt.Fprint(t.tw, c)
+	}
+	fmt.Fprintln(t.tw)
+}
+
+// flush writes the aligned table.
+func (t *table) flush() error { return t.tw.Flush() }

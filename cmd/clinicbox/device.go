@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
@@ -18,15 +17,10 @@ var deviceCmd = subcommand("device", map[string]func(context.Context, env, []str
 // deviceAdd configures an instrument. A running server picks it up within
 // seconds, without a restart.
 func deviceAdd(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("device add", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("device add", e)
 	d := &store.Device{}
 	deviceFlags(fs, d, true)
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -74,22 +68,14 @@ func deviceFlags(fs *flagSet, d *store.Device, add bool) {
 // the argument; the others stay as they are. A running server restarts
 // the device with them within seconds.
 func deviceUpdate(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("device update", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("device update", e)
 	var f store.Device
 	deviceFlags(fs, &f, false)
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: clinicbox device update [--org SLUG] [flags] NAME   (only the flags given change)")
 		fs.PrintDefaults()
 	}
-	if err := fs.parse(args, 1); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("device update: name the device")
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrgWith(ctx, args, 1, "device update: name the device")
 	if err != nil {
 		return err
 	}
@@ -142,13 +128,8 @@ func framingRules(d *store.Device) string {
 }
 
 func deviceList(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("device list", e)
-	data := fs.data()
-	org := fs.org()
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	fs := newOrgFlagSet("device list", e)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -157,26 +138,17 @@ func deviceList(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPROTOCOL\tPORT\tFRAMING\tRULES\tSTATION")
+	t := newTable(e.stdout, "NAME", "PROTOCOL", "PORT", "FRAMING", "RULES", "STATION")
 	for _, d := range devs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Protocol, d.Where(), d.Framing(), framingRules(&d), d.Station)
+		t.row(d.Name, d.Protocol, d.Where(), d.Framing(), framingRules(&d), d.Station)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func deviceRemove(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("device remove", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("device remove", e)
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox device remove [--org SLUG] NAME") }
-	if err := fs.parse(args, 1); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("device remove: name the device")
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrgWith(ctx, args, 1, "device remove: name the device")
 	if err != nil {
 		return err
 	}
@@ -195,18 +167,10 @@ func deviceRemove(ctx context.Context, e env, args []string) error {
 // deviceLog prints a device's raw message log, oldest first, each message
 // with its bytes as received (control characters spelled out: <ENQ>, <STX>).
 func deviceLog(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("device log", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("device log", e)
 	limit := fs.FlagSet.Int("limit", 50, "how many of the newest messages to print")
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox device log [--org SLUG] [--limit N] NAME") }
-	if err := fs.parse(args, 1); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("device log: name the device")
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrgWith(ctx, args, 1, "device log: name the device")
 	if err != nil {
 		return err
 	}

@@ -9,14 +9,9 @@ import (
 // organisation's context-aware linking secret: the shared secret an EHR uses
 // to encrypt the ?arg= of /integrations/linking.
 func linkingSecretCmd(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("linking-secret", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("linking-secret", e)
 	rotate := fs.FlagSet.Bool("rotate", false, "replace the secret with a new one first (links made with the old one stop working)")
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -16,9 +15,7 @@ var lisCmd = subcommand("lis", map[string]func(context.Context, env, []string) e
 // lisAdd configures a LIS that receives results as HL7 v2 ORU^R01 over
 // MLLP. A running server starts sending to it within seconds.
 func lisAdd(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("lis add", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("lis add", e)
 	d := &store.LISDestination{}
 	fs.FlagSet.StringVar(&d.Name, "name", "", "a short name for the destination, without spaces (required)")
 	fs.FlagSet.StringVar(&d.Host, "host", "", "the LIS's host name or address (required)")
@@ -29,10 +26,7 @@ func lisAdd(ctx context.Context, e env, args []string) error {
 	fs.FlagSet.BoolVar(&d.MatchedOnly, "matched-only", false, "leave out results not matched to a patient (by default they are sent with the analyser's specimen id and patient fields)")
 	fs.FlagSet.StringVar(&d.ReceivingApp, "receiving-app", "", "MSH-5 receiving application")
 	fs.FlagSet.StringVar(&d.ReceivingFacility, "receiving-facility", "", "MSH-6 receiving facility")
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -51,13 +45,8 @@ func lisAdd(ctx context.Context, e env, args []string) error {
 }
 
 func lisList(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("lis list", e)
-	data := fs.data()
-	org := fs.org()
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	fs := newOrgFlagSet("lis list", e)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -76,26 +65,17 @@ func lisList(ctx context.Context, e env, args []string) error {
 			pending[m.DestinationID]++
 		}
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tADDRESS\tTLS\tHL7\tSENDS\tMATCHED ONLY\tPENDING")
+	t := newTable(e.stdout, "NAME", "ADDRESS", "TLS", "HL7", "SENDS", "MATCHED ONLY", "PENDING")
 	for _, d := range ds {
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%v\t%d\n", d.Name, d.Addr(), d.TLS, d.HL7Version, d.Send, d.MatchedOnly, pending[d.ID])
+		t.row(d.Name, d.Addr(), d.TLS, d.HL7Version, d.Send, d.MatchedOnly, pending[d.ID])
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func lisRemove(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("lis remove", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("lis remove", e)
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: clinicbox lis remove [--org SLUG] NAME") }
-	if err := fs.parse(args, 1); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("lis remove: name the destination")
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrgWith(ctx, args, 1, "lis remove: name the destination")
 	if err != nil {
 		return err
 	}

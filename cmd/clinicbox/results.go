@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -40,18 +39,13 @@ type resultJSON struct {
 // resultsList prints stored observations and QC results, newest first:
 // one JSON object per line with --json, else a table.
 func resultsList(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("results list", e)
-	data := fs.data()
-	org := fs.org()
+	fs := newOrgFlagSet("results list", e)
 	device := fs.FlagSet.String("device", "", "only this device's results (its name)")
 	patient := fs.FlagSet.String("patient", "", "only this patient's results (id, uuid or MRN)")
 	since := fs.FlagSet.String("since", "", "only results stored since T: RFC 3339, YYYY-MM-DD, or a duration such as 2h")
 	limit := fs.FlagSet.Int("limit", 1000, "at most this many (up to 5000)")
 	asJSON := fs.FlagSet.Bool("json", false, "print one JSON object per line")
-	if err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	st, o, err := openOrg(ctx, e, *data, *org)
+	st, o, err := fs.openOrg(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -92,8 +86,7 @@ func resultsList(ctx context.Context, e env, args []string) error {
 	}
 	patients := map[int64]*store.Patient{}
 	if !*asJSON {
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "MEASURED\tDEVICE\tPATIENT\tCODE\tVALUE\tUNIT\tRANGE\tFLAGS\tQC")
+		t := newTable(e.stdout, "MEASURED", "DEVICE", "PATIENT", "CODE", "VALUE", "UNIT", "RANGE", "FLAGS", "QC")
 		for _, ob := range obs {
 			pname := "(unmatched)"
 			if ob.QC {
@@ -101,10 +94,9 @@ func resultsList(ctx context.Context, e env, args []string) error {
 			} else if p := lookupPatient(ctx, st, o.ID, ob.PatientID, patients); p != nil {
 				pname = p.DisplayName()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", ob.MeasuredAtText, names[ob.DeviceID], pname, ob.Code,
-				ob.Value, ob.Unit, ob.ReferenceRange, ob.Flags, ob.QC)
+			t.row(ob.MeasuredAtText, names[ob.DeviceID], pname, ob.Code, ob.Value, ob.Unit, ob.ReferenceRange, ob.Flags, ob.QC)
 		}
-		return tw.Flush()
+		return t.flush()
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
