@@ -136,6 +136,13 @@ type AuthError struct {
 
 func (e *AuthError) Error() string { return e.Msg }
 
+// Scope is Require as a route's guard (httpx.Route.Guard): the one way
+// the OAuth2 faces (FHIR, key-value, reports, events) wrap a route with a
+// scope check.
+func (o *OAuth) Scope(scope string, fail func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return o.Require(scope, fail, next) }
+}
+
 // Require lets a request through with a valid bearer token that allows
 // scope, scoping it to the client's organisation. fail renders refusals
 // (a 401 or 403 AuthError) and store errors in the face's error shape.

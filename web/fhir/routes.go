@@ -212,7 +212,7 @@ func (h *Handler) Routes() []httpx.Route {
 		r := httpx.Route{Method: rt.Method, Pattern: rt.Pattern, Handler: rt.Handler, Summary: rt.Type + " " + rt.Interaction, Public: rt.Scope == ""}
 		if rt.Scope != "" {
 			scope := rt.Scope
-			r.Guard = func(next http.Handler) http.Handler { return h.oauth.Require(scope, h.fail, next) }
+			r.Guard = h.oauth.Scope(scope, h.fail)
 		}
 		out = append(out, r)
 	}

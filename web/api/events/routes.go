@@ -2,7 +2,6 @@ package events
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -41,7 +40,7 @@ func New(d Deps) *Handler {
 
 // Routes is the face's whole route table (httpx.Register serves it).
 func (h *Handler) Routes() []httpx.Route {
-	token := func(next http.Handler) http.Handler { return h.oauth.Require("events.read", h.fail, next) }
+	token := h.oauth.Scope("events.read", h.fail)
 	return []httpx.Route{
 		{Method: "GET", Pattern: "/api/events/v1/stream", Guard: token, Handler: h.stream, Summary: "Server-sent events (?topic=; resumes after Last-Event-ID or ?after=)"},
 		{Method: "GET", Pattern: "/api/events/v1/events", Guard: token, Handler: h.poll, Summary: "Long-poll: events after ?after= (?topic=&wait=&limit=)"},

@@ -2,7 +2,6 @@ package kv
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
@@ -31,14 +30,9 @@ func New(d Deps) *Handler {
 	return &Handler{store: d.Store, oauth: d.OAuth, log: d.Log}
 }
 
-// scope is the guard of a route: a bearer token that grants s.
-func (h *Handler) scope(s string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler { return h.oauth.Require(s, h.fail, next) }
-}
-
 // Routes is the face's whole route table (httpx.Register serves it).
 func (h *Handler) Routes() []httpx.Route {
-	read, write := h.scope("kv.read"), h.scope("kv.write")
+	read, write := h.oauth.Scope("kv.read", h.fail), h.oauth.Scope("kv.write", h.fail)
 	return []httpx.Route{
 		{Method: "GET", Pattern: "/api/kv/v1/{namespace}", Guard: read, Handler: h.list, Summary: "List keys (?prefix=&after=&limit=)"},
 		{Method: "GET", Pattern: "/api/kv/v1/{namespace}/{key...}", Guard: read, Handler: h.get, Summary: "Get a value (ETag = its version)"},

@@ -7,7 +7,6 @@ package reports
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
@@ -38,7 +37,7 @@ func New(d Deps) *Handler {
 
 // Routes is the face's whole route table (httpx.Register serves it).
 func (h *Handler) Routes() []httpx.Route {
-	token := func(next http.Handler) http.Handler { return h.oauth.Require("reports.read", h.fail, next) }
+	token := h.oauth.Scope("reports.read", h.fail)
 	return []httpx.Route{
 		{Method: "GET", Pattern: "/api/reports/v1", Guard: token, Handler: h.index, Summary: "The reports, and which are available"},
 		{Method: "GET", Pattern: "/api/reports/v1/appointments", Guard: token, Handler: h.appointments,
