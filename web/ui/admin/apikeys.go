@@ -39,58 +39,20 @@ func (h *handlers) apiKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 // createAPIKey: POST /admin/integrations/api-keys. The new key is shown in
-// this response only (no redirect, so it never sits in a URL or a cookie).
+// this response only.
 func (h *handlers) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !h.parse(w, r) {
 		return
 	}
-	u := auth.UserFrom(r.Context())
 	k := &store.APIKey{Name: r.PostForm.Get("name")}
-	token, err := h.st.CreateAPIKey(r.Context(), u.OrgID, k)
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		p, perr := h.keysProps(w, r)
-		if perr != nil {
-			h.fail(w, r, perr)
-			return
-		}
-		p.Name = nameField(r.PostForm.Get("name"), ve.Fields["name"])
-		h.render(w, r, http.StatusUnprocessableEntity, APIKeysPage(p))
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p, err := h.keysProps(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p.NewKey, p.NewFor = token, k.Name
-	w.Header().Set("Cache-Control", "no-store")
-	h.render(w, r, http.StatusOK, APIKeysPage(p))
+	token, err := h.st.CreateAPIKey(r.Context(), orgOf(r), k)
+	issued(h, w, r, http.StatusOK, err, func() (APIKeysProps, error) { return h.keysProps(w, r) }, APIKeysPage,
+		func(p *APIKeysProps, bad map[string]string) { p.Name = nameField(r.PostForm.Get("name"), bad["name"]) },
+		func(p *APIKeysProps) { p.NewKey, p.NewFor = token, k.Name })
 }
 
 // revokeAPIKey: POST /admin/integrations/api-keys/{id}/revoke.
 func (h *handlers) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	u := auth.UserFrom(r.Context())
-	err = h.st.RevokeAPIKey(r.Context(), u.OrgID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	layout.SetFlash(w, layout.FlashOK, "The key was revoked: requests with it are now refused.")
-	http.Redirect(w, r, "/admin/integrations/api-keys", http.StatusSeeOther)
+	h.revoked(w, r, h.st.RevokeAPIKey(r.Context(), orgOf(r), pathID(r)),
+		"The key was revoked: requests with it are now refused.", "/admin/integrations/api-keys")
 }

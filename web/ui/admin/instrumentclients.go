@@ -32,40 +32,25 @@ func (h *handlers) instrumentClients(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.Render(w, r, http.StatusOK, InstrumentClientsPage(p))
+	h.render(w, r, http.StatusOK, InstrumentClientsPage(p))
 }
 
-// createClient issues credentials and shows the secret once (no redirect:
-// the secret must not travel in a URL or a cookie).
+// createInstrumentClient: POST /admin/instrument-clients. The secret is
+// shown in this response only.
 func (h *handlers) createInstrumentClient(w http.ResponseWriter, r *http.Request) {
-	name := r.PostFormValue("name")
+	if !h.parse(w, r) {
+		return
+	}
+	name := r.PostForm.Get("name")
 	c, secret, err := h.st.CreateInstrumentClient(r.Context(), orgOf(r), name)
-	var ve *store.ValidationError
-	if err != nil && !errors.As(err, &ve) {
-		h.fail(w, r, err)
-		return
-	}
-	p, lerr := h.instrumentClientsProps(w, r)
-	if lerr != nil {
-		h.fail(w, r, lerr)
-		return
-	}
-	if ve != nil {
-		p.Name, p.Errors = name, ve.Fields
-		layout.Render(w, r, http.StatusUnprocessableEntity, InstrumentClientsPage(p))
-		return
-	}
-	p.NewClientID, p.NewSecret = c.ClientID, secret
-	w.Header().Set("Cache-Control", "no-store")
-	layout.Render(w, r, http.StatusCreated, InstrumentClientsPage(p))
+	issued(h, w, r, http.StatusCreated, err, func() (InstrumentClientsProps, error) { return h.instrumentClientsProps(w, r) }, InstrumentClientsPage,
+		func(p *InstrumentClientsProps, bad map[string]string) { p.Name, p.Errors = name, bad },
+		func(p *InstrumentClientsProps) { p.NewClientID, p.NewSecret = c.ClientID, secret })
 }
 
+// revokeInstrumentClient: POST /admin/instrument-clients/{client_id}/revoke.
 func (h *handlers) revokeInstrumentClient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("client_id")
-	if err := h.st.RevokeInstrumentClient(r.Context(), orgOf(r), id); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	layout.SetFlash(w, layout.FlashOK, "Client "+id+" revoked: its tokens stop working now.")
-	http.Redirect(w, r, "/admin/instrument-clients", http.StatusSeeOther)
+	h.revoked(w, r, h.st.RevokeInstrumentClient(r.Context(), orgOf(r), id),
+		"Client "+id+" revoked: its tokens stop working now.", "/admin/instrument-clients")
 }

@@ -39,54 +39,20 @@ func (h *handlers) apiClients(w http.ResponseWriter, r *http.Request) {
 }
 
 // createAPIClient: POST /admin/integrations/api-clients. The secret is
-// shown in this response only (no redirect: it never sits in a URL or a
-// cookie).
+// shown in this response only.
 func (h *handlers) createAPIClient(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !h.parse(w, r) {
 		return
 	}
-	u := auth.UserFrom(r.Context())
 	name, scope := r.PostForm.Get("name"), r.PostForm.Get("scope")
-	c, secret, err := h.st.CreateOAuthClient(r.Context(), u.OrgID, store.ClientKindFHIR, name, store.ParseScopes(scope))
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		p, perr := h.clientsProps(w, r)
-		if perr != nil {
-			h.fail(w, r, perr)
-			return
-		}
-		p.Name, p.Scope = clientFields(name, scope, ve.Fields)
-		h.render(w, r, http.StatusUnprocessableEntity, APIClientsPage(p))
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p, err := h.clientsProps(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p.New, p.NewSecret = c, secret
-	w.Header().Set("Cache-Control", "no-store")
-	h.render(w, r, http.StatusOK, APIClientsPage(p))
+	c, secret, err := h.st.CreateOAuthClient(r.Context(), orgOf(r), store.ClientKindFHIR, name, store.ParseScopes(scope))
+	issued(h, w, r, http.StatusOK, err, func() (APIClientsProps, error) { return h.clientsProps(w, r) }, APIClientsPage,
+		func(p *APIClientsProps, bad map[string]string) { p.Name, p.Scope = clientFields(name, scope, bad) },
+		func(p *APIClientsProps) { p.New, p.NewSecret = c, secret })
 }
 
 // revokeAPIClient: POST /admin/integrations/api-clients/{id}/revoke.
 func (h *handlers) revokeAPIClient(w http.ResponseWriter, r *http.Request) {
-	u := auth.UserFrom(r.Context())
-	err := h.st.RevokeOAuthClient(r.Context(), u.OrgID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	layout.SetFlash(w, layout.FlashOK, "The client was revoked: it gets no more tokens, and its tokens stop working within seconds.")
-	http.Redirect(w, r, "/admin/integrations/api-clients", http.StatusSeeOther)
+	h.revoked(w, r, h.st.RevokeOAuthClient(r.Context(), orgOf(r), r.PathValue("id")),
+		"The client was revoked: it gets no more tokens, and its tokens stop working within seconds.", "/admin/integrations/api-clients")
 }

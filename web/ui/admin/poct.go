@@ -39,43 +39,19 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
 	if !h.parse(w, r) {
 		return
 	}
-	u := auth.UserFrom(r.Context())
 	t := &store.PoctToken{Name: r.PostForm.Get("name")}
-	token, err := h.st.CreatePoctToken(r.Context(), u.OrgID, t)
-	var ve *store.ValidationError
-	if err != nil && !errors.As(err, &ve) {
-		h.fail(w, r, err)
-		return
-	}
-	p, perr := h.tokensProps(w, r)
-	if perr != nil {
-		h.fail(w, r, perr)
-		return
-	}
-	if ve != nil {
-		p.Name.Value, p.Name.Error = r.PostForm.Get("name"), ve.Fields["name"]
-		h.render(w, r, http.StatusUnprocessableEntity, TokensPage(p))
-		return
-	}
-	p.NewToken, p.NewFor = token, t.Name
-	w.Header().Set("Cache-Control", "no-store")
-	h.render(w, r, http.StatusOK, TokensPage(p))
+	token, err := h.st.CreatePoctToken(r.Context(), orgOf(r), t)
+	issued(h, w, r, http.StatusOK, err, func() (TokensProps, error) { return h.tokensProps(w, r) }, TokensPage,
+		func(p *TokensProps, bad map[string]string) {
+			p.Name.Value, p.Name.Error = r.PostForm.Get("name"), bad["name"]
+		},
+		func(p *TokensProps) { p.NewToken, p.NewFor = token, t.Name })
 }
 
 // revokeToken: POST /admin/poct/tokens/{id}/revoke.
 func (h *handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	err := h.st.RevokePoctToken(r.Context(), auth.UserFrom(r.Context()).OrgID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	layout.SetFlash(w, layout.FlashOK, "The token was revoked: requests with it are refused from now on.")
-	http.Redirect(w, r, "/admin/poct", http.StatusSeeOther)
+	h.revoked(w, r, h.st.RevokePoctToken(r.Context(), orgOf(r), pathID(r)),
+		"The token was revoked: requests with it are refused from now on.", "/admin/poct")
 }
 
 // fleet: GET /admin/poct/fleet (?fragment=1: the live table only). An
