@@ -113,6 +113,7 @@ var fills = map[string]fill{
 	"/monitoring/billing/{month}":                  {value: lit(month), own: true},
 	"/admin/note-templates/{id}":                   {value: id("templateID")},
 	"/admin/poct/tokens/{id}":                      {value: id("poctTokenID")},
+	"/admin/poct/access/{user}":                    {value: id("userID")},
 	"/admin/poct/lis/{name}":                       {value: id("lis")},
 	"/admin/poct/lis/messages/{id}":                {value: id("lisMessage")},
 	"/admin/poct/webhooks/deliveries/{id}":         {value: id("poctDelivery")},
