@@ -97,3 +97,17 @@ func (v *Validator) Near(field string, t, now time.Time) {
 		v.Add(field, "must be within 100 years of today")
 	}
 }
+
+// MinDate and MaxDate bound the calendar dates typed into an API or a page
+// that are not appointments (birth dates, episode periods, document and
+// measurement times): outside them a date is a typing or encoding slip
+// (year 1, year 9999, 2^63 seconds), never a clinic's.
+var (
+	MinDate = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDate = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Date checks that t lies between MinDate and MaxDate.
+func (v *Validator) Date(field string, t time.Time) {
+	v.Check(!t.Before(MinDate) && t.Before(MaxDate), field, fmt.Sprintf("must be between %d and %d", MinDate.Year(), MaxDate.Year()-1))
+}

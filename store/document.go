@@ -44,6 +44,9 @@ func (d *PatientDocument) Validate() error {
 	v.Check(len(d.Name) <= 500, "name", "must be at most 500 characters")
 	v.Line("name", d.Name, MaxShortText)
 	v.Check(!d.DateTime.IsZero(), "dateTime", "is required")
+	if !d.DateTime.IsZero() {
+		v.Date("dateTime", d.DateTime)
+	}
 	v.Check(len(d.Responses) <= 1000, "responses", "must have at most 1000 entries")
 	for i, r := range d.Responses {
 		v.Check(strings.TrimSpace(r.Question) != "", fmt.Sprintf("responses[%d].question", i), "is required")

@@ -55,6 +55,8 @@ func (e *Episode) Validate() error {
 		v.Add("from", "is required")
 	case errFrom != nil:
 		v.Add("from", "must be a date as YYYY-MM-DD")
+	default:
+		v.Date("from", from)
 	}
 	if e.To != "" {
 		to, err := time.Parse("2006-01-02", e.To)
@@ -62,6 +64,8 @@ func (e *Episode) Validate() error {
 			v.Add("to", "must be a date as YYYY-MM-DD")
 		} else if errFrom == nil && to.Before(from) {
 			v.Add("to", "must not be before from")
+		} else {
+			v.Date("to", to)
 		}
 	}
 	if e.Status == "" {
@@ -71,6 +75,8 @@ func (e *Episode) Validate() error {
 	}
 	v.Check(len(e.Objective) <= 2000, "objective", "must be at most 2000 characters")
 	v.Check(len(e.ReasonIncomplete) <= 2000, "reasonIncomplete", "must be at most 2000 characters")
+	v.Text("objective", e.Objective, 2000)
+	v.Text("reasonIncomplete", e.ReasonIncomplete, 2000)
 	return v.Err()
 }
 

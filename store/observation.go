@@ -66,7 +66,11 @@ func (o *Observation) Validate() error {
 		// evidence and stay verbatim, control characters and all.
 		v.Line("code", o.Code, 200)
 		v.Text("value", o.Value, 10000)
+		if !o.MeasuredAt.IsZero() {
+			v.Date("measuredAt", o.MeasuredAt)
+		}
 		for field, val := range map[string]string{"unit": o.Unit, "referenceRange": o.ReferenceRange, "flags": o.Flags,
+			"codeSystem": o.CodeSystem, "display": o.Display,
 			"status": o.Status, "specimenId": o.SpecimenID, "operator": o.Operator, "instrument": o.Instrument, "category": o.Category} {
 			v.Line(field, val, 1000)
 		}

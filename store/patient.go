@@ -169,6 +169,8 @@ func (p *Patient) validateAt(now time.Time) error {
 			v.Add("birthDate", "must be a date as YYYY-MM-DD")
 		} else if !now.IsZero() && d.After(now.AddDate(0, 0, 1)) {
 			v.Add("birthDate", "must not be in the future")
+		} else {
+			v.Date("birthDate", d)
 		}
 	}
 	if p.Gender != "" {

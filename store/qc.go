@@ -242,6 +242,13 @@ func (m *QCMeasurement) Validate() error {
 	v.Check(len(m.Level) <= 50, "level", "must be at most 50 characters")
 	v.Check(m.Value != "" && len(m.Value) <= 200, "value", "is required (at most 200 characters)")
 	v.Check(len(m.Unit) <= 50, "unit", "must be at most 50 characters")
+	// Typed in by a person or an edge agent (an instrument's own QC goes
+	// through its stored message instead): no control characters.
+	v.Line("code", m.Code, 200)
+	v.Line("lot", m.Lot, 100)
+	v.Line("level", m.Level, 50)
+	v.Line("value", m.Value, 200)
+	v.Line("unit", m.Unit, 50)
 	return v.Err()
 }
 

@@ -153,6 +153,7 @@ func (o *SampleOrder) Validate() error {
 	v.Check(o.SampleID != "", "sampleId", "is required")
 	v.Check(len(o.SampleID) <= 100 && !strings.ContainsAny(o.SampleID, "|\\^&\r\n"), "sampleId",
 		"must be at most 100 characters without | \\ ^ & or line breaks")
+	v.Line("sampleId", o.SampleID, 100)
 	v.Check(o.PatientID > 0, "patient", "is required")
 	if o.Priority == "" {
 		o.Priority = "R"
@@ -164,7 +165,7 @@ func (o *SampleOrder) Validate() error {
 	v.Check(o.Priority == "R" || o.Priority == "S", "priority", "must be R (routine) or S (stat)")
 	v.Check(len(o.Tests) <= 100, "tests", "at most 100 tests")
 	for _, t := range o.Tests {
-		v.Check(t != "" && len(t) <= 50 && !strings.ContainsAny(t, "|\\^& \r\n"), "tests", "each test code must be 1 to 50 characters without spaces or delimiters")
+		v.Check(t != "" && len(t) <= 50 && !strings.ContainsAny(t, "|\\^& \r\n") && !HasControl(t), "tests", "each test code must be 1 to 50 characters without spaces, delimiters or control characters")
 	}
 	return v.Err()
 }

@@ -3,6 +3,8 @@ package fhir
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -435,7 +437,11 @@ func (h *Handler) applyObservation(r *http.Request, in *Observation, o *store.Ob
 	case in.ValueQuantity != nil && in.ValueString != nil:
 		v.Add("value[x]", "give one value")
 	case in.ValueQuantity != nil:
-		// Kept as the characters sent: 7.20 stays 7.20.
+		// Kept as the characters sent: 7.20 stays 7.20. Bounded so that a
+		// stray 2^63 or 1e300 is refused rather than stored as a result.
+		if f, err := in.ValueQuantity.Value.Float64(); err != nil || math.Abs(f) >= 1e15 {
+			v.Add("valueQuantity.value", "must be a number smaller than 10^15 in size")
+		}
 		o.Value = in.ValueQuantity.Value.String()
 		o.Unit = in.ValueQuantity.Code
 		if o.Unit == "" {
@@ -506,6 +512,8 @@ func (h *Handler) applyObservation(r *http.Request, in *Observation, o *store.Ob
 		lo, _, err := parseDateInterval(in.EffectiveDT)
 		if err != nil {
 			v.Add("effectiveDateTime", "must be a FHIR dateTime")
+		} else if lo.Before(store.MinDate) || !lo.Before(store.MaxDate) {
+			v.Add("effectiveDateTime", fmt.Sprintf("must be between %d and %d", store.MinDate.Year(), store.MaxDate.Year()-1))
 		}
 		o.MeasuredAt = lo
 	}

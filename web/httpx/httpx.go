@@ -77,7 +77,9 @@ func decode(dec *json.Decoder, dst any) error {
 			return &DecodeError{Msg: "request body is not valid JSON: " + err.Error()}
 		}
 	}
-	if dec.More() {
+	// Anything but white space after the value is refused: dec.More alone
+	// lets `{...}}x` through, since it reports false before a '}' or ']'.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &DecodeError{Msg: "request body must hold a single JSON value"}
 	}
 	return nil

@@ -28,6 +28,11 @@ func TestDecodeJSON(t *testing.T) {
 		{"wrong field type", `{"duration":"long"}`, 0, "", "field duration must be an integer", 400},
 		{"wrong top-level type", `[1,2]`, 0, "", "request body must be an object", 400},
 		{"two values", `{"name":"a"} {"name":"b"}`, 0, "", "single JSON value", 400},
+		// Found by the attack suite (web/attack, "trailing garbage"): a
+		// closing bracket after the value was accepted and the write stored.
+		{"stray closing brace", `{"name":"a"}}x`, 0, "", "single JSON value", 400},
+		{"stray closing bracket", `{"name":"a"}]`, 0, "", "single JSON value", 400},
+		{"trailing white space", "{\"name\":\"a\"} \r\n\t", 0, "", "", 0},
 		{"too large", `{"name":"` + strings.Repeat("x", 100) + `"}`, 50, "", "larger than 50 bytes", 413},
 		{"no content type", `{"name":"a"}`, 0, "-", "Content-Type must be application/json", 415},
 		{"form content type", `{"name":"a"}`, 0, "application/x-www-form-urlencoded", "Content-Type must be application/json", 415},

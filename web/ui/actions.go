@@ -82,7 +82,7 @@ func (h *handlers) askStatus(w http.ResponseWriter, r *http.Request, action, bac
 
 func (h *handlers) cancelAppointment(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	if !confirmed(r) {
@@ -94,7 +94,7 @@ func (h *handlers) cancelAppointment(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) setAppointmentStatus(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	st := r.PostForm.Get("status")
@@ -146,7 +146,7 @@ func (h *handlers) changeStatus(w http.ResponseWriter, r *http.Request, status, 
 // the reason in its history and the audit log.
 func (h *handlers) reinstateAppointment(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	ctx := r.Context()

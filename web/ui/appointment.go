@@ -262,7 +262,7 @@ func (h *handlers) showSend(w http.ResponseWriter, r *http.Request, status int, 
 // sendLink e-mails the patient link through the organisation's server.
 func (h *handlers) sendLink(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -304,7 +304,7 @@ func (h *handlers) sendLink(w http.ResponseWriter, r *http.Request) {
 // reissueLink revokes a visit link and makes a new one.
 func (h *handlers) reissueLink(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	ctx := r.Context()

@@ -233,7 +233,7 @@ func (h *handlers) readApptForm(r *http.Request, rooms []store.WaitingRoom, f *a
 
 func (h *handlers) createAppointment(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -334,7 +334,7 @@ func (h *handlers) editAppointmentForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) updateAppointment(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	ctx := r.Context()

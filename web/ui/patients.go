@@ -151,7 +151,7 @@ func (h *handlers) newPatientForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) createPatient(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	f := readPatientForm(r)
@@ -225,7 +225,7 @@ func (h *handlers) editPatientForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) updatePatient(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	id := pathID(r)

@@ -40,7 +40,7 @@ func (h *handlers) account(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) saveAccount(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	u := user(r)

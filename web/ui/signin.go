@@ -26,7 +26,7 @@ func (h *handlers) signInForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) signIn(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
@@ -93,7 +93,7 @@ func (h *handlers) signOut(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	if !confirmed(r) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 
@@ -86,8 +85,10 @@ func (h *Handler) createAttachment(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, badRequest("%s", unsupportedMime(mt)))
 		return
 	}
-	title := path.Base(strings.ReplaceAll(r.URL.Query().Get("fileName"), `\`, "/"))
-	if title == "." || title == "/" || title == "" {
+	// The name as sent: the store refuses a path (../../etc/passwd, C:\x),
+	// rather than this face quietly keeping its last part.
+	title := strings.TrimSpace(r.URL.Query().Get("fileName"))
+	if title == "" {
 		title = "attachment" + mimeExt[mt]
 	}
 	a := &store.Attachment{AppointmentID: appt.ID, Title: title, MimeType: mt, Data: body}

@@ -58,7 +58,7 @@ func (h *handlers) newUserForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) createUser(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	f := userForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Name: strings.TrimSpace(r.PostForm.Get("name")),
@@ -107,7 +107,7 @@ func (h *handlers) editUserForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	orgID := user(r).OrgID
@@ -143,7 +143,7 @@ func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) resetPassword(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	orgID := user(r).OrgID
@@ -300,7 +300,7 @@ func (h *handlers) updateRoom(w http.ResponseWriter, r *http.Request) {
 // saveRoom creates (room.ID == 0) or updates a waiting room from the form.
 func (h *handlers) saveRoom(w http.ResponseWriter, r *http.Request, room *store.WaitingRoom) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	orgID := user(r).OrgID

@@ -34,7 +34,7 @@ func (h *handlers) orgSettings(w http.ResponseWriter, r *http.Request) {
 // saveOrgSettings: POST /admin/organisation.
 func (h *handlers) saveOrgSettings(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	u := user(r)

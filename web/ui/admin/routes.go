@@ -205,7 +205,7 @@ const maxForm = 256 << 10
 // parse reads a bounded form body; false when it could not (answered).
 func (h *handlers) parse(w http.ResponseWriter, r *http.Request) bool {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return false
 	}
 	return true

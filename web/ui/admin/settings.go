@@ -49,7 +49,7 @@ func (h *handlers) renderSettings(w http.ResponseWriter, r *http.Request, status
 
 func (h *handlers) saveAdminSettings(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	ctx := r.Context()

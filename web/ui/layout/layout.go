@@ -340,3 +340,16 @@ func crumbs(ctx context.Context, p PageProps) []Crumb {
 	}
 	return []Crumb{{Label: text.T(ctx).AdminTitle, Href: "/admin"}, {Label: p.Title}}
 }
+
+// BadForm answers a form body that could not be read, on the error page:
+// 413 when it is over its route's limit, 400 when it is malformed (a bare
+// text answer would leave the browser on a blank page).
+func BadForm(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		err = httpx.TooLarge(tooBig)
+	} else {
+		err = &httpx.DecodeError{Msg: "the form could not be read", Err: err}
+	}
+	Fail(w, r, slog.Default(), nil, err)
+}

@@ -92,7 +92,7 @@ func (h *handlers) worklistEvents(w http.ResponseWriter, r *http.Request) {
 // resolveAlert: POST /monitoring/alerts/{id}/resolve (note required).
 func (h *handlers) resolveAlert(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	u := user(r)
@@ -121,7 +121,7 @@ func localBack(p, def string) string {
 // enroll: POST /patients/{id}/enrollments (program; the default rules).
 func (h *handlers) enroll(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	u := user(r)
@@ -238,7 +238,7 @@ func (h *handlers) enrollmentProps(w http.ResponseWriter, r *http.Request) (*Enr
 // note; the timer on the page fills minutes in).
 func (h *handlers) logTime(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	u := user(r)

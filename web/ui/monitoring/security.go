@@ -104,7 +104,7 @@ func (h *handlers) totpQR(w http.ResponseWriter, r *http.Request) {
 // The recovery codes are shown on this answer only.
 func (h *handlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	u := user(r)
@@ -180,7 +180,7 @@ func (h *handlers) codeForm(w http.ResponseWriter, r *http.Request) {
 // code: POST /signin/code checks a TOTP or recovery code and signs in.
 func (h *handlers) code(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	uid, next, ok := h.auth.PendingSecondFactor(r)

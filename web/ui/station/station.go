@@ -318,7 +318,7 @@ func (h *handlers) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	pid, _ := strconv.ParseInt(r.PostFormValue("patient_id"), 10, 64)
