@@ -272,10 +272,10 @@ func TestBrowserBoardStaysPut(t *testing.T) {
 		// Clicked in the page: a live refresh may swap the node between
 		// finding and clicking it.
 		sel := `[data-testid="act-` + step.act + `-` + id + `"]`
+		// On a busy group the action sits in the card's menu: open it.
 		run(t, b, step.act,
-			chromedp.WaitVisible(chromedp.CSS(sel)),
 			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Poll[bool](`(() => { const b = document.querySelector('`+sel+`'); if (b) b.click(); return !!b; })()`)(ctx, tg)
+				_, err := chromedp.Poll[bool](`(() => { const b = document.querySelector('`+sel+`'); if (!b) return false; const m = b.closest('details'); if (m) m.open = true; b.click(); return true; })()`)(ctx, tg)
 				return err
 			}),
 			chromedp.WaitVisible(chromedp.CSS(`[data-group="`+step.group+`"] `+card)),

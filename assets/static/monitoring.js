@@ -48,11 +48,11 @@
     btn.addEventListener("click", function () {
       if (started) {
         before = elapsed(); started = null; clearInterval(tick);
-        btn.textContent = "Start timer";
+        btn.textContent = btn.getAttribute("data-start-text") || btn.textContent;
         paint();
       } else {
         started = Date.now(); tick = setInterval(paint, 1000);
-        btn.textContent = "Stop timer";
+        btn.textContent = btn.getAttribute("data-stop-text") || btn.textContent;
       }
     });
   }

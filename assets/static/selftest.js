@@ -72,7 +72,8 @@
         cell.textContent = "…";
         chain = chain.then(fn).then(function (res) {
           row.setAttribute("data-ok", res ? "yes" : "no");
-          cell.textContent = res ? "OK (" + res.type + ", " + res.protocol + (res.rtt != null ? ", " + res.rtt + " ms" : "") + ")" : "Not reachable";
+          // The words come from the page, in the user's language.
+          cell.textContent = res ? (root.getAttribute("data-ok-text") || "OK") + " (" + res.type + ", " + res.protocol + (res.rtt != null ? ", " + res.rtt + " ms" : "") + ")" : (root.getAttribute("data-fail-text") || "–");
         });
       });
       return chain;

@@ -10,6 +10,16 @@
   var token = root.getAttribute("data-token");
   var base = "/visit/" + encodeURIComponent(token);
 
+  // The wording comes from the page, in the visitor's language (data-text:
+  // a JSON object rendered server-side); {name}-style fields are filled here.
+  var wording = {};
+  try { wording = JSON.parse(root.getAttribute("data-text") || "{}"); } catch (e) { wording = {}; }
+  function w(key, vars) {
+    var s = wording[key] || key;
+    if (vars) Object.keys(vars).forEach(function (k) { s = s.split("{" + k + "}").join(vars[k]); });
+    return s;
+  }
+
   function $(id) { return document.getElementById(id); }
   function show(el, on) { if (el) el.hidden = !on; }
   function say(el, text) { if (el) el.textContent = text; }
@@ -48,7 +58,7 @@
 
   function openDevices() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say(els.deviceMsg, "This browser cannot use a camera here. Open the link in Safari, Chrome, Firefox or Edge, on a secure (https) address.");
+      say(els.deviceMsg, w("noCamera"));
       return Promise.resolve(null);
     }
     return navigator.mediaDevices.getUserMedia(constraints()).catch(function () {
@@ -62,7 +72,7 @@
       s.getAudioTracks().forEach(function (t) { t.enabled = audioOn; });
       s.getVideoTracks().forEach(function (t) { t.enabled = videoOn; });
       if (els.preview) { els.preview.srcObject = s; els.preview.play().catch(function () {}); }
-      say(els.deviceMsg, s.getVideoTracks().length ? "Camera and microphone are working." : "Microphone is working; no camera was found.");
+      say(els.deviceMsg, s.getVideoTracks().length ? w("devicesOK") : w("micOnly"));
       root.setAttribute("data-devices", "ok");
       meter(s);
       listDevices();
@@ -70,8 +80,7 @@
       return s;
     }).catch(function (err) {
       root.setAttribute("data-devices", "denied");
-      say(els.deviceMsg, "The camera and microphone are blocked (" + (err && err.name || "error") +
-        "). Allow them in the browser's site settings and reload this page. You can still join and hear the clinician.");
+      say(els.deviceMsg, w("blocked", { error: err && err.name || "error" }));
       return null;
     });
   }
@@ -83,7 +92,7 @@
     devices.filter(function (d) { return d.kind === kind; }).forEach(function (d, i) {
       var o = document.createElement("option");
       o.value = d.deviceId;
-      o.textContent = d.label || (kind === "videoinput" ? "Camera " : kind === "audioinput" ? "Microphone " : "Speaker ") + (i + 1);
+      o.textContent = d.label || w(kind === "videoinput" ? "cameraN" : kind === "audioinput" ? "micN" : "speakerN", { n: i + 1 });
       sel.appendChild(o);
     });
     if (cur) sel.value = cur;
@@ -206,15 +215,15 @@
 
   function connectionCheck() {
     if (!els.connMsg || !window.RTCPeerConnection) return Promise.resolve();
-    say(els.connMsg, "Checking the connection to the clinic…");
+    say(els.connMsg, w("checking"));
     return iceServers().then(function (servers) {
       return probe(servers, "all").then(function (how) {
         root.setAttribute("data-connection", how || "failed");
-        if (how === "relay") say(els.connMsg, "Connected to the clinic through its relay server. Video will work.");
-        else if (how) say(els.connMsg, "Connected to the clinic directly. Video will work.");
-        else say(els.connMsg, "The clinic's video server could not be reached from this network. Try another network (for example mobile data), or call the clinic.");
+        if (how === "relay") say(els.connMsg, w("viaRelay"));
+        else if (how) say(els.connMsg, w("direct"));
+        else say(els.connMsg, w("unreachable"));
       });
-    }).catch(function () { say(els.connMsg, "The connection check could not run."); });
+    }).catch(function () { say(els.connMsg, w("checkFailed")); });
   }
 
   // ---- the call ----------------------------------------------------------
@@ -234,9 +243,7 @@
     show(els.call, s === "call" || s === "reconnecting");
     show(els.ended, s === "ended");
     show(els.left, s === "left");
-    var words = { connecting: "Connecting…", lobby: "In the waiting room", call: "In the call",
-      reconnecting: "Reconnecting…", ended: "The visit has ended", left: "You left the call", idle: "" };
-    say(els.status, words[s] || "");
+    say(els.status, s === "idle" ? "" : w(s));
     root.classList.toggle("is-reconnecting", s === "reconnecting");
   }
 
@@ -295,7 +302,7 @@
       case "replaced":
         leaving = true;
         setState("left");
-        say(els.status, "This visit was opened in another window.");
+        say(els.status, w("replaced"));
         break;
       case "error":
         if (window.console) console.warn("video:", m.message);
@@ -407,7 +414,7 @@
     return video;
   }
 
-  function qualityText(q) { return ["no signal", "poor", "fair", "good", "very good"][q] || ""; }
+  function qualityText(q) { return q >= 0 && q <= 4 ? w("q" + q) : ""; }
 
   function labelTiles() {
     document.querySelectorAll("[data-stream]").forEach(function (tile) {
@@ -415,14 +422,14 @@
       var p = participants[pid];
       var cap = tile.querySelector("figcaption");
       if (!p || !cap) return;
-      var bits = [p.name + (/-screen$/.test(tile.getAttribute("data-stream")) ? " (screen)" : "")];
-      if (!p.audio) bits.push("muted");
-      if (!p.video) bits.push("camera off");
+      var bits = [/-screen$/.test(tile.getAttribute("data-stream")) ? w("screenOf", { name: p.name }) : p.name];
+      if (!p.audio) bits.push(w("muted"));
+      if (!p.video) bits.push(w("cameraOff"));
       cap.textContent = bits.join(" · ");
       cap.setAttribute("data-quality", p.quality);
-      cap.title = "Network: " + qualityText(p.quality);
+      cap.title = w("network", { q: qualityText(p.quality) });
       tile.classList.toggle("is-reconnecting", !!p.reconnecting);
-      tile.setAttribute("data-reconnecting", p.reconnecting ? "Reconnecting…" : "");
+      tile.setAttribute("data-reconnecting", p.reconnecting ? w("reconnecting") : "");
     });
   }
 
@@ -435,7 +442,8 @@
       list.innerHTML = "";
       (m.participants || []).forEach(function (p) {
         var li = document.createElement("li");
-        li.textContent = p.name + (p.id === me ? " (you)" : "") + (p.reconnecting ? " – reconnecting…" : "");
+        var who = p.id === me ? w("you", { name: p.name }) : p.name;
+        li.textContent = p.reconnecting ? w("reconnectingOf", { name: who }) : who;
         li.setAttribute("data-quality", p.quality);
         list.appendChild(li);
       });
@@ -460,12 +468,12 @@
       if (!knownWaiting[p.id]) arrived = true;
       var li = document.createElement("li");
       var label = document.createElement("span");
-      label.textContent = p.name + (p.role === "guest" ? " (guest)" : "") + " – waiting since " +
-        new Date(p.since).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      label.textContent = w("waitingSince", { name: p.role === "guest" ? w("guestOf", { name: p.name }) : p.name,
+        time: new Date(p.since).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" }) });
       var b = document.createElement("button");
       b.type = "button";
       b.className = "btn";
-      b.textContent = "Admit " + p.name;
+      b.textContent = w("admit", { name: p.name });
       b.setAttribute("data-testid", "admit-" + p.role);
       b.addEventListener("click", function () { b.disabled = true; send({ type: "admit", id: p.id }); });
       li.appendChild(label);
@@ -521,13 +529,13 @@
   if (els.mute) els.mute.addEventListener("click", function () {
     audioOn = !audioOn;
     if (local) local.getAudioTracks().forEach(function (t) { t.enabled = audioOn; });
-    toggle(els.mute, audioOn, "Mute", "Unmute");
+    toggle(els.mute, audioOn, w("mute"), w("unmute"));
     send({ type: "state", audio: audioOn });
   });
   if (els.camera) els.camera.addEventListener("click", function () {
     videoOn = !videoOn;
     if (local) local.getVideoTracks().forEach(function (t) { t.enabled = videoOn; });
-    toggle(els.camera, videoOn, "Camera off", "Camera on");
+    toggle(els.camera, videoOn, w("camOff"), w("camOn"));
     send({ type: "state", video: videoOn });
   });
   if (els.flip) els.flip.addEventListener("click", function () {
@@ -544,14 +552,14 @@
       screenTrack = s.getVideoTracks()[0];
       screenTrack.onended = stopScreen;
       replaceSending();
-      toggle(els.screen, false, "Share screen", "Stop sharing");
+      toggle(els.screen, false, w("share"), w("stopShare"));
       send({ type: "state", screen: true });
     }).catch(function () {});
   });
   function stopScreen() {
     screenTrack = null;
     replaceSending();
-    toggle(els.screen, true, "Share screen", "Stop sharing");
+    toggle(els.screen, true, w("share"), w("stopShare"));
     send({ type: "state", screen: false });
   }
   if (els.hangup) els.hangup.addEventListener("click", function () {
@@ -563,7 +571,7 @@
   });
   if (els.rejoin) els.rejoin.addEventListener("click", function () { join(); });
   if (els.end) els.end.addEventListener("click", function () {
-    if (!window.confirm("End the visit for everyone?")) return;
+    if (!window.confirm(w("endConfirm"))) return;
     send({ type: "end" });
   });
   if (els.join) els.join.addEventListener("click", function () { els.join.disabled = true; join(); });
@@ -598,7 +606,7 @@
       if (loss > 0.05 || rtt > 0.5) q = 2;
       if (loss > 0.15 || rtt > 1) q = 1;
       if (pc.connectionState !== "connected") q = 0;
-      if (els.quality) { els.quality.setAttribute("data-quality", q); els.quality.textContent = "Your network: " + qualityText(q); }
+      if (els.quality) { els.quality.setAttribute("data-quality", q); els.quality.textContent = w("yourNetwork", { q: qualityText(q) }); }
       if (q !== lastQ) { lastQ = q; send({ type: "state", quality: q }); }
     });
   }, 2000);

@@ -102,8 +102,14 @@ func localize(lang, id string, count any, args []any) string {
 
 // Has reports whether both catalogues hold id.
 func Has(id string) bool {
+	// A plain message fails to localize with a plural count and a plural
+	// one without: either way of asking finds an id that is there.
 	for _, l := range Supported {
-		if _, err := localizers[l].Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: 1}); err != nil {
+		_, err := localizers[l].Localize(&goi18n.LocalizeConfig{MessageID: id})
+		if err != nil {
+			_, err = localizers[l].Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: 1})
+		}
+		if err != nil {
 			return false
 		}
 	}

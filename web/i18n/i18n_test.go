@@ -99,7 +99,10 @@ func TestCatalogues(t *testing.T) {
 	same := map[string]bool{"AppName": true, "Patient": true, "Status": true, "Start": true, "Administration": true,
 		"AdminTitle": true, "AdminWebhooks": true, "RoleLabel.admin": true, "ActOpenPatient": true, "SMTPPort": true, "SendEmailNow": true,
 		"ReportColumn.status": true,
-		"NotePatient":         true, "NoteTemplateVersion": true, "NoteVersion": true, "NoteMin": true, "NoteStatus": true, "NoteType": true}
+		"NotePatient":         true, "NoteTemplateVersion": true, "NoteVersion": true, "NoteMin": true, "NoteStatus": true, "NoteType": true,
+		// language names are written in their own language; words Danish shares
+		"LangNameDa": true, "LangNameEn": true, "CallSend": true, "StnStation": true, "AdminOrganisation": true,
+		"FieldName.email": true, "FieldName.status": true, "FieldName.patientId": true, "FieldName.patient": true}
 	for id, v := range en {
 		if s, ok := v.(string); ok && s == da[id] && !same[id] && len(s) > 3 {
 			t.Errorf("%s is the same in English and Danish (%q): translate it or list it here", id, s)
@@ -128,6 +131,16 @@ func TestT(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestHas(t *testing.T) {
+	t.Parallel()
+	for id, want := range map[string]bool{"NavBoard": true, "AppointmentsCount": true, "StatusLabel.scheduled": true,
+		"FieldMsg.is required": true, "NoSuchMessage": false, "": false} {
+		if got := Has(id); got != want {
+			t.Errorf("Has(%q) = %v, want %v", id, got, want)
 		}
 	}
 }

@@ -122,7 +122,16 @@ type boardGroup struct {
 	Key   string
 	Title string
 	Cards []boardCard
+	Dense bool // one line per card (see boardFullCards)
 }
+
+// boardFullCards is how many full cards a group shows; a group with more
+// shows each card as one line (time, name, video, waiting time, and the
+// actions in its menu), so that a room's day of 30 appointments fits on a
+// laptop screen (1366x900) whichever groups they are in. A full card is
+// about 95 px high, a line 24 px: six full cards or 30 lines both stay
+// under the ~800 px a room has below the page's head.
+const boardFullCards = 6
 
 type boardRoom struct {
 	Room   store.WaitingRoom
@@ -243,6 +252,9 @@ func (h *handlers) loadBoard(r *http.Request, day string) (boardProps, error) {
 				card.Waiting = i18n.T(ctx, "WaitingFor", "Duration", card.WaitShort)
 			}
 			br.Groups[idx[g]].Cards = append(br.Groups[idx[g]].Cards, card)
+		}
+		for i := range br.Groups {
+			br.Groups[i].Dense = len(br.Groups[i].Cards) > boardFullCards
 		}
 		p.Rooms = append(p.Rooms, br)
 	}

@@ -1,13 +1,12 @@
 package monitoring
 
 import (
-	"encoding/csv"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/billingcsv"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
@@ -111,9 +110,8 @@ func (h *Handler) billingReadiness(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, toWireBilling(b))
 }
 
-// CSVHeader is the export's header row.
-var CSVHeader = []string{"month", "enrollment_id", "patient_id", "patient_name", "mrn", "program", "cpt_code", "units",
-	"reading_days", "minutes", "interactive_communication"}
+// CSVHeader is the export's header row (the pages' export writes the same).
+var CSVHeader = billingcsv.Header
 
 // billingExport: GET /api/billing/export/{orgId}/{month} (text/csv): one
 // row per billable code and enrollment.
@@ -123,23 +121,7 @@ func (h *Handler) billingExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="rpm-billing-`+r.PathValue("month")+`.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write(CSVHeader)
-	for _, b := range bs {
-		for _, l := range b.Lines {
-			cw.Write([]string{b.Month, prefixEnrollment + b.Enrollment.UUID, prefixPatient + b.Enrollment.PatientUUID,
-				csvSafe(strings.TrimSpace(b.PatientName)), csvSafe(b.PatientMRN), b.Enrollment.Program, l.Code, strconv.Itoa(l.Units),
-				strconv.Itoa(b.ReadingDays), strconv.Itoa(b.Minutes), strconv.FormatBool(b.Interactive)})
-		}
-	}
-	cw.Flush()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	w.Header().Set("Content-Disposition", `attachment; filename="`+billingcsv.Filename(r.PathValue("month"))+`"`)
+	// The status line is sent; a write error is the client going away.
+	_ = billingcsv.Write(w, bs)
 }

@@ -322,9 +322,7 @@ func LocalErrors(ctx context.Context, err error) Errors {
 		if i := strings.IndexAny(k, "[."); i > 0 {
 			k = k[:i]
 		}
-		if id := "FieldMsg." + msg; i18n.Has(id) {
-			msg = i18n.T(ctx, id)
-		}
+		msg = Message(ctx, msg)
 		if _, dup := out[k]; !dup {
 			out[k] = msg
 		}

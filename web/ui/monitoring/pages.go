@@ -2,7 +2,6 @@ package monitoring
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"net/http"
 	"strconv"
@@ -12,8 +11,11 @@ import (
 	"github.com/a-h/templ"
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/billingcsv"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
 func user(r *http.Request) *store.User { return auth.UserFrom(r.Context()) }
@@ -27,15 +29,16 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 // fail answers an error that is not a field error: not found is a 404 page,
 // anything unknown a logged 500 that reveals nothing.
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Please try again."
+	ctx := r.Context()
+	status, msg := http.StatusInternalServerError, text.T(ctx).InternalError
 	var ve *store.ValidationError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		status, msg = http.StatusNotFound, "Not found."
+		status, msg = http.StatusNotFound, text.T(ctx).NotFound
 	case errors.As(err, &ve):
-		status, msg = http.StatusBadRequest, ve.Error()
+		status, msg = http.StatusBadRequest, layout.LocalMessage(ctx, ve)
 	case errors.Is(err, store.ErrConflict):
-		status, msg = http.StatusConflict, err.Error()
+		status, msg = http.StatusConflict, layout.LocalMessage(ctx, err)
 	default:
 		h.log.Error("page", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -72,7 +75,7 @@ func (h *handlers) worklist(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := WorklistProps{Page: h.page(w, r, "Monitoring worklist"), Alerts: as, Now: h.st.Now()}
+	p := WorklistProps{Page: h.page(w, r, i18n.T(r.Context(), "MonWorklistTitle")), Alerts: as, Now: h.st.Now()}
 	if httpx.IsFragment(r) || r.URL.Query().Get("fragment") == "1" {
 		h.render(w, r, http.StatusOK, worklistTable(p))
 		return
@@ -101,12 +104,12 @@ func (h *handlers) resolveAlert(w http.ResponseWriter, r *http.Request) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		layout.SetFlash(w, layout.FlashError, "Write a note to resolve the alert: what you did or decided.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "MonResolveNeedsNote"))
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	default:
-		layout.SetFlash(w, layout.FlashOK, "Alert resolved.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "MonAlertResolved"))
 	}
 	redirect(w, r, back)
 }
@@ -139,7 +142,7 @@ func (h *handlers) enroll(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "Enrolled in "+e.Program+".")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "MonEnrolled", "Program", e.Program))
 	redirect(w, r, "/monitoring/enrollments/"+e.UUID)
 }
 
@@ -218,10 +221,10 @@ func (h *handlers) enrollmentProps(w http.ResponseWriter, r *http.Request) (*Enr
 		return nil, err
 	}
 	p := &EnrollmentProps{
-		Page: h.page(w, r, "Monitoring: "+pat.DisplayName(),
-			layout.Crumb{Label: "Patients", Href: "/patients"},
+		Page: h.page(w, r, i18n.T(ctx, "MonPageTitle", "Name", pat.DisplayName()),
+			layout.Crumb{Label: text.T(ctx).NavPatients, Href: "/patients"},
 			layout.Crumb{Label: pat.DisplayName(), Href: "/patients/" + strconv.FormatInt(pat.ID, 10)},
-			layout.Crumb{Label: e.Program + " enrollment"}),
+			layout.Crumb{Label: i18n.T(ctx, "MonEnrollmentCrumb", "Program", e.Program)}),
 		E: e, Patient: pat, Charts: buildCharts(rs, e.Rules, defs, chartFrom, now, loc), Readings: rs, Alerts: alerts,
 		Time: te, Billing: b, Month: month, Loc: loc, Now: h.st.Now(),
 	}
@@ -242,10 +245,11 @@ func (h *handlers) logTime(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := user(r)
-	mins, err := strconv.ParseFloat(strings.TrimSpace(r.PostForm.Get("minutes")), 64)
+	// "7,5" is how a Danish user types seven and a half.
+	mins, err := strconv.ParseFloat(strings.Replace(strings.TrimSpace(r.PostForm.Get("minutes")), ",", ".", 1), 64)
 	back := "/monitoring/enrollments/" + r.PathValue("id")
 	if err != nil || mins <= 0 || mins > 24*60 {
-		layout.SetFlash(w, layout.FlashError, "Minutes must be a number more than 0 and at most 1440.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "MonMinutesInvalid"))
 		redirect(w, r, back)
 		return
 	}
@@ -256,12 +260,12 @@ func (h *handlers) logTime(w http.ResponseWriter, r *http.Request) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		layout.SetFlash(w, layout.FlashError, ve.Error())
+		layout.SetFlash(w, layout.FlashError, layout.LocalMessage(r.Context(), ve))
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	default:
-		layout.SetFlash(w, layout.FlashOK, "Time logged: "+strconv.FormatFloat(mins, 'f', -1, 64)+" min.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "MonTimeLogged", "Minutes", i18n.Decimal(r.Context(), strconv.FormatFloat(mins, 'f', -1, 64))))
 	}
 	redirect(w, r, back)
 }
@@ -291,7 +295,7 @@ func (h *handlers) billing(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := BillingProps{Page: h.page(w, r, "Monitoring billing "+month), Month: month, Rows: rows, Totals: map[string]int{},
+	p := BillingProps{Page: h.page(w, r, i18n.T(r.Context(), "MonBillingTitle", "Month", monthName(r.Context(), month))), Month: month, Rows: rows, Totals: map[string]int{},
 		Prev: from.AddDate(0, -1, 0).Format("2006-01"), Next: from.AddDate(0, 1, 0).Format("2006-01"),
 		Codes: []string{store.CPTSetup, store.CPTSupplyShort, store.CPTSupply, store.CPTManageShort, store.CPTManage, store.CPTManageAddition}}
 	for _, b := range rows {
@@ -313,24 +317,9 @@ func (h *handlers) billingCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="rpm-billing-`+month+`.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"month", "enrollment_id", "patient_id", "patient_name", "mrn", "program", "cpt_code", "units", "reading_days", "minutes", "interactive_communication"})
-	for _, b := range rows {
-		for _, l := range b.Lines {
-			cw.Write([]string{b.Month, "enr_" + b.Enrollment.UUID, "patient_" + b.Enrollment.PatientUUID, csvSafe(strings.TrimSpace(b.PatientName)),
-				csvSafe(b.PatientMRN), b.Enrollment.Program, l.Code, strconv.Itoa(l.Units), strconv.Itoa(b.ReadingDays),
-				strconv.Itoa(b.Minutes), strconv.FormatBool(b.Interactive)})
-		}
-	}
-	cw.Flush()
-}
-
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	w.Header().Set("Content-Disposition", `attachment; filename="`+billingcsv.Filename(month)+`"`)
+	// The status line is sent; a write error is the client going away.
+	_ = billingcsv.Write(w, rows)
 }
 
 var _ = context.Background

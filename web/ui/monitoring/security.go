@@ -8,6 +8,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
@@ -30,7 +31,7 @@ func (h *handlers) securityProps(w http.ResponseWriter, r *http.Request) (*Secur
 	if err != nil {
 		return nil, err
 	}
-	p := &SecurityProps{Page: layout.PageProps{Title: "Sign-in security", User: u, Flash: layout.TakeFlash(w, r)}, Factor: sf}
+	p := &SecurityProps{Page: layout.PageProps{Title: i18n.T(r.Context(), "SecTitle"), User: u, Flash: layout.TakeFlash(w, r)}, Factor: sf}
 	if sf.Pending {
 		if p.Secret, err = h.st.PendingTOTPSecret(r.Context(), u.ID); err != nil {
 			return nil, err
@@ -117,7 +118,7 @@ func (h *handlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, perr)
 			return
 		}
-		p.Error = "That is not the current code of your authenticator app. Try the next one."
+		p.Error = i18n.T(r.Context(), "SecWrongCode")
 		h.render(w, r, http.StatusBadRequest, securityPage(*p))
 		return
 	}
@@ -149,7 +150,7 @@ func (h *handlers) removeTOTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if set.RequireAdminMFA {
-			layout.SetFlash(w, layout.FlashError, "Your organisation requires administrators to keep a second factor.")
+			layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "SecMustKeep"))
 			redirect(w, r, "/account/security")
 			return
 		}
@@ -158,7 +159,7 @@ func (h *handlers) removeTOTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "Second factor removed.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "SecRemoved"))
 	redirect(w, r, "/account/security")
 }
 
@@ -174,7 +175,7 @@ func (h *handlers) codeForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/signin")
 		return
 	}
-	h.render(w, r, http.StatusOK, codePage(CodeProps{Page: layout.PageProps{Title: "Enter your code"}}))
+	h.render(w, r, http.StatusOK, codePage(CodeProps{Page: layout.PageProps{Title: i18n.T(r.Context(), "SecEnterCode")}}))
 }
 
 // code: POST /signin/code checks a TOTP or recovery code and signs in.
@@ -185,7 +186,7 @@ func (h *handlers) code(w http.ResponseWriter, r *http.Request) {
 	}
 	uid, next, ok := h.auth.PendingSecondFactor(r)
 	if !ok {
-		layout.SetFlash(w, layout.FlashError, "The sign-in took too long. Enter your password again.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "SecTooLong"))
 		redirect(w, r, "/signin")
 		return
 	}
@@ -194,13 +195,13 @@ func (h *handlers) code(w http.ResponseWriter, r *http.Request) {
 	var locked *store.LockedError
 	switch {
 	case errors.As(err, &locked):
-		h.render(w, r, http.StatusTooManyRequests, codePage(CodeProps{Page: layout.PageProps{Title: "Enter your code"},
-			Error: "Too many wrong codes. Try again after " + locked.Until.Local().Format("15:04") + "."}))
+		h.render(w, r, http.StatusTooManyRequests, codePage(CodeProps{Page: layout.PageProps{Title: i18n.T(r.Context(), "SecEnterCode")},
+			Error: i18n.T(r.Context(), "SecTooManyCodes", "Time", i18n.Time(r.Context(), locked.Until.Local()))}))
 		return
 	case errors.Is(err, store.ErrBadSecondFactor):
 		h.auth.Limiter.Fail(auth.ClientKey(r))
-		h.render(w, r, http.StatusUnauthorized, codePage(CodeProps{Page: layout.PageProps{Title: "Enter your code"},
-			Error: "That code is not valid. Codes change every 30 seconds and each works once."}))
+		h.render(w, r, http.StatusUnauthorized, codePage(CodeProps{Page: layout.PageProps{Title: i18n.T(r.Context(), "SecEnterCode")},
+			Error: i18n.T(r.Context(), "SecBadCode")}))
 		return
 	case err != nil:
 		h.fail(w, r, err)

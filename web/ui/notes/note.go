@@ -15,6 +15,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
+	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
 // maxForm bounds a note form: 200 questions of free text fit easily.
@@ -43,12 +44,13 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 // fail answers an error that is not a field error: not found is a 404 page,
 // anything unknown a logged 500 that reveals nothing.
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Please try again."
+	ctx := r.Context()
+	status, msg := http.StatusInternalServerError, text.T(ctx).InternalError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		status, msg = http.StatusNotFound, "Not found."
+		status, msg = http.StatusNotFound, text.T(ctx).NotFound
 	case errors.Is(err, store.ErrForbidden):
-		status, msg = http.StatusForbidden, "Your role may not open this page."
+		status, msg = http.StatusForbidden, text.T(ctx).Forbidden
 	default:
 		h.log.Error("page", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -207,7 +209,7 @@ func (h *handlers) saveAnswers(w http.ResponseWriter, r *http.Request) {
 		if err := note.CheckAnswer(a); err != nil {
 			var ve *store.ValidationError
 			if errors.As(err, &ve) {
-				errs[qid] = ve.Fields[qid]
+				errs[qid] = layout.Message(ctx, ve.Fields[qid])
 				typed[qid] = a.Value
 				continue
 			}
@@ -220,11 +222,11 @@ func (h *handlers) saveAnswers(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &ve):
 		// Rejected as a whole (the note changed version under us, say): report each.
 		for q, m := range ve.Fields {
-			errs[q] = m
+			errs[q] = layout.Message(ctx, m)
 		}
 		changed = nil
 	case errors.Is(err, store.ErrConflict):
-		h.formError(w, r, http.StatusConflict, err.Error())
+		h.formError(w, r, http.StatusConflict, layout.LocalMessage(r.Context(), err))
 		return
 	case err != nil:
 		h.fail(w, r, err)
@@ -344,6 +346,7 @@ func (h *handlers) actionError(w http.ResponseWriter, r *http.Request, err error
 	case errors.As(err, &ve):
 		var msgs []string
 		for f, m := range ve.Fields {
+			m = layout.Message(r.Context(), m)
 			if f == "message" || f == "reason" || f == "body" {
 				m = label + ": " + m
 			}
@@ -352,7 +355,7 @@ func (h *handlers) actionError(w http.ResponseWriter, r *http.Request, err error
 		slices.Sort(msgs)
 		h.formError(w, r, http.StatusUnprocessableEntity, strings.Join(msgs, " "))
 	case errors.Is(err, store.ErrConflict):
-		h.formError(w, r, http.StatusConflict, err.Error())
+		h.formError(w, r, http.StatusConflict, layout.LocalMessage(r.Context(), err))
 	default:
 		h.fail(w, r, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
 // maxResultsDays bounds a results report's period.
@@ -83,7 +84,7 @@ func (h *handlers) resultsPDF(w http.ResponseWriter, r *http.Request) {
 	obs, err := h.st.PatientResults(ctx, u.OrgID, pat.ID, from, to)
 	if err != nil {
 		if ve := (*store.ValidationError)(nil); errors.As(err, &ve) {
-			plainError(w, http.StatusBadRequest, ve.Error())
+			plainError(w, http.StatusBadRequest, layout.LocalMessage(r.Context(), ve))
 			return
 		}
 		h.fail(w, r, err)

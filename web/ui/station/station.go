@@ -14,6 +14,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
@@ -93,7 +94,7 @@ func (h *handlers) stations(w http.ResponseWriter, r *http.Request) {
 		}
 		list[i].Devices = append(list[i].Devices, d)
 	}
-	layout.Render(w, r, http.StatusOK, StationsPage(StationsProps{Page: h.pageProps(w, r, "Stations", layout.NavStations), Stations: list}))
+	layout.Render(w, r, http.StatusOK, StationsPage(StationsProps{Page: h.pageProps(w, r, i18n.T(r.Context(), "StnTitle"), layout.NavStations), Stations: list}))
 }
 
 // stationDevices returns the station's devices; ErrNotFound when it has none.
@@ -157,7 +158,7 @@ func (h *handlers) station(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p.Page = h.pageProps(w, r, "Station "+name, layout.NavStations)
+	p.Page = h.pageProps(w, r, i18n.T(r.Context(), "StnStation", "Name", name), layout.NavStations)
 	p.Page.Scripts = []string{"/assets/station.js"}
 	layout.Render(w, r, http.StatusOK, StationPage(p))
 }
@@ -234,14 +235,14 @@ func (h *handlers) liveProps(r *http.Request, name string, devs []store.Device, 
 	}
 	seen := map[int64]bool{}
 	if selected != nil {
-		lp.Assignees = append(lp.Assignees, layout.Option{Value: fmt.Sprint(selected.ID), Label: selected.DisplayName() + " (current patient)"})
+		lp.Assignees = append(lp.Assignees, layout.Option{Value: fmt.Sprint(selected.ID), Label: i18n.T(ctx, "StnCurrentOf", "Name", selected.DisplayName())})
 		seen[selected.ID] = true
 	}
 	for _, a := range today {
 		if !seen[a.PatientID] {
 			seen[a.PatientID] = true
 			lp.Assignees = append(lp.Assignees, layout.Option{Value: fmt.Sprint(a.PatientID),
-				Label: a.PatientName + " (" + a.Start.Local().Format("15:04") + ")"})
+				Label: a.PatientName + " (" + i18n.Time(ctx, a.Start.Local()) + ")"})
 		}
 	}
 	return lp, nil
@@ -298,14 +299,14 @@ func (h *handlers) selectPatient(w http.ResponseWriter, r *http.Request) {
 	err := h.st.SelectStationPatient(r.Context(), orgOf(r), name, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		layout.SetFlash(w, layout.FlashError, "That patient does not exist.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnNoSuchPatient"))
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	case id == 0:
-		layout.SetFlash(w, layout.FlashOK, "No patient is selected at this station now.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "StnCleared"))
 	default:
-		layout.SetFlash(w, layout.FlashOK, "Patient selected: readings that name nobody go to this patient.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "StnSelected"))
 	}
 	http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 }
@@ -332,16 +333,16 @@ func (h *handlers) assign(w http.ResponseWriter, r *http.Request) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		layout.SetFlash(w, layout.FlashError, "Choose the results and the patient: "+ve.Error())
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnChooseBoth", "Detail", layout.LocalMessage(r.Context(), ve)))
 	case errors.Is(err, store.ErrNotFound):
-		layout.SetFlash(w, layout.FlashError, "That patient does not exist.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnNoSuchPatient"))
 	case errors.Is(err, store.ErrConflict):
-		layout.SetFlash(w, layout.FlashError, "Those results were already assigned.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnAlreadyAssigned"))
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	default:
-		layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("%d results assigned.", n))
+		layout.SetFlash(w, layout.FlashOK, i18n.N(r.Context(), "StnAssigned", n))
 	}
 	http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 }
@@ -356,7 +357,7 @@ func (h *handlers) labelSample(w http.ResponseWriter, r *http.Request) {
 	}
 	sel, err := h.st.StationSelection(r.Context(), orgOf(r), name)
 	if err != nil {
-		layout.SetFlash(w, layout.FlashError, "Select the patient first.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnSelectFirst"))
 		http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 		return
 	}
@@ -367,14 +368,14 @@ func (h *handlers) labelSample(w http.ResponseWriter, r *http.Request) {
 	var ce *store.ConflictError
 	switch {
 	case errors.As(err, &ve):
-		layout.SetFlash(w, layout.FlashError, layout.Errors(ve.Fields).String())
+		layout.SetFlash(w, layout.FlashError, layout.LocalMessage(r.Context(), ve))
 	case errors.As(err, &ce):
-		layout.SetFlash(w, layout.FlashError, ce.Msg)
+		layout.SetFlash(w, layout.FlashError, layout.LocalMessage(r.Context(), ce))
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	default:
-		layout.SetFlash(w, layout.FlashOK, "Sample "+o.SampleID+" labelled for the current patient.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "StnSampleLabelled", "ID", o.SampleID))
 	}
 	http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 }
