@@ -1,17 +1,13 @@
 package poct
 
 import (
-	"encoding/json"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/openapi"
 )
-
-var wildcardRE = regexp.MustCompile(`\{([^}]+)\}`)
 
 // queryParams documents the query parameters of the routes that have them.
 var queryParams = map[string][]string{
@@ -74,48 +70,6 @@ var bodies = map[string][2]any{
 	"POST /api/poct/v1/webhooks":                            {webhookInput{}, webhookJSON{}},
 }
 
-// schemaOf describes a wire type from its JSON tags: the document cannot
-// drift from what the handlers encode.
-func schemaOf(t reflect.Type) map[string]any {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return map[string]any{"type": "string"}
-	case reflect.Bool:
-		return map[string]any{"type": "boolean"}
-	case reflect.Int, reflect.Int64:
-		return map[string]any{"type": "integer"}
-	case reflect.Float64:
-		return map[string]any{"type": "number"}
-	case reflect.Slice:
-		return map[string]any{"type": "array", "items": schemaOf(t.Elem())}
-	case reflect.Struct:
-		props := map[string]any{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			sc := schemaOf(f.Type)
-			// `bound:"namePart"`: the store's limit (store.Bounds), so the
-			// document states the constant that is enforced.
-			if b := f.Tag.Get("bound"); b != "" {
-				max, ok := store.Bounds[b]
-				if !ok {
-					panic("poct: unknown bound " + b + " on " + t.Name() + "." + f.Name)
-				}
-				sc["maxLength"] = max
-			}
-			props[name] = sc
-		}
-		return map[string]any{"type": "object", "properties": props}
-	}
-	return map[string]any{}
-}
-
 func successStatus(method, pattern string) string {
 	switch {
 	case method == "DELETE":
@@ -128,88 +82,47 @@ func successStatus(method, pattern string) string {
 
 // OpenAPI builds the OpenAPI 3.1 document of the route table.
 func (h *Handler) OpenAPI() map[string]any {
-	paths := map[string]map[string]any{}
-	errResp := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{
-		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	var ops []openapi.Operation
 	for _, rt := range h.Routes() {
 		key := rt.Method + " " + rt.Pattern
-		var params []map[string]any
-		for _, m := range wildcardRE.FindAllStringSubmatch(rt.Pattern, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
-		}
+		params := openapi.PathParams(rt.Pattern, nil)
 		for _, q := range queryParams[key] {
-			params = append(params, map[string]any{"name": q, "in": "query", "description": paramDocs[q], "schema": map[string]any{"type": "string"}})
+			params = append(params, openapi.Query(q, paramDocs[q]))
 		}
 		ok := map[string]any{"description": "Success"}
 		b := bodies[key]
 		if b[1] != nil {
-			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(b[1]))}}
+			ok["content"] = openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b[1]), store.Bounds))
 		}
-		op := map[string]any{
-			"summary":     rt.Summary,
-			"operationId": operationID(rt),
-			"responses":   map[string]any{successStatus(rt.Method, rt.Pattern): ok, "default": errResp},
-		}
+		op := openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Public,
+			ID: openapi.OperationID(rt.Method, rt.Pattern, "api", "poct", "v1"), Params: params,
+			Responses: map[string]any{successStatus(rt.Method, rt.Pattern): ok, "default": openapi.ErrorResponse("Error")}}
 		if b[0] != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
-				"schema": schemaOf(reflect.TypeOf(b[0]))}}}
+			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b[0]), store.Bounds))}
 		}
-		if len(params) > 0 {
-			op["parameters"] = params
-		}
-		if rt.Public {
-			op["security"] = []any{}
-		}
-		if paths[rt.Pattern] == nil {
-			paths[rt.Pattern] = map[string]any{}
-		}
-		paths[rt.Pattern][strings.ToLower(rt.Method)] = op
+		ops = append(ops, op)
 	}
-	return map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{
-			"title":   "Clinicbox point-of-care results API",
-			"version": "1",
-			"description": "Patients, encounters, orders, results, devices and fleet status, QC, documents and webhooks. " +
-				"Values, units, ranges, statuses and flags are the strings the analyser sent; nothing is interpreted and " +
-				"no clinical alert is raised. Errors are {\"error\":{\"code\",\"message\",\"fields\"}}.",
-		},
-		"paths":    paths,
-		"security": []any{map[string]any{"bearer": []any{}}},
-		"webhooks": map[string]any{"result.created": map[string]any{"post": map[string]any{
-			"summary": "A result was stored (also result.updated, order.updated, device.status_changed, qc.failed); signed with X-Clinicbox-Signature",
-			"requestBody": map[string]any{"content": map[string]any{"application/json": map[string]any{
-				"schema": map[string]any{"type": "object", "properties": map[string]any{
-					"event": map[string]any{"type": "string"}, "id": map[string]any{"type": "string"},
-					"created_at": map[string]any{"type": "string"}, "result": schemaOf(reflect.TypeOf(resultJSON{}))}}}}},
-			"responses": map[string]any{"2XX": map[string]any{"description": "Received"}}}}},
-		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
-				"description": "A token issued in the admin pages or by clinicbox client create --kind poct"}},
-			"schemas": map[string]any{"Error": schemaOf(reflect.TypeOf(errorBody{}))},
-		},
-	}
-}
-
-func operationID(rt httpx.Route) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(rt.Method))
-	for _, part := range strings.FieldsFunc(rt.Pattern, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '-' || r == '_' || r == '.' }) {
-		if part == "api" || part == "poct" || part == "v1" {
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
+	doc := openapi.Document(openapi.Info{
+		Title:   "Clinicbox point-of-care results API",
+		Version: "1",
+		Description: "Patients, encounters, orders, results, devices and fleet status, QC, documents and webhooks. " +
+			"Values, units, ranges, statuses and flags are the strings the analyser sent; nothing is interpreted and " +
+			"no clinical alert is raised. Errors are {\"error\":{\"code\",\"message\",\"fields\"}}.",
+	}, ops, "bearer", map[string]any{
+		"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
+			"description": "A token issued in the admin pages or by clinicbox client create --kind poct"}},
+		"schemas": map[string]any{"Error": openapi.SchemaOf(reflect.TypeOf(errorBody{}), store.Bounds)},
+	})
+	doc["webhooks"] = map[string]any{"result.created": map[string]any{"post": map[string]any{
+		"summary": "A result was stored (also result.updated, order.updated, device.status_changed, qc.failed); signed with X-Clinicbox-Signature",
+		"requestBody": map[string]any{"content": openapi.JSONContent(map[string]any{"type": "object", "properties": map[string]any{
+			"event": openapi.String(), "id": openapi.String(),
+			"created_at": openapi.String(), "result": openapi.SchemaOf(reflect.TypeOf(resultJSON{}), store.Bounds)}})},
+		"responses": map[string]any{"2XX": map[string]any{"description": "Received"}}}}}
+	return doc
 }
 
 // openAPI: GET /api/poct/v1/openapi.json.
 func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) {
-	b, err := json.MarshalIndent(h.OpenAPI(), "", "  ")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	openapi.Handler(h.OpenAPI, h.fail)(w, r)
 }

@@ -1,17 +1,15 @@
 package telehealth
 
 import (
-	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 
-	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/openapi"
 )
 
 // queryParams documents the query parameters of the routes that have them
 // (keyed "METHOD pattern"); path parameters come from the pattern itself.
-var queryParams = map[string][]openAPIParam{
+var queryParams = map[string][]openapi.Param{
 	"GET /qapi/v1/appointment-slots": {
 		{Name: "after", In: "query", Required: true, Description: "Start of the range (unix timestamp)", Schema: map[string]any{"type": "integer"}},
 		{Name: "before", In: "query", Required: true, Description: "End of the range (unix timestamp); at most 31 days after after", Schema: map[string]any{"type": "integer"}},
@@ -25,16 +23,6 @@ var queryParams = map[string][]openAPIParam{
 
 // integerParams are path parameters that are integers.
 var integerParams = map[string]bool{"solo_patient_id": true, "solo_appointment_id": true}
-
-type openAPIParam struct {
-	Name        string         `json:"name"`
-	In          string         `json:"in"`
-	Required    bool           `json:"required,omitempty"`
-	Description string         `json:"description,omitempty"`
-	Schema      map[string]any `json:"schema"`
-}
-
-var wildcardRE = regexp.MustCompile(`\{([^}]+)\}`)
 
 // successStatuses are the success statuses of the routes that do not
 // answer 200 (see API_NOTES.md); others are documented as "2XX" unless
@@ -63,89 +51,44 @@ func successStatus(method, pattern string) string {
 
 // OpenAPI builds the OpenAPI 3.1 document of the route table.
 func (h *Handler) OpenAPI() map[string]any {
-	paths := map[string]map[string]any{}
-	errorResp := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{
-		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	var ops []openapi.Operation
 	for _, rt := range h.Routes() {
-		var params []openAPIParam
-		for _, m := range wildcardRE.FindAllStringSubmatch(rt.Pattern, -1) {
-			typ := "string"
-			if integerParams[m[1]] {
-				typ = "integer"
-			}
-			params = append(params, openAPIParam{Name: m[1], In: "path", Required: true, Schema: map[string]any{"type": typ}})
-		}
-		params = append(params, queryParams[rt.Method+" "+rt.Pattern]...)
-		op := map[string]any{
-			"summary":     rt.Summary,
-			"operationId": operationID(rt),
-			"responses": map[string]any{
+		ops = append(ops, openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Public,
+			ID:     openapi.OperationID(rt.Method, rt.Pattern, "qapi", "v1"),
+			Params: append(openapi.PathParams(rt.Pattern, integerParams), queryParams[rt.Method+" "+rt.Pattern]...),
+			Responses: map[string]any{
 				successStatus(rt.Method, rt.Pattern): map[string]any{"description": "Success"},
-				"default":                            errorResp,
-			},
-		}
-		if len(params) > 0 {
-			op["parameters"] = params
-		}
-		if rt.Public {
-			op["security"] = []any{}
-		}
-		if paths[rt.Pattern] == nil {
-			paths[rt.Pattern] = map[string]any{}
-		}
-		paths[rt.Pattern][strings.ToLower(rt.Method)] = op
+				"default":                            openapi.ErrorResponse("Error"),
+			}})
 	}
-	doc := map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{
-			"title":       "Clinicbox telehealth API",
-			"version":     "1",
-			"description": "The telehealth REST face of Clinicbox (Solo External API compatible). Errors are {\"error\":{\"message\":\"...\"}}.",
-		},
-		"paths":    paths,
-		"security": []any{map[string]any{"ApiKey": []any{}}},
-		"components": map[string]any{
-			"securitySchemes": map[string]any{"ApiKey": map[string]any{"type": "apiKey", "in": "header", "name": "Api-Key"}},
-			"schemas": map[string]any{"Error": map[string]any{
-				"type":     "object",
-				"required": []string{"error"},
-				"properties": map[string]any{"error": map[string]any{
-					"type": "object", "required": []string{"message"},
-					"properties": map[string]any{"message": map[string]any{"type": "string"}},
-				}},
-			}},
-		},
-	}
+	schemas := map[string]any{"Error": map[string]any{
+		"type":     "object",
+		"required": []string{"error"},
+		"properties": map[string]any{"error": map[string]any{
+			"type": "object", "required": []string{"message"},
+			"properties": map[string]any{"message": openapi.String()},
+		}},
+	}}
 	hooks, hookSchemas := webhookDocs()
-	doc["webhooks"] = hooks
 	for name, sc := range hookSchemas {
-		doc["components"].(map[string]any)["schemas"].(map[string]any)[name] = sc
+		schemas[name] = sc
 	}
+	doc := openapi.Document(openapi.Info{
+		Title:       "Clinicbox telehealth API",
+		Version:     "1",
+		Description: "The telehealth REST face of Clinicbox (Solo External API compatible). Errors are {\"error\":{\"message\":\"...\"}}.",
+	}, ops, "ApiKey", map[string]any{
+		"securitySchemes": map[string]any{"ApiKey": map[string]any{"type": "apiKey", "in": "header", "name": "Api-Key"}},
+		"schemas":         schemas,
+	})
+	doc["webhooks"] = hooks
 	if h.publicURL != "" {
 		doc["servers"] = []any{map[string]any{"url": strings.TrimRight(h.publicURL, "/")}}
 	}
 	return doc
 }
 
-func operationID(rt httpx.Route) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(rt.Method))
-	for _, part := range strings.FieldsFunc(rt.Pattern, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '-' || r == '_' }) {
-		if part == "qapi" || part == "v1" {
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
-}
-
 // openAPI: GET /qapi/v1/openapi.json (no Api-Key needed).
 func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) {
-	b, err := json.MarshalIndent(h.OpenAPI(), "", "  ")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	openapi.Handler(h.OpenAPI, h.fail)(w, r)
 }
