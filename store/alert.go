@@ -44,40 +44,16 @@ const severityRank = `CASE a.severity WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 
 // evaluateThresholds checks a new reading against the threshold rules of
 // the patient's active enrollments for its metric.
 func evaluateThresholds(tx *txn, orgID int64, o *Observation) ([]Alert, error) {
-	rows, err := tx.Query(`SELECT r.id, r.kind, r.metric_key, r.operator, r.threshold, r.count, r.window_seconds, r.severity, e.id
-		FROM alert_rules r JOIN enrollments e ON e.id = r.enrollment_id
-		WHERE r.org_id = ? AND e.patient_id = ? AND e.status = 'ACTIVE' AND r.active = 1
-			AND r.kind = 'threshold' AND r.metric_key = ?`, orgID, o.PatientID, o.MetricKey)
+	rules, err := tx.thresholdRules(orgID, o.PatientID, o.MetricKey)
 	if err != nil {
-		return nil, fmt.Errorf("alert rules: %w", err)
-	}
-	type ruleOf struct {
-		AlertRule
-		enrollmentID int64
-	}
-	var rules []ruleOf
-	for rows.Next() {
-		var r ruleOf
-		var win int64
-		if err := rows.Scan(&r.ID, &r.Kind, &r.MetricKey, &r.Operator, &r.Threshold, &r.Count, &win, &r.Severity, &r.enrollmentID); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("alert rules: %w", err)
-		}
-		r.Window = time.Duration(win) * time.Second
-		rules = append(rules, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("alert rules: %w", err)
+		return nil, err
 	}
 	var out []Alert
 	for _, r := range rules {
 		if !r.Matches(o.ValueNum) {
 			continue
 		}
-		// The operator comes from the rule's CHECK-constrained column.
-		ids, err := queryIDs(tx, `SELECT id FROM observations WHERE org_id = ? AND patient_id = ? AND metric_key = ?
-			AND measured_at > ? AND measured_at <= ? AND value_num `+r.Operator+` ? ORDER BY measured_at, id`,
+		ids, err := queryIDs(tx, readingsBeyondQuery(r.Operator),
 			orgID, o.PatientID, o.MetricKey, unix(o.MeasuredAt.Add(-r.Window)), unix(o.MeasuredAt), r.Threshold)
 		if err != nil {
 			return nil, err
@@ -92,6 +68,16 @@ func evaluateThresholds(tx *txn, orgID int64, o *Observation) ([]Alert, error) {
 		out = append(out, *a)
 	}
 	return out, nil
+}
+
+// readingsBeyondQuery selects a patient's readings of one metric in a time
+// window whose value is beyond a threshold (op comes from the rule's
+// CHECK-constrained operator column). It names its index: without
+// statistics SQLite would rather walk observations_patient (which has the
+// order of the ORDER BY) through every metric of the patient's window.
+func readingsBeyondQuery(op string) string {
+	return `SELECT id FROM observations INDEXED BY observations_reading WHERE org_id = ? AND patient_id = ? AND metric_key = ?
+			AND measured_at > ? AND measured_at <= ? AND value_num ` + op + ` ? ORDER BY measured_at, id`
 }
 
 func queryIDs(tx *txn, q string, args ...any) ([]int64, error) {

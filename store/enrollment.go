@@ -250,6 +250,7 @@ func (s *Store) CreateEnrollment(ctx context.Context, orgID int64, e *Enrollment
 		if err := checkEnrollmentRefs(tx, orgID, e); err != nil {
 			return err
 		}
+		tx.rulesChanged()
 		e.UUID = NewUUID()
 		e.CreatedAt, e.UpdatedAt = tx.Now, tx.Now
 		res, err := tx.Exec(`INSERT INTO enrollments (uuid, org_id, patient_id, program, status, conditions, devices,
@@ -420,6 +421,7 @@ func (s *Store) UpdateEnrollment(ctx context.Context, orgID int64, uuid string, 
 			return err
 		}
 		e = &es[0]
+		tx.rulesChanged()
 		oldRules := append([]AlertRule(nil), e.Rules...)
 		if err := change(e); err != nil {
 			return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 // Hooks for the store's own tests (package store_test), compiled only with
@@ -19,3 +20,49 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error { return s.
 func (s *Store) QueryRowForTest(ctx context.Context, q string, args ...any) *sql.Row {
 	return s.r.QueryRowContext(ctx, q, args...)
 }
+
+// ReadingQueryPlans is the query plan (EXPLAIN QUERY PLAN, one line per
+// step) of each query that reads monitoring readings, by name.
+func (s *Store) ReadingQueryPlans(ctx context.Context) (map[string][]string, error) {
+	const org, patient, from, to = 1, 2, 1_700_000_000, 1_800_000_000
+	queries := map[string]struct {
+		q    string
+		args []any
+	}{
+		"duplicate reading":           {storedReadingQuery, []any{org, patient, "bp_systolic", "", from}},
+		"readings beyond a threshold": {readingsBeyondQuery(">"), []any{org, patient, "bp_systolic", from, to, 180.0}},
+	}
+	for name, f := range map[string]ReadingFilter{
+		"readings of a patient":           {HomeOnly: true, PatientID: patient},
+		"readings of a patient's metric":  {HomeOnly: true, PatientID: patient, MetricKey: "bp_systolic"},
+		"a metric's readings in a window": {HomeOnly: true, PatientID: patient, MetricKey: "bp_systolic", From: fromUnix(from), To: fromUnix(to)},
+		"next page":                       {HomeOnly: true, PatientID: patient, MetricKey: "bp_systolic", Before: &ReadingCursor{MeasuredAt: to, ID: 99}},
+	} {
+		q, args := readingsQuery(org, f)
+		queries[name] = struct {
+			q    string
+			args []any
+		}{q, append(args, 100)}
+	}
+	out := map[string][]string{}
+	for name, q := range queries {
+		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.q, q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for rows.Next() {
+			var id, parent, notUsed int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[name] = append(out[name], detail)
+		}
+		rows.Close()
+	}
+	return out, nil
+}
+
+// NewTimeUUID is newTimeUUID.
+var NewTimeUUID = newTimeUUID

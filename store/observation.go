@@ -120,7 +120,7 @@ func insertObservations(tx *txn, orgID int64, obs []Observation, created bool) e
 		if err := o.Validate(); err != nil {
 			return err
 		}
-		o.UUID = NewUUID()
+		o.UUID = newTimeUUID(tx.Now)
 		o.CreatedAt = tx.Now
 		if o.Version == 0 {
 			o.Version = 1

@@ -75,7 +75,7 @@ func recordReading(tx *txn, orgID int64, o *Observation) (*RecordResult, error) 
 		return nil, err
 	}
 	o.OrgID = orgID
-	o.UUID = NewUUID()
+	o.UUID = newTimeUUID(tx.Now)
 	o.CreatedAt = tx.Now
 	o.Category = "vital-signs"
 	o.CodeSystem, o.Code, o.Display = m.CodeSystem, m.Code, m.Name
@@ -97,9 +97,7 @@ func recordReading(tx *txn, orgID int64, o *Observation) (*RecordResult, error) 
 		return nil, fmt.Errorf("record reading: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		prev, err := scanObservation(tx.QueryRow(`SELECT `+observationCols+` FROM observations
-			WHERE org_id = ? AND patient_id = ? AND metric_key = ? AND external_device = ? AND measured_at = ?`,
-			orgID, o.PatientID, o.MetricKey, o.ExternalDevice, unix(o.MeasuredAt)))
+		prev, err := scanObservation(tx.QueryRow(storedReadingQuery, orgID, o.PatientID, o.MetricKey, o.ExternalDevice, unix(o.MeasuredAt)))
 		if err != nil {
 			return nil, fmt.Errorf("record reading: %w", err)
 		}
@@ -119,6 +117,10 @@ func recordReading(tx *txn, orgID int64, o *Observation) (*RecordResult, error) 
 	}
 	return &RecordResult{Reading: Reading{Observation: *o, PatientUUID: patientUUID}, Alerts: alerts}, nil
 }
+
+// storedReadingQuery finds the reading a duplicate submission names.
+const storedReadingQuery = `SELECT ` + observationCols + ` FROM observations
+	WHERE org_id = ? AND patient_id = ? AND metric_key = ? AND external_device = ? AND measured_at = ?`
 
 func formatNum(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%g", f), ".0") }
 
@@ -146,7 +148,36 @@ func (s *Store) Readings(ctx context.Context, orgID int64, f ReadingFilter) ([]R
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	q := `SELECT ` + prefixCols("o.", observationCols) + `, p.uuid FROM observations o JOIN patients p ON p.id = o.patient_id
+	q, args := readingsQuery(orgID, f)
+	rows, err := s.r.QueryContext(ctx, q, append(args, f.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("readings: %w", err)
+	}
+	defer rows.Close()
+	var out []Reading
+	for rows.Next() {
+		var rd Reading
+		o, err := scanObservation(withExtra{rows, &rd.PatientUUID})
+		if err != nil {
+			return nil, fmt.Errorf("readings: %w", err)
+		}
+		rd.Observation = *o
+		out = append(out, rd)
+	}
+	return out, rows.Err()
+}
+
+// readingsQuery is the query of Readings and its arguments but the last
+// (the limit).
+func readingsQuery(orgID int64, f ReadingFilter) (string, []any) {
+	from := `observations o`
+	if f.PatientID > 0 && f.MetricKey != "" {
+		// One metric of one patient: its range of observations_reading, which
+		// SQLite passes over for observations_patient (the ORDER BY's order)
+		// when left to choose without statistics.
+		from = `observations o INDEXED BY observations_reading`
+	}
+	q := `SELECT ` + prefixCols("o.", observationCols) + `, p.uuid FROM ` + from + ` JOIN patients p ON p.id = o.patient_id
 		WHERE o.org_id = ?`
 	args := []any{orgID}
 	if f.HomeOnly {
@@ -177,22 +208,7 @@ func (s *Store) Readings(ctx context.Context, orgID int64, f ReadingFilter) ([]R
 		args = append(args, f.Before.MeasuredAt, f.Before.MeasuredAt, f.Before.ID)
 	}
 	q += ` ORDER BY o.measured_at DESC, o.id DESC LIMIT ?`
-	rows, err := s.r.QueryContext(ctx, q, append(args, f.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("readings: %w", err)
-	}
-	defer rows.Close()
-	var out []Reading
-	for rows.Next() {
-		var rd Reading
-		o, err := scanObservation(withExtra{rows, &rd.PatientUUID})
-		if err != nil {
-			return nil, fmt.Errorf("readings: %w", err)
-		}
-		rd.Observation = *o
-		out = append(out, rd)
-	}
-	return out, rows.Err()
+	return q, args
 }
 
 // withExtra scans a row of observationCols followed by more columns.

@@ -27,6 +27,8 @@ type Store struct {
 
 	feed feed // the outbox as a feed of changes (changes.go)
 
+	rules ruleCache // the writer's threshold rules per patient
+
 	closeOnce sync.Once
 	closeErr  error
 }

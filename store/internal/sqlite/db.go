@@ -38,11 +38,13 @@ type DB struct {
 	riders   []rider       // queues of rows that ride the next transaction
 	rideKick chan struct{} // riders are waiting and the writer may be idle
 
-	relaxed  bool        // the writer connection is at synchronous=NORMAL (write loop only)
-	unsynced atomic.Bool // a relaxed commit has not been fsynced yet
-	syncKick chan struct{}
-	syncDone chan struct{}
-	syncErr  atomic.Value // the last fsync error (string), for Ready
+	relaxed     bool        // the writer connection is at synchronous=NORMAL (write loop only)
+	dataVersion int64       // PRAGMA data_version at the last transaction (write loop only)
+	outside     uint64      // counts changes of dataVersion (write loop only)
+	unsynced    atomic.Bool // a relaxed commit has not been fsynced yet
+	syncKick    chan struct{}
+	syncDone    chan struct{}
+	syncErr     atomic.Value // the last fsync error (string), for Ready
 
 	closeOnce sync.Once
 	closeErr  error

@@ -22,6 +22,29 @@ type Tx struct {
 	// undo is what to do to in-memory batch state if this write is rolled
 	// back to its savepoint, newest first.
 	undo []func()
+	// outside is DB.outside when the transaction began.
+	outside uint64
+}
+
+// OutsideWrites is a number that changes whenever another connection (a
+// command-line tool or another process on the same file) has committed
+// since the writer's previous transaction. What the writer keeps in memory
+// about the database must be dropped when it changes.
+func (tx *Tx) OutsideWrites() uint64 { return tx.outside }
+
+// checkOutsideWrites compares the file's data_version (which moves only
+// with other connections' commits) with the previous transaction's. The
+// transaction holds the write lock, so nothing can commit in between.
+func (db *DB) checkOutsideWrites(tx *Tx) {
+	var v int64
+	if err := tx.QueryRow("PRAGMA data_version").Scan(&v); err != nil {
+		db.outside++ // cannot tell: assume the worst
+		return
+	}
+	if v != db.dataVersion {
+		db.outside++
+		db.dataVersion = v
+	}
 }
 
 // batch is what the writes of one group-commit transaction share.
@@ -227,12 +250,13 @@ func (db *DB) commitBatch(reqs []*writeReq, rides []*ride) {
 		return
 	}
 	b := &batch{stmts: map[string]*sql.Stmt{}, values: map[any]any{}}
+	db.checkOutsideWrites(&Tx{tx: sqlTx, cache: db.wc, batch: b})
 	// A write alone needs no SAVEPOINT: if it fails, the whole transaction
 	// is rolled back.
 	alone := len(reqs)+len(rides) == 1
 	notify := false
 	run := func(rctx context.Context, fn func(*Tx) error) error {
-		tx := &Tx{tx: sqlTx, Now: now, ctx: rctx, cache: db.wc, batch: b}
+		tx := &Tx{tx: sqlTx, Now: now, ctx: rctx, cache: db.wc, batch: b, outside: db.outside}
 		if alone {
 			err := runWrite(fn, tx)
 			if err == nil && tx.notify {
