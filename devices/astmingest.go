@@ -3,6 +3,7 @@ package devices
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -219,10 +220,14 @@ func firstNonEmpty(vals ...string) string {
 }
 
 // answerQueries builds the host's answer to the Q records of a message:
-// for each queried sample labelled with a sample order, the patient (P) and
-// the order (O) with its tests; a sample we know nothing about is answered
-// with termination code I ("no information available").
-func answerQueries(ctx context.Context, st *store.Store, orgID int64, q *astm.Message, now time.Time) ([]byte, error) {
+// for each queried sample with an order for a patient, the patient (P) and
+// the order (O) with its tests. A sample without an order gets one (state
+// requested, source host-query; store.RequestSampleOrder), so the request
+// shows in the pages and the API and its results find it; when no patient
+// is known for the sample the answer is termination code I ("no
+// information available").
+func answerQueries(ctx context.Context, st *store.Store, dev *store.Device, q *astm.Message, now time.Time) ([]byte, error) {
+	orgID := dev.OrgID
 	ans := &astm.Message{
 		Delimiters: q.Delimiters,
 		Header: astm.Header{
@@ -237,9 +242,23 @@ func answerQueries(ctx context.Context, st *store.Store, orgID int64, q *astm.Me
 		ans.Header.ProcessingID = "P"
 	}
 	for _, query := range q.Queries {
-		sample := query.SpecimenID()
-		o, err := st.SampleOrderBySample(ctx, orgID, sample)
+		sample := strings.TrimSpace(query.SpecimenID())
+		if sample == "" {
+			continue
+		}
+		var tests []string
+		for _, t := range query.Tests {
+			tests = append(tests, t.Key())
+		}
+		o, _, err := st.RequestSampleOrder(ctx, orgID, store.HostQuery{SampleID: sample, Tests: tests, Station: dev.Station})
 		if err != nil {
+			var ve *store.ValidationError
+			if errors.As(err, &ve) {
+				continue // a sample id we cannot keep (delimiters, too long): nothing to answer
+			}
+			return nil, fmt.Errorf("answer query: %w", err)
+		}
+		if o.PatientID == 0 {
 			continue
 		}
 		p, err := st.Patient(ctx, orgID, o.PatientID)

@@ -110,7 +110,7 @@ func (r *runner) ingestASTM(ctx context.Context, link *astm.Link, id int64, raw,
 		if len(q.Queries) == 0 || link == nil {
 			continue
 		}
-		answer, err := answerQueries(context.WithoutCancel(ctx), r.m.st, r.dev.OrgID, q, r.m.st.Now().In(r.loc))
+		answer, err := answerQueries(context.WithoutCancel(ctx), r.m.st, &r.dev, q, r.m.st.Now().In(r.loc))
 		if err != nil {
 			r.fail(err)
 			continue

@@ -94,7 +94,9 @@ func match(ctx context.Context, st *store.Store, orgID int64, station string, id
 	for _, v := range ids.samples {
 		o, err := st.SampleOrderBySample(ctx, orgID, v)
 		if err == nil {
-			found[o.PatientID] = true
+			if o.PatientID > 0 { // a host query's order may have no patient yet
+				found[o.PatientID] = true
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return 0, "", fmt.Errorf("match sample: %w", err)
 		}

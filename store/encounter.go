@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,33 +40,122 @@ func (s *Store) CreateWalkIn(ctx context.Context, orgID, patientID int64, statio
 	}
 	var id int64
 	err := s.write(ctx, func(tx *txn) error {
-		var roomID int64
-		err := tx.QueryRow(`SELECT id FROM waiting_rooms WHERE org_id = ? AND name = ?`, orgID, WalkInRoom).Scan(&roomID)
-		if errors.Is(err, sql.ErrNoRows) {
-			res, err := tx.Exec(`INSERT INTO waiting_rooms (uuid, org_id, name, service_line, slot_duration, created_at, updated_at)
-				VALUES (?, ?, ?, 'point of care', 900, ?, ?)`, NewUUID(), orgID, WalkInRoom, unix(tx.Now), unix(tx.Now))
-			if err != nil {
-				return fmt.Errorf("walk-in room: %w", err)
-			}
-			roomID, _ = res.LastInsertId()
-		} else if err != nil {
-			return fmt.Errorf("walk-in room: %w", err)
-		}
-		a := &Appointment{PatientID: patientID, WaitingRoomID: roomID, Status: StatusArrived, Start: tx.Now,
-			Reasons: []string{"walk-in at " + station}}
-		if err := createAppointmentTx(ctx, tx, orgID, a); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE appointments SET walk_in_station = ?, arrived_at = ? WHERE id = ?`, station, unix(tx.Now), a.ID); err != nil {
-			return fmt.Errorf("create walk-in: %w", err)
-		}
-		id = a.ID
-		return nil
+		var err error
+		id, err = createWalkInTx(ctx, tx, orgID, patientID, station)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.EncounterByID(ctx, orgID, id)
+}
+
+// createWalkInTx opens a walk-in encounter within a write and returns its
+// appointment id. The caller has checked the patient.
+func createWalkInTx(ctx context.Context, tx *txn, orgID, patientID int64, station string) (int64, error) {
+	var roomID int64
+	err := tx.QueryRow(`SELECT id FROM waiting_rooms WHERE org_id = ? AND name = ?`, orgID, WalkInRoom).Scan(&roomID)
+	if errors.Is(err, sql.ErrNoRows) {
+		res, err := tx.Exec(`INSERT INTO waiting_rooms (uuid, org_id, name, service_line, slot_duration, created_at, updated_at)
+			VALUES (?, ?, ?, 'point of care', 900, ?, ?)`, NewUUID(), orgID, WalkInRoom, unix(tx.Now), unix(tx.Now))
+		if err != nil {
+			return 0, fmt.Errorf("walk-in room: %w", err)
+		}
+		roomID, _ = res.LastInsertId()
+	} else if err != nil {
+		return 0, fmt.Errorf("walk-in room: %w", err)
+	}
+	a := &Appointment{PatientID: patientID, WaitingRoomID: roomID, Status: StatusArrived, Start: tx.Now,
+		Reasons: []string{"walk-in at " + station}}
+	if err := createAppointmentTx(ctx, tx, orgID, a); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(`UPDATE appointments SET walk_in_station = ?, arrived_at = ? WHERE id = ?`, station, unix(tx.Now), a.ID); err != nil {
+		return 0, fmt.Errorf("create walk-in: %w", err)
+	}
+	return a.ID, nil
+}
+
+// StationWalkIn is a patient without an appointment who comes to an
+// instrument station: a known patient (PatientID), or one found or
+// registered by MRN with the name and birth date staff typed.
+type StationWalkIn struct {
+	Station   string
+	PatientID int64
+	MRN       string
+	FirstName string
+	LastName  string
+	BirthDate string // YYYY-MM-DD
+}
+
+// OpenStationWalkIn is the walk-in button of a station page, in one
+// write: the patient (registered when the MRN is new), a walk-in
+// encounter at the station, and the patient made the station's current
+// patient, so the readings that follow (and results assigned from the
+// unmatched queue) land on that encounter. A patient who already has an
+// open walk-in at the station opened within the selection window gets
+// that one again (created false): a double click does not open two. An
+// MRN that belongs to a patient with another last name is refused: a
+// mistyped MRN must not put readings on someone else.
+func (s *Store) OpenStationWalkIn(ctx context.Context, orgID int64, in StationWalkIn) (enc *Encounter, created bool, err error) {
+	in.Station = strings.TrimSpace(in.Station)
+	in.MRN = strings.TrimSpace(in.MRN)
+	in.FirstName, in.LastName = strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
+	var v Validator
+	v.Check(in.Station != "" && len(in.Station) <= 100, "station", "is required (at most 100 characters)")
+	if in.PatientID == 0 {
+		v.Check(in.MRN != "", "mrn", "is required")
+		v.Line("mrn", in.MRN, 100)
+		v.Check(in.LastName != "", "last_name", "is required")
+		v.Line("first_name", in.FirstName, 200)
+		v.Line("last_name", in.LastName, 200)
+		if in.BirthDate != "" {
+			_, perr := time.Parse("2006-01-02", in.BirthDate)
+			v.Check(perr == nil, "birth_date", "must be a date (YYYY-MM-DD)")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, false, err
+	}
+	var id int64
+	err = s.write(ctx, func(tx *txn) error {
+		var p *Patient
+		var err error
+		if in.PatientID > 0 {
+			p, err = patientByTx(ctx, tx, orgID, ByID, strconv.FormatInt(in.PatientID, 10))
+		} else {
+			p, err = patientByTx(ctx, tx, orgID, ByMRN, in.MRN)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				p = &Patient{MRN: in.MRN, BirthDate: in.BirthDate, Active: true}
+				p.setFirstLast(in.FirstName, in.LastName)
+				err = createPatientTx(tx, orgID, p)
+			case err == nil && !strings.EqualFold(p.LastName(), in.LastName):
+				return Invalid("mrn", "belongs to a patient with another last name: search for the patient instead")
+			}
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(`SELECT id FROM appointments WHERE org_id = ? AND patient_id = ? AND walk_in_station = ?
+			AND start_at >= ? AND status NOT IN (?, ?, ?, ?) ORDER BY id DESC LIMIT 1`, orgID, p.ID, in.Station,
+			unix(tx.Now.Add(-StationSelectionTTL)), StatusCompleted, StatusSignOff, StatusCancelled, StatusNoShow).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if id, err = createWalkInTx(ctx, tx, orgID, p.ID, in.Station); err != nil {
+				return err
+			}
+			created = true
+		case err != nil:
+			return fmt.Errorf("station walk-in: %w", err)
+		}
+		return selectStationPatientTx(ctx, tx, orgID, in.Station, p.ID)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	enc, err = s.EncounterByID(ctx, orgID, id)
+	return enc, created, err
 }
 
 const encounterCols = `, p.uuid, a.walk_in_station`

@@ -37,30 +37,37 @@ func (s *Store) SelectStationPatient(ctx context.Context, orgID int64, station s
 	if station == "" {
 		return Invalid("station", "is required")
 	}
-	user := ActorFrom(ctx).UserID
 	return s.write(ctx, func(tx *txn) error {
-		if patientID == 0 {
-			if _, err := tx.Exec(`DELETE FROM station_selections WHERE org_id = ? AND station = ?`, orgID, station); err != nil {
-				return fmt.Errorf("clear station: %w", err)
-			}
-		} else {
+		if patientID != 0 {
 			if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
 				return err
 			}
-			_, err := tx.Exec(`INSERT INTO station_selections (org_id, station, patient_id, selected_by, selected_at, expires_at)
-				VALUES (?, ?, ?, NULLIF(?, 0), ?, ?)
-				ON CONFLICT (org_id, station) DO UPDATE SET patient_id = excluded.patient_id,
-				selected_by = excluded.selected_by, selected_at = excluded.selected_at, expires_at = excluded.expires_at`,
-				orgID, station, patientID, user, unix(tx.Now), unix(tx.Now.Add(StationSelectionTTL)))
-			if err != nil {
-				return fmt.Errorf("select station patient: %w", err)
-			}
-			if err := tx.Audit(orgID, "select", "station", station, patientID, ""); err != nil {
-				return err
-			}
 		}
-		return tx.Event(orgID, EventStationSelected, "station", 0, map[string]any{"station": station, "patientId": patientID})
+		return selectStationPatientTx(ctx, tx, orgID, station, patientID)
 	})
+}
+
+// selectStationPatientTx makes patientID (checked by the caller) the
+// station's current patient within a write; 0 clears.
+func selectStationPatientTx(ctx context.Context, tx *txn, orgID int64, station string, patientID int64) error {
+	if patientID == 0 {
+		if _, err := tx.Exec(`DELETE FROM station_selections WHERE org_id = ? AND station = ?`, orgID, station); err != nil {
+			return fmt.Errorf("clear station: %w", err)
+		}
+	} else {
+		_, err := tx.Exec(`INSERT INTO station_selections (org_id, station, patient_id, selected_by, selected_at, expires_at)
+			VALUES (?, ?, ?, NULLIF(?, 0), ?, ?)
+			ON CONFLICT (org_id, station) DO UPDATE SET patient_id = excluded.patient_id,
+			selected_by = excluded.selected_by, selected_at = excluded.selected_at, expires_at = excluded.expires_at`,
+			orgID, station, patientID, ActorFrom(ctx).UserID, unix(tx.Now), unix(tx.Now.Add(StationSelectionTTL)))
+		if err != nil {
+			return fmt.Errorf("select station patient: %w", err)
+		}
+		if err := tx.Audit(orgID, "select", "station", station, patientID, ""); err != nil {
+			return err
+		}
+	}
+	return tx.Event(orgID, EventStationSelected, "station", 0, map[string]any{"station": station, "patientId": patientID})
 }
 
 // StationSelection returns a station's current patient; ErrNotFound when
@@ -101,22 +108,38 @@ func (s *Store) AssignObservations(ctx context.Context, orgID, patientID int64, 
 		if _, err := patientBy(ctx, txQueryer{tx}, orgID, ByID, fmt.Sprint(patientID)); err != nil {
 			return err
 		}
+		// The results join the patient's open encounter (a walk-in opened
+		// at the station for them, or today's appointment), as results that
+		// arrive matched do.
+		encounter, err := openEncounterOf(tx, orgID, patientID)
+		if err != nil {
+			return err
+		}
+		var samples []string
 		for _, id := range ids {
-			res, err := tx.Exec(`UPDATE observations SET patient_id = ? WHERE org_id = ? AND id = ?
-				AND patient_id IS NULL AND is_qc = 0`, patientID, orgID, id)
+			var sample string
+			err := tx.QueryRow(`UPDATE observations SET patient_id = ?, appointment_id = COALESCE(appointment_id, NULLIF(?, 0))
+				WHERE org_id = ? AND id = ? AND patient_id IS NULL AND is_qc = 0 RETURNING specimen_id`,
+				patientID, encounter, orgID, id).Scan(&sample)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("assign observations: %w", err)
 			}
-			if k, _ := res.RowsAffected(); k == 1 {
-				n++
-				if err := tx.Event(orgID, EventObservationAssigned, "observation", id,
-					map[string]any{"observationId": id, "patientId": patientID}); err != nil {
-					return err
-				}
+			n++
+			samples = append(samples, sample)
+			if err := tx.Event(orgID, EventObservationAssigned, "observation", id,
+				map[string]any{"observationId": id, "patientId": patientID}); err != nil {
+				return err
 			}
 		}
 		if n == 0 {
 			return Conflict("none of those observations is waiting to be assigned")
+		}
+		// A host query's order for these samples now has its patient.
+		if err := updateOrderStates(tx, orgID, samples); err != nil {
+			return err
 		}
 		return tx.Audit(orgID, "assign", "observation", "", patientID, fmt.Sprintf("%d unmatched observations", n))
 	})
@@ -134,12 +157,12 @@ type SampleOrder struct {
 	UUID          string
 	OrgID         int64
 	SampleID      string
-	PatientID     int64
+	PatientID     int64 // 0: a host-query order for a sample no patient is known for yet
 	AppointmentID int64
 	Station       string
 	Tests         []string // test codes as the analyser names them
 	Priority      string   // R routine, S stat
-	State         string   // ordered, partial, resulted: follows the results (see order.go)
+	State         string   // requested, ordered, partial, resulted: follows the results (see order.go)
 	Source        string   // page, api, host-query
 	CreatedBy     int64
 	CreatedAt     time.Time
@@ -147,14 +170,18 @@ type SampleOrder struct {
 }
 
 // Validate checks a sample order.
-func (o *SampleOrder) Validate() error {
+func (o *SampleOrder) Validate() error { return o.validate(true) }
+
+// validate checks a sample order; needPatient is false only for an order a
+// host query requests for a sample no patient is known for.
+func (o *SampleOrder) validate(needPatient bool) error {
 	var v Validator
 	o.SampleID = strings.TrimSpace(o.SampleID)
 	v.Check(o.SampleID != "", "sampleId", "is required")
 	v.Check(len(o.SampleID) <= 100 && !strings.ContainsAny(o.SampleID, "|\\^&\r\n"), "sampleId",
 		"must be at most 100 characters without | \\ ^ & or line breaks")
 	v.Line("sampleId", o.SampleID, 100)
-	v.Check(o.PatientID > 0, "patient", "is required")
+	v.Check(o.PatientID > 0 || !needPatient, "patient", "is required")
 	if o.Priority == "" {
 		o.Priority = "R"
 	}
@@ -218,7 +245,7 @@ func (s *Store) CreateSampleOrder(ctx context.Context, orgID int64, o *SampleOrd
 	})
 }
 
-const sampleOrderCols = `id, uuid, org_id, sample_id, patient_id, COALESCE(appointment_id, 0), station, tests,
+const sampleOrderCols = `id, uuid, org_id, sample_id, COALESCE(patient_id, 0), COALESCE(appointment_id, 0), station, tests,
 	priority, COALESCE(created_by, 0), created_at, state, source, updated_at`
 
 func scanSampleOrder(row interface{ Scan(...any) error }) (*SampleOrder, error) {

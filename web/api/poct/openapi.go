@@ -34,7 +34,7 @@ var paramDocs = map[string]string{
 	"to":           "RFC 3339; before",
 	"analyte":      "The device's code, exactly as sent",
 	"all_versions": "true: include versions replaced by a correction",
-	"state":        "ordered, partial or resulted",
+	"state":        "requested (an analyser asked about the sample; no one ordered it here), ordered, partial or resulted",
 	"status":       "accepted, warning, rejected or not-evaluated",
 	"lot":          "Control lot",
 	"level":        "Control level",

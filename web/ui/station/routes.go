@@ -48,6 +48,7 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/stations/{station}/events", Guard: staff, Handler: h.stationEvents},
 		{Method: "POST", Pattern: "/stations/{station}/select", Guard: staff, Handler: h.selectPatient},
 		{Method: "POST", Pattern: "/stations/{station}/assign", Guard: staff, Handler: h.assign},
+		{Method: "POST", Pattern: "/stations/{station}/walk-in", Guard: staff, Handler: h.walkIn},
 		{Method: "POST", Pattern: "/stations/{station}/samples", Guard: staff, Handler: h.labelSample},
 
 		{Method: "GET", Pattern: "/patient-files/{id}", Guard: staff, Handler: h.patientFile},

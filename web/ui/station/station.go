@@ -41,6 +41,7 @@ type StationProps struct {
 	Devices       []store.Device
 	Selected      *store.Patient
 	SelectedUntil time.Time
+	WalkIn        *store.Encounter // the selected patient's open walk-in at this station
 	Query         string
 	Results       []store.Patient
 	Today         []store.AppointmentRow
@@ -124,6 +125,15 @@ func (h *handlers) station(w http.ResponseWriter, r *http.Request) {
 	if sel, err := h.st.StationSelection(ctx, org, name); err == nil {
 		if pat, err := h.st.Patient(ctx, org, sel.PatientID); err == nil {
 			p.Selected, p.SelectedUntil = pat, sel.ExpiresAt
+			walkIns, err := h.st.Encounters(ctx, org, store.EncounterFilter{PatientID: pat.ID, Station: name, Open: true,
+				From: h.st.Now().Add(-store.StationSelectionTTL)})
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			if n := len(walkIns); n > 0 {
+				p.WalkIn = &walkIns[n-1]
+			}
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		h.fail(w, r, err)
@@ -343,6 +353,47 @@ func (h *handlers) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		layout.SetFlash(w, layout.FlashOK, i18n.N(r.Context(), "StnAssigned", n))
+	}
+	http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
+}
+
+// walkIn opens a walk-in encounter at the station for a patient without an
+// appointment: the selected or found patient (patient_id), or one
+// registered by MRN and name. The patient becomes the station's current
+// patient, so the readings that follow go to the walk-in.
+func (h *handlers) walkIn(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("station")
+	if _, err := h.stationDevices(r, name); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in := store.StationWalkIn{Station: name, MRN: r.PostFormValue("mrn"), FirstName: r.PostFormValue("first_name"),
+		LastName: r.PostFormValue("last_name"), BirthDate: r.PostFormValue("birth_date")}
+	if v := r.PostFormValue("patient_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			layout.SetFlash(w, layout.FlashError, "That patient does not exist.")
+			http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
+			return
+		}
+		in.PatientID = id
+	}
+	enc, created, err := h.st.OpenStationWalkIn(r.Context(), orgOf(r), in)
+	var ve *store.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		layout.SetFlash(w, layout.FlashError, "Walk-in not opened: "+layout.Errors(ve.Fields).String())
+	case errors.Is(err, store.ErrNotFound):
+		layout.SetFlash(w, layout.FlashError, "That patient does not exist.")
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	case created:
+		layout.SetFlash(w, layout.FlashOK, "Walk-in opened at "+enc.Start.Local().Format("15:04")+
+			": the patient is selected and the readings that follow go to this visit.")
+	default:
+		layout.SetFlash(w, layout.FlashOK, "The patient's walk-in from "+enc.Start.Local().Format("15:04")+
+			" is still open: the patient is selected again.")
 	}
 	http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 }

@@ -3,6 +3,7 @@ package station_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -344,5 +345,133 @@ func TestPatientFileDownload(t *testing.T) {
 	}
 	if r := e.signIn("front@c.example").get(fmt.Sprintf("/patient-files/%d", f.ID)); r.status != http.StatusForbidden {
 		t.Fatalf("front desk downloads a clinical file: %d", r.status)
+	}
+}
+
+// TestStationWalkIn: the walk-in button opens a visit at the station for a
+// patient without an appointment (a known one, or one registered by MRN),
+// selects them, and the readings that follow, as well as unmatched results
+// assigned to them, land on that visit. Bad input opens nothing.
+func TestStationWalkIn(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p, err := sim.OpenPTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	defer p.Close()
+	dev := &store.Device{Name: "CX300", Protocol: "astm", PortPath: p.Path, Station: "Lab"}
+	must(t, e.st.CreateDevice(ctx, e.org.ID, dev))
+	e.mgr.Reload()
+	waitFor(t, "device connected", func() bool { s, ok := e.mgr.State(e.org.ID, dev.ID); return ok && s.Connected })
+	doc := e.signIn("doc@c.example")
+	walkIns := func(patientID int64) []store.Encounter {
+		t.Helper()
+		es, err := e.st.Encounters(ctx, e.org.ID, store.EncounterFilter{PatientID: patientID, Station: "Lab"})
+		must(t, err)
+		return es
+	}
+	flash := func(r resp) string {
+		t.Helper()
+		if r.status != http.StatusSeeOther || r.loc != "/stations/Lab" {
+			t.Fatalf("walk-in answered %d %q", r.status, r.loc)
+		}
+		return doc.get("/stations/Lab").body
+	}
+
+	// Refused: other roles, unknown patients, incomplete or mistyped registrations.
+	if r := e.signIn("front@c.example").post("/stations/Lab/walk-in", url.Values{"patient_id": {fmt.Sprint(e.patient.ID)}}); r.status != http.StatusForbidden {
+		t.Fatalf("front desk opened a walk-in: %d", r.status)
+	}
+	for _, c := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"unknown patient", url.Values{"patient_id": {"999999"}}, "That patient does not exist."},
+		{"not a number", url.Values{"patient_id": {"abc"}}, "That patient does not exist."},
+		{"no MRN", url.Values{"last_name": {"Nilsen"}}, "mrn: is required"},
+		{"no last name", url.Values{"mrn": {"NEW-1"}}, "last_name: is required"},
+		{"bad birth date", url.Values{"mrn": {"NEW-1"}, "last_name": {"Nilsen"}, "birth_date": {"31.12.1990"}}, "birth_date: must be a date"},
+		{"MRN of someone else", url.Values{"mrn": {"PAT-100234"}, "last_name": {"Nilsen"}}, "belongs to a patient with another last name"},
+	} {
+		if body := flash(doc.post("/stations/Lab/walk-in", c.form)); !strings.Contains(body, c.want) {
+			t.Errorf("%s: page does not say %q", c.name, c.want)
+		}
+	}
+	if es, _ := e.st.Encounters(ctx, e.org.ID, store.EncounterFilter{Station: "Lab"}); len(es) != 0 {
+		t.Fatalf("refused walk-ins stored %d encounters", len(es))
+	}
+	if _, err := e.st.PatientBy(ctx, e.org.ID, store.ByMRN, "NEW-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused walk-in registered the patient: %v", err)
+	}
+	if r := doc.post("/stations/Nowhere/walk-in", url.Values{"patient_id": {fmt.Sprint(e.patient.ID)}}); r.status != http.StatusNotFound {
+		t.Fatalf("walk-in at an unknown station: %d", r.status)
+	}
+
+	// A known patient: opened, selected, shown; a second click reuses it.
+	body := flash(doc.post("/stations/Lab/walk-in", url.Values{"patient_id": {fmt.Sprint(e.patient.ID)}}))
+	if !strings.Contains(body, `data-testid="selected-patient">Erika Mustermann`) {
+		t.Fatal("the walk-in patient is not selected and shown")
+	}
+	flash(doc.post("/stations/Lab/walk-in", url.Values{"patient_id": {fmt.Sprint(e.patient.ID)}}))
+	es := walkIns(e.patient.ID)
+	if len(es) != 1 || !es[0].WalkIn() || es[0].Status != store.StatusArrived {
+		t.Fatalf("walk-ins after two clicks: %+v", es)
+	}
+	visit := es[0]
+
+	// The readings that follow (naming no patient) go to the visit, and so
+	// do unmatched results assigned from the queue.
+	inst := sim.New(p.Master, sim.Config{Protocol: sim.ASTM})
+	defer inst.Close()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	reading := "H|\\^&|||CX300^2.1.4^SN48213|||||CLINICBOX||P|LIS2-A2|20250314093512\rP|1\r" +
+		"O|1|S77||^^^GLU|R\rR|1|^^^GLU^Glucose|5,8|mmol/L|3,9-5,5|H||F||opA||20250314093155|CX300\rL|1|N\r"
+	for _, m := range [][]byte{[]byte(reading), sample(t, "haematology.astm")} {
+		if _, err := inst.Send(sctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "14 readings", func() bool {
+		all, _ := e.st.Observations(ctx, e.org.ID, store.ObservationFilter{DeviceID: dev.ID})
+		return len(all) == 14
+	})
+	mine, _ := e.st.Observations(ctx, e.org.ID, store.ObservationFilter{PatientID: e.patient.ID})
+	if len(mine) != 1 || mine[0].Code != "GLU" || mine[0].AppointmentID != visit.ID {
+		t.Fatalf("the reading after the walk-in: %+v", mine)
+	}
+	page := doc.get("/stations/Lab").body
+	ids := regexp.MustCompile(`name="obs" value="(\d+)"`).FindAllStringSubmatch(page, -1)
+	if len(ids) != 13 {
+		t.Fatalf("want 13 unmatched results (they name someone else), got %d", len(ids))
+	}
+	if r := doc.post("/stations/Lab/assign", url.Values{"obs": {ids[0][1]}, "patient_id": {fmt.Sprint(e.patient.ID)}}); r.status != http.StatusSeeOther {
+		t.Fatalf("assign: %d", r.status)
+	}
+	mine, _ = e.st.Observations(ctx, e.org.ID, store.ObservationFilter{PatientID: e.patient.ID})
+	for _, o := range mine {
+		if o.AppointmentID != visit.ID {
+			t.Fatalf("result %s is on encounter %d, not the walk-in %d", o.Code, o.AppointmentID, visit.ID)
+		}
+	}
+	if len(mine) != 2 {
+		t.Fatalf("patient has %d results, want 2", len(mine))
+	}
+
+	// A patient not registered yet: registered by MRN, opened and selected.
+	body = flash(doc.post("/stations/Lab/walk-in", url.Values{"mrn": {"NEW-1"}, "first_name": {"Nora"}, "last_name": {"Nilsen"}, "birth_date": {"1990-12-31"}}))
+	nora, err := e.st.PatientBy(ctx, e.org.ID, store.ByMRN, "NEW-1")
+	if err != nil || nora.BirthDate != "1990-12-31" || nora.DisplayName() != "Nora Nilsen" {
+		t.Fatalf("registered patient: %+v %v", nora, err)
+	}
+	if len(walkIns(nora.ID)) != 1 || !strings.Contains(body, `data-testid="selected-patient">Nora Nilsen`) {
+		t.Fatal("the new patient's walk-in is not open and selected")
+	}
+	// Her MRN again, with her name: her walk-in, no second patient.
+	flash(doc.post("/stations/Lab/walk-in", url.Values{"mrn": {"NEW-1"}, "last_name": {"nilsen"}}))
+	if n := len(walkIns(nora.ID)); n != 1 {
+		t.Fatalf("%d walk-ins for Nora", n)
 	}
 }
