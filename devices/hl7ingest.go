@@ -83,6 +83,7 @@ func hl7Ingestion(ctx context.Context, st *store.Store, dev *store.Device, raw [
 		in.Observations = append(in.Observations, obs)
 	}
 	in.PatientRef = strings.Join(refs, "; ")
+	in.Firmware, in.SerialNumber = hl7DeviceIdentity(msg, msh)
 	if len(patients) == 1 {
 		for id := range patients {
 			in.PatientID = id
@@ -181,4 +182,32 @@ func hl7Observation(dev *store.Device, msh hl7.MSH, o hl7.Observation, loc *time
 		obs.MeasuredAt = t
 	}
 	return obs
+}
+
+// hl7DeviceIdentity reads the firmware version and serial number a device
+// reports in an HL7 message, for the fleet view ("" where it says nothing):
+//
+//   - firmware: SFT-2, the software certified version or release number
+//     of the sending system (HL7 v2.5 and later);
+//   - serial number: the equipment instance identifier of the first OBX
+//     that has one (OBX-18: its universal id, EI.3, as IHE PCD devices
+//     send their EUI-64, else its entity id, EI.1); else MSH-3's universal
+//     id when MSH-3 names its type (the device itself sending, as IHE PCD
+//     asks: GLUCOSCAN^0012345^EUI-64). MSH-3 without a type names an
+//     application, possibly middleware in between, not a device.
+func hl7DeviceIdentity(msg *hl7.Message, msh hl7.MSH) (firmware, serial string) {
+	if sft, ok := msg.Segment("SFT"); ok {
+		firmware = strings.TrimSpace(sft.Field(2).String())
+	}
+	for _, o := range msg.Observations() {
+		for _, eq := range o.OBX.Equipment {
+			if serial = strings.TrimSpace(firstNonEmpty(eq.UniversalID, eq.ID)); serial != "" {
+				return firmware, serial
+			}
+		}
+	}
+	if msh.SendingApp.UniversalIDType != "" {
+		serial = strings.TrimSpace(msh.SendingApp.UniversalID)
+	}
+	return firmware, serial
 }
