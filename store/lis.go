@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +31,8 @@ type LISDestination struct {
 	Host              string
 	Port              int
 	TLS               bool
+	TLSCA             string // PEM certificates of the CA that signs the LIS's certificate ("" the system's roots)
+	TLSPin            string // SHA-256 of the LIS's certificate, lower-case hex ("" no pin)
 	HL7Version        string
 	Send              string // result or encounter
 	MatchedOnly       bool   // leave out results not matched to a patient
@@ -36,6 +40,35 @@ type LISDestination struct {
 	ReceivingFacility string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+}
+
+// NormalizeCertPin reads a SHA-256 certificate fingerprint written as hex,
+// with or without colons (AB:CD:...), in either case; ok is false if it is
+// not 32 bytes of hex.
+func NormalizeCertPin(s string) (pin string, ok bool) {
+	s = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), ":", ""))
+	if len(s) != 64 {
+		return "", false
+	}
+	if _, err := hex.DecodeString(s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// Trust says how the destination's TLS certificate is checked, for lists.
+func (d *LISDestination) Trust() string {
+	switch {
+	case !d.TLS:
+		return ""
+	case d.TLSPin != "" && d.TLSCA != "":
+		return "CA + pin"
+	case d.TLSPin != "":
+		return "pin"
+	case d.TLSCA != "":
+		return "CA"
+	}
+	return "system roots"
 }
 
 // Addr is host:port.
@@ -57,6 +90,17 @@ func (d *LISDestination) Validate() error {
 	v.Check(slices.Contains([]string{"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8"}, d.HL7Version), "hl7Version", "must be 2.3 to 2.8, e.g. 2.5.1")
 	v.Check(d.Send == LISSendResult || d.Send == LISSendEncounter, "send", "must be result or encounter")
 	v.Check(len(d.ReceivingApp) <= 100 && len(d.ReceivingFacility) <= 100, "receiving", "must be at most 100 characters")
+	if d.TLSCA = strings.TrimSpace(d.TLSCA); d.TLSCA != "" {
+		v.Check(d.TLS, "ca", "needs TLS")
+		v.Check(len(d.TLSCA) <= 64<<10 && x509.NewCertPool().AppendCertsFromPEM([]byte(d.TLSCA)), "ca",
+			"must be PEM certificates (-----BEGIN CERTIFICATE-----), at most 64 KiB")
+	}
+	if d.TLSPin != "" {
+		pin, ok := NormalizeCertPin(d.TLSPin)
+		v.Check(d.TLS, "pin", "needs TLS")
+		v.Check(ok, "pin", "must be a SHA-256 fingerprint: 64 hex digits, colons allowed")
+		d.TLSPin = pin
+	}
 	return v.Err()
 }
 
@@ -70,9 +114,9 @@ func (s *Store) AddLISDestination(ctx context.Context, orgID int64, d *LISDestin
 	return s.write(ctx, func(tx *txn) error {
 		d.CreatedAt, d.UpdatedAt = tx.Now, tx.Now
 		res, err := tx.Exec(`INSERT INTO lis_destinations (org_id, name, host, port, tls, hl7_version, send, matched_only,
-			receiving_app, receiving_facility, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			receiving_app, receiving_facility, created_at, updated_at, tls_ca, tls_pin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			orgID, d.Name, d.Host, d.Port, boolInt(d.TLS), d.HL7Version, d.Send, boolInt(d.MatchedOnly), d.ReceivingApp,
-			d.ReceivingFacility, unix(tx.Now), unix(tx.Now))
+			d.ReceivingFacility, unix(tx.Now), unix(tx.Now), d.TLSCA, d.TLSPin)
 		if isUnique(err) {
 			return Conflict(fmt.Sprintf("a LIS destination named %q already exists", d.Name))
 		}
@@ -108,13 +152,13 @@ func (s *Store) RemoveLISDestination(ctx context.Context, orgID int64, name stri
 }
 
 const lisDestCols = `id, org_id, name, host, port, tls, hl7_version, send, matched_only, receiving_app, receiving_facility,
-	created_at, updated_at`
+	created_at, updated_at, tls_ca, tls_pin`
 
 func scanLISDest(row interface{ Scan(...any) error }) (*LISDestination, error) {
 	var d LISDestination
 	var c, u int64
 	err := row.Scan(&d.ID, &d.OrgID, &d.Name, &d.Host, &d.Port, &d.TLS, &d.HL7Version, &d.Send, &d.MatchedOnly,
-		&d.ReceivingApp, &d.ReceivingFacility, &c, &u)
+		&d.ReceivingApp, &d.ReceivingFacility, &c, &u, &d.TLSCA, &d.TLSPin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -20,7 +21,9 @@ func lisAdd(ctx context.Context, e env, args []string) error {
 	fs.FlagSet.StringVar(&d.Name, "name", "", "a short name for the destination, without spaces (required)")
 	fs.FlagSet.StringVar(&d.Host, "host", "", "the LIS's host name or address (required)")
 	fs.FlagSet.IntVar(&d.Port, "port", 0, "the LIS's MLLP port (required)")
-	fs.FlagSet.BoolVar(&d.TLS, "tls", false, "connect with TLS (MLLP over TLS)")
+	fs.FlagSet.BoolVar(&d.TLS, "tls", false, "connect with TLS (MLLP over TLS); the LIS's certificate is checked against the system's roots unless --ca or --pin says otherwise")
+	caFile := fs.FlagSet.String("ca", "", "with --tls: PEM file of the CA that signs the LIS's certificate (a hospital's own CA); the host name is checked too")
+	fs.FlagSet.StringVar(&d.TLSPin, "pin", "", "with --tls: the SHA-256 fingerprint of the LIS's certificate (openssl x509 -noout -fingerprint -sha256), for a self-signed one")
 	fs.FlagSet.StringVar(&d.HL7Version, "hl7-version", "2.5.1", "HL7 version written in MSH-12")
 	fs.FlagSet.StringVar(&d.Send, "send", "result", "result: each final result as it arrives; encounter: all results of an encounter when it is completed")
 	fs.FlagSet.BoolVar(&d.MatchedOnly, "matched-only", false, "leave out results not matched to a patient (by default they are sent with the analyser's specimen id and patient fields)")
@@ -31,13 +34,20 @@ func lisAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			return fmt.Errorf("lis add: --ca: %w", err)
+		}
+		d.TLSCA = string(pem)
+	}
 	ctx = store.WithActor(ctx, store.Actor{OrgID: o.ID, Name: "cli"})
 	if err := st.AddLISDestination(ctx, o.ID, d); err != nil {
 		return userError(err)
 	}
 	tls := ""
 	if d.TLS {
-		tls = " with TLS"
+		tls = " with TLS, trusting " + d.Trust()
 	}
 	fmt.Fprintf(e.stdout, "added LIS %q (%s%s, HL7 %s, each %s) to %s; a running server starts sending within seconds\n",
 		d.Name, d.Addr(), tls, d.HL7Version, d.Send, o.Slug)
@@ -67,7 +77,11 @@ func lisList(ctx context.Context, e env, args []string) error {
 	}
 	t := newTable(e.stdout, "NAME", "ADDRESS", "TLS", "HL7", "SENDS", "MATCHED ONLY", "PENDING")
 	for _, d := range ds {
-		t.row(d.Name, d.Addr(), d.TLS, d.HL7Version, d.Send, d.MatchedOnly, pending[d.ID])
+		tls := "no"
+		if d.TLS {
+			tls = d.Trust()
+		}
+		t.row(d.Name, d.Addr(), tls, d.HL7Version, d.Send, d.MatchedOnly, pending[d.ID])
 	}
 	return t.flush()
 }

@@ -3,6 +3,7 @@ package lis_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -91,6 +92,7 @@ type testLIS struct {
 	t    *testing.T
 	addr string
 	mode atomic.Value
+	tls  *tls.Config // MLLP over TLS when set
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -113,6 +115,9 @@ func newTestLIS(t *testing.T) *testLIS {
 }
 
 func (l *testLIS) serve(ln net.Listener) {
+	if l.tls != nil {
+		ln = tls.NewListener(ln, l.tls)
+	}
 	l.mu.Lock()
 	l.ln = ln
 	l.mu.Unlock()
@@ -203,7 +208,7 @@ type fixture struct {
 	w   *lis.Worker
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*lis.Config)) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "lis.db"))
 	if err != nil {
@@ -228,8 +233,12 @@ func newFixture(t *testing.T) *fixture {
 	}, "first table"); err != nil {
 		t.Fatal(err)
 	}
-	f.w = lis.New(lis.Config{Store: st, Poll: 30 * time.Millisecond, MinBackoff: 30 * time.Millisecond,
-		MaxBackoff: 100 * time.Millisecond, AckTimeout: 300 * time.Millisecond, DialTimeout: time.Second})
+	cfg := lis.Config{Store: st, Poll: 30 * time.Millisecond, MinBackoff: 30 * time.Millisecond,
+		MaxBackoff: 100 * time.Millisecond, AckTimeout: 300 * time.Millisecond, DialTimeout: time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f.w = lis.New(cfg)
 	done := make(chan struct{})
 	go func() { f.w.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; st.Close() })
