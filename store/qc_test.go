@@ -130,3 +130,64 @@ func TestQCRunsFlagRunAndDevice(t *testing.T) {
 		t.Errorf("device qc state after a good run: %s", f.Status.QCState)
 	}
 }
+
+// TestWestgardPublishedExercise judges, value by value as they arrive, the
+// data set of a published worked example with its answer key: Sten
+// Westgard, "Break All the Rules! (Answers to Part One)", Westgard QC,
+// August 2015 (westgard.com/qc-applications/basic-qc-practices/
+// break-all-rules-answers1.html): one control, mean 47, SD 3, measurements
+// 1 to 61. The key names the rejection rules broken (not the 1-2s warning)
+// and marks a rule over the rows it spans; the rule fires on the last of
+// them, when the run that completes it arrives:
+//
+//	6 1:3s; 12 1:3s; 14-15 2:2s; 26-27 2:2s; 37-40 4:1s; 44-51 8:x;
+//	52-55 4:1s; 58-67 10:x (rows 62-67 are beyond the data copied here).
+//
+// 8:x is not one of this appliance's rules (the classic multirule uses
+// 10-x), so 44-51 must flag nothing; that is the one deliberate difference
+// from the key. The 1-2s warning fires on exactly the values beyond 2 SD.
+func TestWestgardPublishedExercise(t *testing.T) {
+	values := []float64{42.5, 55.1, 46.4, 47.0, 43.1, 56.9, 41.3, 44.9, 45.5, 41.3, // 1-10
+		47.0, 37.7, 41.6, 53.3, 55.4, 44.6, 47.3, 48.2, 41.3, 42.8, // 11-20
+		44.3, 47.6, 44.3, 45.8, 47.6, 39.8, 39.8, 50.9, 49.7, 45.5, // 21-30
+		45.2, 47.3, 47.9, 44.3, 40.1, 48.2, 40.7, 41.9, 43.4, 43.7, // 31-40
+		49.7, 42.2, 52.1, 44.6, 45.2, 45.8, 41.6, 41.3, 44.9, 43.7, // 41-50
+		45.2, 50.6, 50.3, 51.2, 51.5, 44.3, 41.6, 53.9, 48.8, 48.2, // 51-60
+		50.6} // 61
+	key := map[int][]string{ // measurement number -> rejection rules broken
+		6: {store.Rule13s}, 12: {store.Rule13s}, 15: {store.Rule22s}, 27: {store.Rule22s},
+		40: {store.Rule41s}, 55: {store.Rule41s},
+	}
+	const mean, sd = 47.0, 3.0
+	var z []float64
+	for i, v := range values {
+		n := i + 1
+		z = append(z, (v-mean)/sd)
+		got := store.Westgard(z)
+		var reject []string
+		warned := false
+		for _, r := range got {
+			if r == store.Rule12s {
+				warned = true
+			} else {
+				reject = append(reject, r)
+			}
+		}
+		if !slices.Equal(reject, key[n]) {
+			t.Errorf("measurement %d (%.1f, z %.1f): rejection rules %v, the key says %v", n, v, z[i], reject, key[n])
+		}
+		if beyond2 := z[i] > 2 || z[i] < -2; warned != beyond2 {
+			t.Errorf("measurement %d (z %.2f): 1-2s %v", n, z[i], warned)
+		}
+		want := store.QCAccepted
+		switch {
+		case len(key[n]) > 0:
+			want = store.QCRejected
+		case warned:
+			want = store.QCWarning
+		}
+		if s := store.QCStatus(got); s != want {
+			t.Errorf("measurement %d: status %s, want %s", n, s, want)
+		}
+	}
+}
