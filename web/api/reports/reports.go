@@ -185,7 +185,8 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 		{"results", "/api/reports/v1/results", true, "results per device and code"},
 		{"qc", "/api/reports/v1/qc", true, "QC runs and failure rates per device and code"},
 		{"patient", "/api/reports/v1/patients/{id}", true, "everything kept about one patient and every access to it"},
-		{"monitoring-adherence", "", false, "remote monitoring enrolments are not part of the clinic model yet"},
+		{"monitoring-adherence", "/api/reports/v1/monitoring-adherence", true,
+			"per enrollment and month: days with device readings against the 16 required, minutes of monitoring time logged"},
 	}})
 }
 
@@ -334,4 +335,107 @@ func (h *Handler) qc(w http.ResponseWriter, r *http.Request) {
 			"warnings": c.Warnings, "notEvaluated": c.NotEvaluated, "failureRate": ratio(c.Rejected, c.Runs-c.NotEvaluated)})
 	}
 	write(w, r, t)
+}
+
+// months reads from and to as months (YYYY-MM, or a date YYYY-MM-DD for
+// the month it falls in), both included, at most twelve.
+func months(r *http.Request) ([]string, error) {
+	q := r.URL.Query()
+	parse := func(name string) (time.Time, error) {
+		v := q.Get(name)
+		if v == "" {
+			return time.Time{}, bad("%s is required (YYYY-MM)", name)
+		}
+		if d, err := time.Parse(time.DateOnly, v); err == nil {
+			v = d.Format("2006-01")
+		}
+		t, _, err := store.ParseMonth(v)
+		if err != nil {
+			return time.Time{}, bad("%s must be a month as YYYY-MM", name)
+		}
+		return t, nil
+	}
+	from, err := parse("from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := parse("to")
+	if err != nil {
+		return nil, err
+	}
+	if to.Before(from) {
+		return nil, bad("to must not be before from")
+	}
+	var out []string
+	for m := from; !m.After(to); m = m.AddDate(0, 1, 0) {
+		if len(out) == 12 {
+			return nil, bad("a report covers at most twelve months")
+		}
+		out = append(out, m.Format("2006-01"))
+	}
+	return out, nil
+}
+
+// RequiredReadingDays is how many days with device readings a month of
+// remote monitoring needs (16 of the 30 days of CPT 99454).
+const RequiredReadingDays = 16
+
+// adherence is the monitoring adherence report: for every enrollment and
+// month of the period, the days with device readings against the 16 the
+// device-supply code needs, and the minutes of monitoring time logged. The
+// figures are the ones the billing page decides codes on (store
+// BillingSummary): days are UTC days within the enrollment with a reading
+// from a device, minutes are whole minutes logged in the month.
+func (h *Handler) adherence(w http.ResponseWriter, r *http.Request) {
+	ms, err := months(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	program := r.URL.Query().Get("program")
+	if program != "" && program != store.ProgramRPM && program != store.ProgramRTM && program != store.ProgramCCM {
+		h.fail(w, r, bad("program must be RPM, RTM or CCM"))
+		return
+	}
+	t := &table{Report: "monitoring-adherence", From: ms[0], To: ms[len(ms)-1],
+		Columns: []string{"month", "enrollment", "patient", "mrn", "program", "status", "enrolledDays", "readingDays",
+			"requiredDays", "missingDays", "adherent", "minutes", "interactive"}}
+	for _, m := range ms {
+		bs, err := h.store.BillingSummary(r.Context(), orgID(r), m)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, b := range bs {
+			e := b.Enrollment
+			if program != "" && e.Program != program {
+				continue
+			}
+			t.Rows = append(t.Rows, map[string]any{"month": m, "enrollment": e.UUID, "patient": e.PatientUUID,
+				"mrn": b.PatientMRN, "program": e.Program, "status": e.Status, "enrolledDays": enrolledDays(e, m),
+				"readingDays": b.ReadingDays, "requiredDays": RequiredReadingDays,
+				"missingDays": max(RequiredReadingDays-b.ReadingDays, 0), "adherent": b.ReadingDays >= RequiredReadingDays,
+				"minutes": b.Minutes, "interactive": b.Interactive})
+		}
+	}
+	write(w, r, t)
+}
+
+// enrolledDays is how many days of month the enrollment covers (its start
+// and end dates included).
+func enrolledDays(e store.Enrollment, month string) int {
+	from, to, err := store.ParseMonth(month)
+	if err != nil {
+		return 0
+	}
+	if start, err := time.Parse(time.DateOnly, e.StartDate); err == nil && start.After(from) {
+		from = start
+	}
+	if end, err := time.Parse(time.DateOnly, e.EndDate); err == nil && end.AddDate(0, 0, 1).Before(to) {
+		to = end.AddDate(0, 0, 1)
+	}
+	if !to.After(from) {
+		return 0
+	}
+	return int(to.Sub(from).Hours() / 24)
 }

@@ -228,7 +228,8 @@ func TestResultAndQCReports(t *testing.T) {
 		t.Errorf("qc row %v", r)
 	}
 	status, body, _ = e.get("/api/reports/v1", e.tokA)
-	if status != 200 || !strings.Contains(string(body), `"name":"monitoring-adherence","available":false`) {
+	if status != 200 || !strings.Contains(string(body), `"name":"monitoring-adherence","path":"/api/reports/v1/monitoring-adherence","available":true`) ||
+		strings.Contains(string(body), `"available":false`) {
 		t.Errorf("index %s", body)
 	}
 }
@@ -270,5 +271,103 @@ func TestPatientReport(t *testing.T) {
 	}
 	if status, _, _ := e.get("/api/reports/v1/patients/nobody", e.tokA); status != 404 {
 		t.Errorf("unknown: %d", status)
+	}
+}
+
+// TestMonitoringAdherenceReport: per enrollment and month, the days with
+// device readings against the 16 required and the minutes logged, in JSON
+// and CSV; manual readings and another clinic's enrollments do not count.
+func TestMonitoringAdherenceReport(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.clk.set(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC))
+	enr := &store.Enrollment{PatientID: e.patient.ID, Program: store.ProgramRPM, Status: store.EnrollmentActive, StartDate: "2026-01-15"}
+	must(t, e.st.CreateEnrollment(ctx, e.orgA.ID, enr))
+	reading := func(org *store.Org, patient int64, src string, at time.Time, v float64) {
+		t.Helper()
+		_, err := e.st.RecordReading(ctx, org.ID, &store.Observation{PatientID: patient, MetricKey: "bp_systolic", ValueNum: v,
+			Unit: "mmHg", Source: src, MeasuredAt: at})
+		must(t, err)
+	}
+	day := func(m time.Month, d, h int) time.Time { return time.Date(2026, m, d, h, 0, 0, 0, time.UTC) }
+	// January: five days of device data (two readings on the 16th), one before the enrollment.
+	reading(e.orgA, e.patient.ID, store.SourceMonitoringDevice, day(1, 10, 8), 120)
+	for d := 16; d <= 20; d++ {
+		reading(e.orgA, e.patient.ID, store.SourceMonitoringDevice, day(1, d, 8), 120)
+	}
+	reading(e.orgA, e.patient.ID, store.SourceMonitoringDevice, day(1, 16, 20), 125)
+	// February: sixteen days of device data and a manual reading on another day.
+	for d := 1; d <= 16; d++ {
+		reading(e.orgA, e.patient.ID, store.SourceMonitoringDevice, day(2, d, 7), 130)
+	}
+	reading(e.orgA, e.patient.ID, store.SourceMonitoringManual, day(2, 20, 7), 131)
+	logTime := func(at time.Time, minutes int, interactive bool) {
+		t.Helper()
+		must(t, e.st.LogTime(ctx, e.orgA.ID, enr.UUID, &store.TimeEntry{StartedAt: at, Duration: time.Duration(minutes) * time.Minute, Interactive: interactive}))
+	}
+	logTime(day(1, 20, 10), 10, false)
+	logTime(day(2, 3, 10), 15, false)
+	logTime(day(2, 10, 10), 10, true)
+	// Another clinic's enrollment with readings: never in org A's report.
+	other := &store.Patient{MRN: "B1", Names: []store.HumanName{{FirstName: "Bo", LastName: "B"}}, Active: true}
+	must(t, e.st.CreatePatient(ctx, e.orgB.ID, other))
+	must(t, e.st.CreateEnrollment(ctx, e.orgB.ID, &store.Enrollment{PatientID: other.ID, Program: store.ProgramRPM,
+		Status: store.EnrollmentActive, StartDate: "2026-01-01"}))
+	reading(e.orgB, other.ID, store.SourceMonitoringDevice, day(2, 1, 7), 140)
+
+	status, body, _ := e.get("/api/reports/v1/monitoring-adherence?from=2026-01&to=2026-03", e.tokA)
+	var rep struct {
+		Report, From, To string
+		Columns          []string
+		Rows             []map[string]any
+	}
+	must(t, json.Unmarshal(body, &rep))
+	if status != 200 || rep.Report != "monitoring-adherence" || rep.From != "2026-01" || rep.To != "2026-03" || len(rep.Rows) != 3 {
+		t.Fatalf("%d %s", status, body)
+	}
+	want := []map[string]any{
+		{"month": "2026-01", "enrolledDays": 17.0, "readingDays": 5.0, "requiredDays": 16.0, "missingDays": 11.0, "adherent": false, "minutes": 10.0, "interactive": false},
+		{"month": "2026-02", "enrolledDays": 28.0, "readingDays": 16.0, "requiredDays": 16.0, "missingDays": 0.0, "adherent": true, "minutes": 25.0, "interactive": true},
+		{"month": "2026-03", "enrolledDays": 31.0, "readingDays": 0.0, "requiredDays": 16.0, "missingDays": 16.0, "adherent": false, "minutes": 0.0, "interactive": false},
+	}
+	for i, w := range want {
+		w["enrollment"], w["patient"], w["mrn"], w["program"], w["status"] = enr.UUID, e.patient.UUID, "M1", "RPM", "ACTIVE"
+		for k, v := range w {
+			if rep.Rows[i][k] != v {
+				t.Errorf("%s %s = %v, want %v", w["month"], k, rep.Rows[i][k], v)
+			}
+		}
+	}
+
+	// CSV: the same rows; a date picks its month.
+	status, body, h := e.get("/api/reports/v1/monitoring-adherence?from=2026-02-01&to=2026-02-28&format=csv", e.tokA)
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv %d %s", status, body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+	must(t, err)
+	if len(recs) != 2 || strings.Join(recs[0], ",") != "month,enrollment,patient,mrn,program,status,enrolledDays,readingDays,requiredDays,missingDays,adherent,minutes,interactive" ||
+		strings.Join(recs[1], ",") != "2026-02,"+enr.UUID+","+e.patient.UUID+",M1,RPM,ACTIVE,28,16,16,0,true,25,true" {
+		t.Errorf("csv %q", recs)
+	}
+	// A programme filter, and the other clinic's view.
+	status, body, _ = e.get("/api/reports/v1/monitoring-adherence?from=2026-02&to=2026-02&program=CCM", e.tokA)
+	must(t, json.Unmarshal(body, &rep))
+	if status != 200 || len(rep.Rows) != 0 {
+		t.Errorf("CCM only: %s", body)
+	}
+	status, body, _ = e.get("/api/reports/v1/monitoring-adherence?from=2026-02&to=2026-02", e.tokB)
+	must(t, json.Unmarshal(body, &rep))
+	if status != 200 || len(rep.Rows) != 1 || rep.Rows[0]["mrn"] != "B1" || rep.Rows[0]["readingDays"] != 1.0 {
+		t.Errorf("org B: %s", body)
+	}
+	for _, q := range []string{"", "?from=2026-01", "?from=2026-13&to=2026-13", "?from=2026-03&to=2026-01", "?from=2025-01&to=2026-01",
+		"?from=2026-01&to=2026-01&program=XYZ", "?from=2026-01&to=2026-01&format=xml"} {
+		if status, body, _ := e.get("/api/reports/v1/monitoring-adherence"+q, e.tokA); status != 400 || !strings.Contains(string(body), `"code":"invalid"`) {
+			t.Errorf("%s: %d %s", q, status, body)
+		}
+	}
+	if status, _, _ := e.get("/api/reports/v1/monitoring-adherence?from=2026-01&to=2026-01", e.fhirOnly); status != 403 {
+		t.Errorf("fhir-only token: %d", status)
 	}
 }

@@ -44,6 +44,8 @@ func (h *Handler) Routes() []httpx.Route {
 			Summary: "Appointments, no-show and LWBS rates, waiting times and visit durations (?from&to&by=day|waiting-room|clinician&tz&format=csv)"},
 		{Method: "GET", Pattern: "/api/reports/v1/results", Guard: token, Handler: h.results, Summary: "Results per device and code (?from&to&format=csv)"},
 		{Method: "GET", Pattern: "/api/reports/v1/qc", Guard: token, Handler: h.qc, Summary: "QC runs and failure rates per device and code (?from&to&format=csv)"},
+		{Method: "GET", Pattern: "/api/reports/v1/monitoring-adherence", Guard: token, Handler: h.adherence,
+			Summary: "Per enrollment and month: days with device readings against the 16 required, minutes logged (?from=YYYY-MM&to=YYYY-MM&program&format=csv)"},
 		{Method: "GET", Pattern: "/api/reports/v1/patients/{id}", Guard: token, Handler: h.patient,
 			Summary: "Everything kept about one patient and every access to it (?format=csv: the access log)"},
 	}
