@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,9 +84,36 @@ func (s *Store) CreatePatientDocument(ctx context.Context, orgID int64, d *Patie
 	})
 }
 
+const patientDocumentCols = `id, uuid, org_id, patient_id, name, date_time, responses_json, created_at`
+
+func scanPatientDocument(row interface{ Scan(...any) error }) (*PatientDocument, error) {
+	var d PatientDocument
+	var dt, c int64
+	var resp string
+	if err := row.Scan(&d.ID, &d.UUID, &d.OrgID, &d.PatientID, &d.Name, &dt, &resp, &c); err != nil {
+		return nil, err
+	}
+	var err error
+	if d.Responses, err = decodeListAs(resp, responseFromJSON); err != nil {
+		return nil, fmt.Errorf("patient document %d: %w", d.ID, err)
+	}
+	d.DateTime, d.CreatedAt = fromUnix(dt), fromUnix(c)
+	return &d, nil
+}
+
+// patientDocument returns one document by row id.
+func (s *Store) patientDocument(ctx context.Context, orgID, id int64) (*PatientDocument, error) {
+	d, err := scanPatientDocument(s.r.QueryRowContext(ctx, `SELECT `+patientDocumentCols+` FROM patient_documents
+		WHERE org_id = ? AND id = ?`, orgID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("patient document %d: %w", id, ErrNotFound)
+	}
+	return d, err
+}
+
 // PatientDocuments lists a patient's documents, newest first.
 func (s *Store) PatientDocuments(ctx context.Context, orgID, patientID int64) ([]PatientDocument, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, uuid, org_id, patient_id, name, date_time, responses_json, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+patientDocumentCols+`
 		FROM patient_documents WHERE org_id = ? AND patient_id = ? ORDER BY id DESC`, orgID, patientID)
 	if err != nil {
 		return nil, fmt.Errorf("patient documents: %w", err)
@@ -92,17 +121,11 @@ func (s *Store) PatientDocuments(ctx context.Context, orgID, patientID int64) ([
 	defer rows.Close()
 	var out []PatientDocument
 	for rows.Next() {
-		var d PatientDocument
-		var dt, c int64
-		var resp string
-		if err := rows.Scan(&d.ID, &d.UUID, &d.OrgID, &d.PatientID, &d.Name, &dt, &resp, &c); err != nil {
+		d, err := scanPatientDocument(rows)
+		if err != nil {
 			return nil, fmt.Errorf("patient documents: %w", err)
 		}
-		if d.Responses, err = decodeListAs(resp, responseFromJSON); err != nil {
-			return nil, fmt.Errorf("patient document %d: %w", d.ID, err)
-		}
-		d.DateTime, d.CreatedAt = fromUnix(dt), fromUnix(c)
-		out = append(out, d)
+		out = append(out, *d)
 	}
 	return out, rows.Err()
 }

@@ -427,6 +427,94 @@ func (s *Store) SearchEpisodes(ctx context.Context, orgID int64, f EpisodeSearch
 	return out, rows.Err()
 }
 
+// Questionnaire is one filled questionnaire as FHIR serves it
+// (QuestionnaireResponse): a visit note (Note set) or a questionnaire the
+// patient filled in and a client added to the record (Document set).
+type Questionnaire struct {
+	Note        *NoteRef
+	Document    *PatientDocument
+	PatientUUID string
+}
+
+// QuestionnaireSearch selects filled questionnaires. A questionnaire the
+// patient filled in belongs to no visit: AppointmentID finds visit notes
+// only.
+type QuestionnaireSearch struct {
+	UUIDs         []string
+	PatientID     int64
+	AppointmentID int64
+	Page
+}
+
+// SearchQuestionnaires lists the organisation's visit notes (started ones)
+// and patient questionnaires matching f: visit notes first, each kind
+// oldest first, one page of both in one query so offsets stay stable.
+func (s *Store) SearchQuestionnaires(ctx context.Context, orgID int64, f QuestionnaireSearch) ([]Questionnaire, error) {
+	var wn, wd where
+	wn.add(`n.org_id = ?`, orgID)
+	wn.in(`n.uuid`, f.UUIDs)
+	wd.add(`d.org_id = ?`, orgID)
+	wd.in(`d.uuid`, f.UUIDs)
+	if f.PatientID > 0 {
+		wn.add(`a.patient_id = ?`, f.PatientID)
+		wd.add(`d.patient_id = ?`, f.PatientID)
+	}
+	if f.AppointmentID > 0 {
+		wn.add(`n.appointment_id = ?`, f.AppointmentID)
+		wd.add(`0`)
+	}
+	lim, largs := f.Page.sql()
+	args := append(append(wn.args, wd.args...), largs...)
+	rows, err := s.r.QueryContext(ctx, `SELECT 0 AS kind, n.id, n.appointment_id, n.template_id, a.uuid, a.patient_id, p.uuid
+		FROM visit_notes n JOIN appointments a ON a.id = n.appointment_id JOIN patients p ON p.id = a.patient_id
+		WHERE `+wn.String()+`
+		UNION ALL
+		SELECT 1, d.id, 0, 0, '', d.patient_id, p.uuid
+		FROM patient_documents d JOIN patients p ON p.id = d.patient_id
+		WHERE `+wd.String()+`
+		ORDER BY kind, 2`+lim, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search questionnaires: %w", err)
+	}
+	type ref struct {
+		kind                 int
+		id, appt, tpl, pid   int64
+		apptUUID, patientUID string
+	}
+	var refs []ref
+	for rows.Next() {
+		var r ref
+		if err := rows.Scan(&r.kind, &r.id, &r.appt, &r.tpl, &r.apptUUID, &r.pid, &r.patientUID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("search questionnaires: %w", err)
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search questionnaires: %w", err)
+	}
+	out := make([]Questionnaire, 0, len(refs))
+	for _, r := range refs {
+		q := Questionnaire{PatientUUID: r.patientUID}
+		if r.kind == 0 {
+			n, err := loadNote(ctx, s.r, orgID, r.appt, r.tpl)
+			if err != nil {
+				return nil, fmt.Errorf("search questionnaires: %w", err)
+			}
+			q.Note = &NoteRef{Note: *n, AppointmentUUID: r.apptUUID, PatientID: r.pid, PatientUUID: r.patientUID}
+		} else {
+			d, err := s.patientDocument(ctx, orgID, r.id)
+			if err != nil {
+				return nil, fmt.Errorf("search questionnaires: %w", err)
+			}
+			q.Document = d
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
 // NoteRef is a visit note with the public ids of its visit and patient.
 type NoteRef struct {
 	Note

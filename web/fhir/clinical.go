@@ -421,8 +421,10 @@ func (h *Handler) searchReport(w http.ResponseWriter, r *http.Request) {
 	h.searchset(w, r, q, p, matches, more, nil)
 }
 
-// QuestionnaireResponse is a visit note: the answers to a note template's
-// questions for one visit.
+// QuestionnaireResponse is a visit note (the answers to a note template's
+// questions for one visit) or a questionnaire the patient filled in that a
+// client added to the record (telehealth documents: a name and question /
+// answer pairs, with no visit).
 type QuestionnaireResponse struct {
 	ResourceType  string     `json:"resourceType"`
 	ID            string     `json:"id"`
@@ -488,9 +490,41 @@ func (h *Handler) toQuestionnaireResponse(n *store.NoteRef) *QuestionnaireRespon
 	return out
 }
 
+// documentToQuestionnaireResponse maps a patient's questionnaire: one group
+// item named as the document, with a question item per response in the
+// order sent (linkId its position); an empty answer is left out (FHIR has
+// no empty strings). It is completed: a client adds it once filled in.
+func documentToQuestionnaireResponse(d *store.PatientDocument, patientUUID string) *QuestionnaireResponse {
+	out := &QuestionnaireResponse{ResourceType: "QuestionnaireResponse", ID: d.UUID, Meta: &Meta{LastUpdated: instant(d.CreatedAt)},
+		Status: "completed", Subject: &Reference{Reference: "Patient/" + patientUUID}, Authored: instant(d.DateTime)}
+	group := QRItem{LinkID: "document", Text: d.Name}
+	for i, resp := range d.Responses {
+		item := QRItem{LinkID: "document." + strconv.Itoa(i+1), Text: resp.Question}
+		if resp.Response != "" {
+			item.Answer = []QRAnswer{{ValueString: resp.Response}}
+		}
+		group.Item = append(group.Item, item)
+	}
+	if len(group.Item) > 0 {
+		out.Item = []QRItem{group}
+	}
+	return out
+}
+
+// questionnaireResource maps a visit note or a patient questionnaire and
+// audits the read.
+func (h *Handler) questionnaireResource(r *http.Request, q *store.Questionnaire) resource {
+	if q.Document != nil {
+		h.store.AuditRead(r.Context(), orgID(r), "document", q.Document.UUID, q.Document.PatientID)
+		return documentToQuestionnaireResponse(q.Document, q.PatientUUID)
+	}
+	h.store.AuditRead(r.Context(), orgID(r), "visit-note", q.Note.UUID, q.Note.PatientID)
+	return h.toQuestionnaireResponse(q.Note)
+}
+
 func (h *Handler) readQuestionnaireResponse(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	rows, err := h.store.SearchVisitNotes(r.Context(), orgID(r), store.VisitNoteSearch{UUIDs: []string{id}, Page: store.Page{Limit: 1}})
+	rows, err := h.store.SearchQuestionnaires(r.Context(), orgID(r), store.QuestionnaireSearch{UUIDs: []string{id}, Page: store.Page{Limit: 1}})
 	if err == nil && len(rows) == 0 {
 		err = notFound("QuestionnaireResponse", id)
 	}
@@ -498,8 +532,7 @@ func (h *Handler) readQuestionnaireResponse(w http.ResponseWriter, r *http.Reque
 		h.fail(w, r, err)
 		return
 	}
-	h.store.AuditRead(r.Context(), orgID(r), "visit-note", id, rows[0].PatientID)
-	writeResource(w, http.StatusOK, h.toQuestionnaireResponse(&rows[0]))
+	writeResource(w, http.StatusOK, h.questionnaireResource(r, &rows[0]))
 }
 
 func (h *Handler) searchQuestionnaireResponse(w http.ResponseWriter, r *http.Request) {
@@ -508,7 +541,7 @@ func (h *Handler) searchQuestionnaireResponse(w http.ResponseWriter, r *http.Req
 		h.fail(w, r, err)
 		return
 	}
-	var f store.VisitNoteSearch
+	var f store.QuestionnaireSearch
 	found := true
 	if f.UUIDs, err = q.ids(); err == nil {
 		f.PatientID, found, err = h.subject(r, q, "patient", "subject")
@@ -542,9 +575,9 @@ func (h *Handler) searchQuestionnaireResponse(w http.ResponseWriter, r *http.Req
 		return
 	}
 	f.Page = fetch(p)
-	var rows []store.NoteRef
+	var rows []store.Questionnaire
 	if found {
-		if rows, err = h.store.SearchVisitNotes(r.Context(), orgID(r), f); err != nil {
+		if rows, err = h.store.SearchQuestionnaires(r.Context(), orgID(r), f); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -552,8 +585,7 @@ func (h *Handler) searchQuestionnaireResponse(w http.ResponseWriter, r *http.Req
 	rows, more := trim(rows, p)
 	matches := make([]resource, len(rows))
 	for i := range rows {
-		h.store.AuditRead(r.Context(), orgID(r), "visit-note", rows[i].UUID, rows[i].PatientID)
-		matches[i] = h.toQuestionnaireResponse(&rows[i])
+		matches[i] = h.questionnaireResource(r, &rows[i])
 	}
 	h.searchset(w, r, q, p, matches, more, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,10 @@ func TestEveryResourceType(t *testing.T) {
 	if len(notes) != 1 {
 		t.Fatalf("%d notes", len(notes))
 	}
+	doc := &store.PatientDocument{PatientID: e.patient.ID, Name: "PHQ-2 before the visit", DateTime: time.Date(2026, 3, 1, 18, 30, 0, 0, time.UTC),
+		Responses: []store.DocumentResponse{{Question: "Little interest or pleasure in doing things?", Response: "Several days"},
+			{Question: "Anything else?", Response: ""}, {Question: "Medication", Response: "Metformin 500 mg <2/day> & \"more\""}}}
+	must(t, e.st.CreatePatientDocument(ctx, e.orgA.ID, doc))
 	org, err := e.st.Org(ctx, e.orgA.ID)
 	must(t, err)
 	pt := e.patient.UUID
@@ -109,6 +114,14 @@ func TestEveryResourceType(t *testing.T) {
 				t.Errorf("%v", r)
 			}
 		}},
+		{"QuestionnaireResponse", doc.UUID, "patient=" + pt, func(t *testing.T, r map[string]any) {
+			if r["status"] != "completed" || str(r, "subject.reference") != "Patient/"+pt || r["authored"] != "2026-03-01T18:30:00Z" ||
+				str(r, "item.0.text") != "PHQ-2 before the visit" || !hasAnswer(r, "document.1", "Several days") ||
+				!hasAnswer(r, "document.3", `Metformin 500 mg <2/day> & "more"`) || path(r, "item.0.item.1.answer") != nil ||
+				str(r, "item.0.item.1.text") != "Anything else?" || r["encounter"] != nil {
+				t.Errorf("%v", r)
+			}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.typ, func(t *testing.T) {
@@ -137,6 +150,28 @@ func TestEveryResourceType(t *testing.T) {
 			e.get("/fhir/R4/"+tc.typ+"/"+tc.id, e.readB, 404)
 		})
 	}
+	// A patient's visit notes and questionnaires page together (notes
+	// first); an encounter has only its notes.
+	b := e.get("/fhir/R4/QuestionnaireResponse?patient="+pt+"&_count=1", e.readA, 200)
+	if len(entries(b)) != 1 || str(entries(b)[0], "resource.id") != notes[0].UUID {
+		t.Fatalf("page 1: %v", b)
+	}
+	var next string
+	for _, l := range path(b, "link").([]any) {
+		if str(l, "relation") == "next" {
+			next = strings.TrimPrefix(str(l, "url"), e.srv.URL)
+		}
+	}
+	if b := e.get(next, e.readA, 200); len(entries(b)) != 1 || str(entries(b)[0], "resource.id") != doc.UUID {
+		t.Fatalf("page 2 (%s): %v", next, b)
+	}
+	if b := e.get("/fhir/R4/QuestionnaireResponse?encounter=Encounter/"+appt.UUID, e.readA, 200); len(entries(b)) != 1 {
+		t.Errorf("encounter search found the patient's own questionnaire: %v", b)
+	}
+	if b := e.get("/fhir/R4/QuestionnaireResponse?patient="+e.other.UUID, e.readB, 200); len(entries(b)) != 0 {
+		t.Errorf("org B: %v", b)
+	}
+
 	// The bytes of a document, as stored.
 	req, _ := http.NewRequest("GET", e.srv.URL+"/fhir/R4/Binary/"+file.UUID, nil)
 	req.Header.Set("Authorization", "Bearer "+e.readA)

@@ -197,9 +197,9 @@ var Params = map[string]struct {
 		{"issued", "date", "when the instrument's message arrived, with prefixes"},
 	}, SortDate: true},
 	"QuestionnaireResponse": {Params: []SearchParam{
-		{"patient", "reference", "Patient/id"},
-		{"subject", "reference", "Patient/id"},
-		{"encounter", "reference", "Encounter/id"},
+		{"patient", "reference", "Patient/id: visit notes and the questionnaires the patient filled in"},
+		{"subject", "reference", "Patient/id: visit notes and the questionnaires the patient filled in"},
+		{"encounter", "reference", "Encounter/id: visit notes only (a patient's questionnaire has no visit)"},
 	}},
 }
 
