@@ -209,13 +209,25 @@ func scanPoctDelivery(row interface{ Scan(...any) error }) (*PoctDelivery, error
 }
 
 // ClaimPoctDeliveries returns up to limit due pending deliveries (every
-// organisation's) and leases them for their attempt.
-func (s *Store) ClaimPoctDeliveries(ctx context.Context, lease time.Duration, limit int) ([]PoctDelivery, error) {
+// organisation's, oldest first, leaving out skip: those in flight) and
+// leases them for their attempt, as ClaimDueDeliveries does.
+func (s *Store) ClaimPoctDeliveries(ctx context.Context, lease time.Duration, limit int, skip []int64) ([]PoctDelivery, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
 	var out []PoctDelivery
 	err := s.write(context.WithoutCancel(ctx), func(tx *txn) error {
 		out = nil
-		rows, err := tx.Query(`SELECT `+poctDeliveryCols+` FROM poct_deliveries d JOIN poct_webhooks w ON w.id = d.webhook_id
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?`, unix(tx.Now), limit)
+		q := `SELECT ` + poctDeliveryCols + ` FROM poct_deliveries d JOIN poct_webhooks w ON w.id = d.webhook_id
+			WHERE d.status = 'pending' AND d.next_attempt_at <= ?`
+		args := []any{unix(tx.Now)}
+		if len(skip) > 0 {
+			q += ` AND d.id NOT IN (?` + strings.Repeat(", ?", len(skip)-1) + `)`
+			for _, id := range skip {
+				args = append(args, id)
+			}
+		}
+		rows, err := tx.Query(q+` ORDER BY d.next_attempt_at, d.id LIMIT ?`, append(args, limit)...)
 		if err != nil {
 			return fmt.Errorf("claim poct deliveries: %w", err)
 		}
@@ -236,6 +248,18 @@ func (s *Store) ClaimPoctDeliveries(ctx context.Context, lease time.Duration, li
 		return nil
 	})
 	return out, err
+}
+
+// ReleasePoctDelivery makes a claimed delivery due now without counting
+// an attempt (the worker stopped before it could try).
+func (s *Store) ReleasePoctDelivery(ctx context.Context, id int64) error {
+	return s.write(ctx, func(tx *txn) error {
+		if _, err := tx.Exec(`UPDATE poct_deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`,
+			unix(tx.Now), id); err != nil {
+			return fmt.Errorf("release poct delivery %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // NextPoctDeliveryAt is when the earliest pending delivery is due.

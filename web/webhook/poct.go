@@ -10,11 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -63,7 +61,8 @@ func VerifyPoct(secret, timestamp, signature string, body []byte, now time.Time,
 	return nil
 }
 
-// PoctConfig configures a PoctWorker; zero fields take the defaults.
+// PoctConfig configures the POCT webhook worker; zero fields take the
+// defaults.
 type PoctConfig struct {
 	Store   *store.Store
 	Log     *slog.Logger
@@ -72,119 +71,90 @@ type PoctConfig struct {
 	Poll    time.Duration
 }
 
-// PoctWorker turns outbox events into signed POCT webhook deliveries and
-// posts them, retrying with backoff; nothing is lost across a restart.
-type PoctWorker struct {
-	st      *store.Store
-	log     *slog.Logger
-	client  *http.Client
-	backoff Backoff
-	poll    time.Duration
-	wake    chan struct{}
+// PoctWorker is the webhook worker (worker.go) on the POCT channel.
+type PoctWorker = Worker
+
+// NewPoct returns the POCT webhook worker; call Run. Deliveries are
+// attempted one at a time: the order of a clinic's events is kept for a
+// receiver that is up.
+func NewPoct(c PoctConfig) *Worker {
+	return newWorker(Config{Store: c.Store, Log: c.Log, Client: c.Client, Backoff: c.Backoff, Poll: c.Poll, Parallel: 1},
+		poctChannel{c.Store})
 }
 
-// NewPoct returns a worker; call Run.
-func NewPoct(c PoctConfig) *PoctWorker {
-	w := &PoctWorker{st: c.Store, log: c.Log, client: c.Client, backoff: c.Backoff, poll: c.Poll, wake: make(chan struct{}, 1)}
-	if w.log == nil {
-		w.log = slog.Default()
-	}
-	if w.client == nil {
-		w.client = &http.Client{Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	if w.backoff.Base == 0 {
-		w.backoff = DefaultBackoff
-	}
-	if w.poll <= 0 {
-		w.poll = 30 * time.Second
-	}
-	return w
+// poctChannel is the POCT webhooks: the JSON body built when the event was
+// read, signed at the time of sending (SignPoct).
+type poctChannel struct{ st *store.Store }
+
+func (poctChannel) name() string     { return "poct webhooks" }
+func (poctChannel) consumer() string { return PoctConsumer }
+
+func (p poctChannel) nextDue(ctx context.Context) (time.Time, error) {
+	return p.st.NextPoctDeliveryAt(ctx)
 }
 
-// Wake makes the worker look for work now.
-func (w *PoctWorker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+func (p poctChannel) record(ctx context.Context, id int64, a store.DeliveryAttempt) error {
+	return p.st.RecordPoctAttempt(ctx, id, a)
 }
 
-// Run works until ctx ends. Deliveries are attempted one at a time: the
-// order of a clinic's events is kept for a receiver that is up.
-func (w *PoctWorker) Run(ctx context.Context) error {
-	notify, unsubscribe := w.st.Subscribe()
-	defer unsubscribe()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		if err := w.consume(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("poct webhooks: read outbox", "err", err)
-		}
-		if err := w.deliverDue(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("poct webhooks: deliver", "err", err)
-		}
-		timer.Reset(w.sleep(ctx))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-notify:
-		case <-w.wake:
-		case <-timer.C:
-		}
-	}
+func (p poctChannel) release(ctx context.Context, id int64) error {
+	return p.st.ReleasePoctDelivery(ctx, id)
 }
 
-func (w *PoctWorker) sleep(ctx context.Context) time.Duration {
-	next, err := w.st.NextPoctDeliveryAt(ctx)
-	if err != nil || next.IsZero() {
-		return w.poll
-	}
-	return min(max(next.Sub(w.st.Now()), 50*time.Millisecond), w.poll)
-}
-
-// consume turns new outbox events into deliveries; the deliveries and the
-// cursor commit together.
-func (w *PoctWorker) consume(ctx context.Context) error {
-	for {
-		after, err := w.st.Cursor(ctx, PoctConsumer)
-		if err != nil {
-			return err
-		}
-		evs, err := w.st.EventsAfter(ctx, 0, after, 500)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		hooks := map[int64]bool{} // org -> has an active webhook
-		var bodies []store.PoctEventBody
-		for _, ev := range evs {
-			has, ok := hooks[ev.OrgID]
-			if !ok {
-				ws, err := w.st.PoctWebhooks(ctx, ev.OrgID)
-				if err != nil {
-					return err
-				}
-				has = len(ws) > 0
-				hooks[ev.OrgID] = has
-			}
-			if !has {
-				continue
-			}
-			b, err := PoctBody(ctx, w.st, ev)
+// queue builds the bodies of the events for organisations that have a
+// webhook; the store queues them for each subscribed webhook with the
+// cursor.
+func (p poctChannel) queue(ctx context.Context, evs []store.Event) (int, error) {
+	hooks := map[int64]bool{} // org -> has an active webhook
+	var bodies []store.PoctEventBody
+	for _, ev := range evs {
+		has, ok := hooks[ev.OrgID]
+		if !ok {
+			ws, err := p.st.PoctWebhooks(ctx, ev.OrgID)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			if b != nil {
-				bodies = append(bodies, *b)
-			}
+			has = len(ws) > 0
+			hooks[ev.OrgID] = has
 		}
-		if _, err := w.st.QueuePoctDeliveries(ctx, PoctConsumer, evs[len(evs)-1].ID, bodies); err != nil {
-			return err
+		if !has {
+			continue
 		}
-		if len(evs) < 500 {
-			return nil
+		b, err := PoctBody(ctx, p.st, ev)
+		if err != nil {
+			return 0, err
+		}
+		if b != nil {
+			bodies = append(bodies, *b)
 		}
 	}
+	return p.st.QueuePoctDeliveries(ctx, PoctConsumer, evs[len(evs)-1].ID, bodies)
+}
+
+func (p poctChannel) claim(ctx context.Context, lease time.Duration, limit int, skip []int64) ([]delivery, error) {
+	ds, err := p.st.ClaimPoctDeliveries(ctx, lease, limit, skip)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]delivery, len(ds))
+	for i, d := range ds {
+		out[i] = delivery{id: d.ID, attempts: d.Attempts, log: []any{"webhook", d.WebhookUUID, "event", d.EventType},
+			request: func(ctx context.Context, now time.Time) (*http.Request, error) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
+				if err != nil {
+					return nil, errors.New("bad url")
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("User-Agent", "Clinicbox-POCT-Webhooks/1")
+				req.Header.Set("X-Clinicbox-Event", d.EventType)
+				req.Header.Set("X-Clinicbox-Delivery", strconv.FormatInt(d.ID, 10))
+				req.Header.Set("X-Clinicbox-Webhook", d.WebhookUUID)
+				req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+				req.Header.Set(HeaderSignature, SignPoct(d.Secret, now.Unix(), d.Body))
+				return req, nil
+			}}
+	}
+	return out, nil
 }
 
 // PoctBody builds the webhook body of an outbox event, or nil when the
@@ -268,66 +238,4 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
-}
-
-// deliverDue attempts the deliveries that are due, oldest first.
-func (w *PoctWorker) deliverDue(ctx context.Context) error {
-	for ctx.Err() == nil {
-		ds, err := w.st.ClaimPoctDeliveries(ctx, w.client.Timeout+time.Minute, 8)
-		if err != nil || len(ds) == 0 {
-			return err
-		}
-		for _, d := range ds {
-			a := w.attempt(ctx, d)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err := w.st.RecordPoctAttempt(rctx, d.ID, a)
-			cancel()
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// attempt posts one delivery, signed at the time of sending. Neither the
-// secret nor the body is logged.
-func (w *PoctWorker) attempt(ctx context.Context, d store.PoctDelivery) store.DeliveryAttempt {
-	now := w.st.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
-	if err != nil {
-		return w.failed(d, 0, "bad url")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Clinicbox-POCT-Webhooks/1")
-	req.Header.Set("X-Clinicbox-Event", d.EventType)
-	req.Header.Set("X-Clinicbox-Delivery", strconv.FormatInt(d.ID, 10))
-	req.Header.Set("X-Clinicbox-Webhook", d.WebhookUUID)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(HeaderSignature, SignPoct(d.Secret, now.Unix(), d.Body))
-	resp, err := w.client.Do(req)
-	if err != nil {
-		a := w.failed(d, 0, transportError(err))
-		w.log.Warn("poct webhooks: delivery failed", "delivery", d.ID, "event", d.EventType, "attempt", d.Attempts+1, "err", a.Err)
-		return a
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		w.log.Info("poct webhooks: delivered", "delivery", d.ID, "event", d.EventType, "status", resp.StatusCode)
-		return store.DeliveryAttempt{At: now, HTTPStatus: resp.StatusCode, Delivered: true}
-	}
-	a := w.failed(d, resp.StatusCode, fmt.Sprintf("endpoint answered %d %s", resp.StatusCode, strings.TrimSpace(http.StatusText(resp.StatusCode))))
-	w.log.Warn("poct webhooks: delivery refused", "delivery", d.ID, "event", d.EventType, "status", resp.StatusCode, "given_up", a.GiveUp)
-	return a
-}
-
-func (w *PoctWorker) failed(d store.PoctDelivery, status int, msg string) store.DeliveryAttempt {
-	now := w.st.Now()
-	delay, giveUp := w.backoff.Next(d.Attempts + 1)
-	a := store.DeliveryAttempt{At: now, HTTPStatus: status, Err: msg, GiveUp: giveUp}
-	if !giveUp {
-		a.NextAt = now.Add(delay)
-	}
-	return a
 }

@@ -15,8 +15,46 @@ import (
 	"github.com/clinicbox/clinicbox/web/envelope"
 )
 
-// Consumer is the worker's name in the events outbox cursors.
+// Consumer is the telehealth webhook worker's name in the events outbox
+// cursors.
 const Consumer = "webhooks"
+
+// One worker delivers both webhook families: the telehealth webhooks
+// (envelope-encrypted payloads, several in flight) and the POCT webhooks
+// (signed JSON bodies, one at a time so a receiver sees a clinic's events
+// in order). A channel is what differs: where the deliveries are queued
+// and claimed, and how one is turned into a request. The crash-safety
+// argument is the same for both and lives here:
+//
+//   - outbox events become deliveries in the same store write that moves
+//     the channel's cursor: a crash adds nothing twice and loses nothing;
+//   - a delivery is claimed with a lease (its next attempt pushed past any
+//     attempt's length) before it is posted, and its outcome recorded
+//     after: if the process dies in between, the lease runs out and it is
+//     posted again (at least once; the delivery id header lets a receiver
+//     drop the duplicate);
+//   - a worker told to stop releases what it claimed but did not try.
+
+// channel is one webhook family's storage and wire format.
+type channel interface {
+	name() string     // for logs: "webhooks", "poct webhooks"
+	consumer() string // the outbox cursor
+	// queue turns outbox events into deliveries and moves the cursor past
+	// the last one, in one store write; it returns how many were added.
+	queue(ctx context.Context, evs []store.Event) (int, error)
+	nextDue(ctx context.Context) (time.Time, error)
+	claim(ctx context.Context, lease time.Duration, limit int, skip []int64) ([]delivery, error)
+	record(ctx context.Context, id int64, a store.DeliveryAttempt) error
+	release(ctx context.Context, id int64) error
+}
+
+// delivery is a claimed delivery as the worker sees it.
+type delivery struct {
+	id       int64
+	attempts int   // made before this one
+	log      []any // what identifies it in logs (never a key or the body)
+	request  func(ctx context.Context, now time.Time) (*http.Request, error)
+}
 
 // Config configures a Worker; zero fields take the defaults.
 type Config struct {
@@ -28,9 +66,10 @@ type Config struct {
 	Poll     time.Duration // longest sleep between checks; default 30 s
 }
 
-// Worker consumes the outbox and delivers webhooks.
+// Worker consumes the outbox and delivers one family's webhooks.
 type Worker struct {
 	st       *store.Store
+	ch       channel
 	log      *slog.Logger
 	client   *http.Client
 	backoff  Backoff
@@ -39,9 +78,11 @@ type Worker struct {
 	wake     chan struct{}
 }
 
-// New returns a worker; call Run.
-func New(c Config) *Worker {
-	w := &Worker{st: c.Store, log: c.Log, client: c.Client, backoff: c.Backoff, parallel: c.Parallel, poll: c.Poll,
+// New returns the telehealth webhook worker; call Run.
+func New(c Config) *Worker { return newWorker(c, telehealth{c.Store}) }
+
+func newWorker(c Config, ch channel) *Worker {
+	w := &Worker{st: c.Store, ch: ch, log: c.Log, client: c.Client, backoff: c.Backoff, parallel: c.Parallel, poll: c.Poll,
 		wake: make(chan struct{}, 1)}
 	if w.log == nil {
 		w.log = slog.Default()
@@ -107,10 +148,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		if err := w.consume(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("webhooks: read outbox", "err", err)
+			w.log.Error(w.ch.name()+": read outbox", "err", err)
 		}
 		if err := w.dispatch(ctx, inflight, done); err != nil && ctx.Err() == nil {
-			w.log.Error("webhooks: claim deliveries", "err", err)
+			w.log.Error(w.ch.name()+": claim deliveries", "err", err)
 		}
 		timer.Reset(w.sleep(ctx))
 		select {
@@ -127,7 +168,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // sleep is how long to wait for the next due delivery (at most poll).
 func (w *Worker) sleep(ctx context.Context) time.Duration {
-	next, err := w.st.NextDeliveryAt(ctx)
+	next, err := w.ch.nextDue(ctx)
 	if err != nil || next.IsZero() {
 		return w.poll
 	}
@@ -139,7 +180,7 @@ func (w *Worker) sleep(ctx context.Context) time.Duration {
 // with the consumer's cursor, so a crash adds nothing twice.
 func (w *Worker) consume(ctx context.Context) error {
 	for {
-		after, err := w.st.Cursor(ctx, Consumer)
+		after, err := w.st.Cursor(ctx, w.ch.consumer())
 		if err != nil {
 			return err
 		}
@@ -147,12 +188,12 @@ func (w *Worker) consume(ctx context.Context) error {
 		if err != nil || len(evs) == 0 {
 			return err
 		}
-		added, err := w.st.EnqueueDeliveries(ctx, Consumer, evs, Data)
+		added, err := w.ch.queue(ctx, evs)
 		if err != nil {
 			return fmt.Errorf("enqueue deliveries: %w", err)
 		}
 		if added > 0 {
-			w.log.Debug("webhooks: deliveries queued", "count", added, "through_event", evs[len(evs)-1].ID)
+			w.log.Debug(w.ch.name()+": deliveries queued", "count", added, "through_event", evs[len(evs)-1].ID)
 		}
 		if len(evs) < 500 {
 			return nil
@@ -170,12 +211,12 @@ func (w *Worker) dispatch(ctx context.Context, inflight map[int64]bool, done cha
 	for id := range inflight {
 		skip = append(skip, id)
 	}
-	ds, err := w.st.ClaimDueDeliveries(ctx, w.lease(), room, skip)
+	ds, err := w.ch.claim(ctx, w.lease(), room, skip)
 	if err != nil {
 		return err
 	}
 	for _, d := range ds {
-		inflight[d.ID] = true
+		inflight[d.id] = true
 		go func() { done <- w.attempt(ctx, d) }()
 	}
 	return nil
@@ -187,41 +228,27 @@ func (w *Worker) finish(r result, inflight map[int64]bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if r.stopped {
-		if err := w.st.ReleaseDelivery(ctx, r.id); err != nil {
-			w.log.Error("webhooks: release delivery", "delivery", r.id, "err", err)
+		if err := w.ch.release(ctx, r.id); err != nil {
+			w.log.Error(w.ch.name()+": release delivery", "delivery", r.id, "err", err)
 		}
 		return
 	}
-	if err := w.st.RecordDeliveryAttempt(ctx, r.id, r.attempt); err != nil {
-		w.log.Error("webhooks: record attempt", "delivery", r.id, "err", err)
+	if err := w.ch.record(ctx, r.id, r.attempt); err != nil {
+		w.log.Error(w.ch.name()+": record attempt", "delivery", r.id, "err", err)
 	}
 }
 
 // attempt posts one delivery and decides what happens next. It never logs
-// the key or the payload.
-func (w *Worker) attempt(ctx context.Context, d store.WebhookDelivery) result {
-	res := result{id: d.ID}
-	plain, err := body(d.EventType, d.Data)
+// a key, a secret or the payload.
+func (w *Worker) attempt(ctx context.Context, d delivery) result {
+	res := result{id: d.id}
+	now := w.st.Now()
+	logAttrs := append([]any{"delivery", d.id}, d.log...)
+	req, err := d.request(ctx, now)
 	if err != nil {
-		res.attempt = w.failed(d, 0, "build payload: "+err.Error())
+		res.attempt = w.failed(d, 0, err.Error())
 		return res
 	}
-	sealed, err := envelope.Seal(d.EncryptionKey, plain)
-	if err != nil {
-		res.attempt = w.failed(d, 0, "encrypt payload: "+err.Error())
-		return res
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Endpoint, bytes.NewBufferString(sealed))
-	if err != nil {
-		res.attempt = w.failed(d, 0, "bad endpoint")
-		return res
-	}
-	// The body is the envelope itself, as the spec's PHP snippet reads it
-	// ($encryptedString = file_get_contents('php://input')).
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	req.Header.Set("User-Agent", "Clinicbox-Webhooks/1")
-	req.Header.Set("X-Webhook-Id", d.WebhookUUID)
-	req.Header.Set("X-Webhook-Delivery", fmt.Sprint(d.ID))
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -229,33 +256,85 @@ func (w *Worker) attempt(ctx context.Context, d store.WebhookDelivery) result {
 			return res
 		}
 		res.attempt = w.failed(d, 0, transportError(err))
-		w.log.Warn("webhooks: delivery failed", "delivery", d.ID, "webhook", d.WebhookUUID, "event", d.EventType,
-			"attempt", d.Attempts+1, "err", res.attempt.Err)
+		w.log.Warn(w.ch.name()+": delivery failed", append(logAttrs, "attempt", d.attempts+1, "err", res.attempt.Err)...)
 		return res
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		res.attempt = store.DeliveryAttempt{At: w.st.Now(), HTTPStatus: resp.StatusCode, Delivered: true}
-		w.log.Info("webhooks: delivered", "delivery", d.ID, "webhook", d.WebhookUUID, "event", d.EventType,
-			"attempt", d.Attempts+1, "status", resp.StatusCode)
+		w.log.Info(w.ch.name()+": delivered", append(logAttrs, "attempt", d.attempts+1, "status", resp.StatusCode)...)
 		return res
 	}
 	res.attempt = w.failed(d, resp.StatusCode, fmt.Sprintf("endpoint answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
-	w.log.Warn("webhooks: delivery refused", "delivery", d.ID, "webhook", d.WebhookUUID, "event", d.EventType,
-		"attempt", d.Attempts+1, "status", resp.StatusCode, "given_up", res.attempt.GiveUp)
+	w.log.Warn(w.ch.name()+": delivery refused", append(logAttrs, "attempt", d.attempts+1, "status", resp.StatusCode,
+		"given_up", res.attempt.GiveUp)...)
 	return res
 }
 
 // failed schedules the retry of a failed attempt, or gives up.
-func (w *Worker) failed(d store.WebhookDelivery, status int, msg string) store.DeliveryAttempt {
+func (w *Worker) failed(d delivery, status int, msg string) store.DeliveryAttempt {
 	now := w.st.Now()
-	delay, giveUp := w.backoff.Next(d.Attempts + 1)
+	delay, giveUp := w.backoff.Next(d.attempts + 1)
 	a := store.DeliveryAttempt{At: now, HTTPStatus: status, Err: msg, GiveUp: giveUp}
 	if !giveUp {
 		a.NextAt = now.Add(delay)
 	}
 	return a
+}
+
+// telehealth is the telehealth webhooks: the documented payload sealed in
+// the webhook's envelope (web/envelope), posted as text.
+type telehealth struct{ st *store.Store }
+
+func (telehealth) name() string     { return "webhooks" }
+func (telehealth) consumer() string { return Consumer }
+
+func (t telehealth) queue(ctx context.Context, evs []store.Event) (int, error) {
+	return t.st.EnqueueDeliveries(ctx, Consumer, evs, Data)
+}
+
+func (t telehealth) nextDue(ctx context.Context) (time.Time, error) { return t.st.NextDeliveryAt(ctx) }
+
+func (t telehealth) record(ctx context.Context, id int64, a store.DeliveryAttempt) error {
+	return t.st.RecordDeliveryAttempt(ctx, id, a)
+}
+
+func (t telehealth) release(ctx context.Context, id int64) error {
+	return t.st.ReleaseDelivery(ctx, id)
+}
+
+func (t telehealth) claim(ctx context.Context, lease time.Duration, limit int, skip []int64) ([]delivery, error) {
+	ds, err := t.st.ClaimDueDeliveries(ctx, lease, limit, skip)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]delivery, len(ds))
+	for i, d := range ds {
+		out[i] = delivery{id: d.ID, attempts: d.Attempts, log: []any{"webhook", d.WebhookUUID, "event", d.EventType},
+			request: func(ctx context.Context, _ time.Time) (*http.Request, error) {
+				plain, err := body(d.EventType, d.Data)
+				if err != nil {
+					return nil, fmt.Errorf("build payload: %w", err)
+				}
+				sealed, err := envelope.Seal(d.EncryptionKey, plain)
+				if err != nil {
+					return nil, fmt.Errorf("encrypt payload: %w", err)
+				}
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Endpoint, bytes.NewBufferString(sealed))
+				if err != nil {
+					return nil, errors.New("bad endpoint")
+				}
+				// The body is the envelope itself, as the spec's PHP snippet
+				// reads it ($encryptedString = file_get_contents('php://input')).
+				req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+				req.Header.Set("User-Agent", "Clinicbox-Webhooks/1")
+				req.Header.Set("X-Webhook-Id", d.WebhookUUID)
+				req.Header.Set("X-Webhook-Delivery", fmt.Sprint(d.ID))
+				return req, nil
+			}}
+	}
+	return out, nil
 }
 
 // transportError is a short reason without the URL (which may carry a
