@@ -1,4 +1,4 @@
--- 0015: an analyser's host query for a sample nobody labelled creates an
+-- 0016: an analyser's host query for a sample nobody labelled creates an
 -- order (state 'requested', source 'host-query'). The sample may belong to
 -- no known patient yet, so an order's patient becomes optional: it is set
 -- when the sample is known, or later when the sample's results are matched.

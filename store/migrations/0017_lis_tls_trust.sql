@@ -1,4 +1,4 @@
--- 0016: how the appliance trusts a LIS's TLS certificate. A hospital LIS
+-- 0017: how the appliance trusts a LIS's TLS certificate. A hospital LIS
 -- rarely has a publicly trusted certificate: a destination can name the
 -- CA (PEM certificates that sign the LIS's certificate, the host name is
 -- checked against it) or pin the LIS's certificate itself (SHA-256 of its
