@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -31,11 +32,25 @@ func init() {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, l := range Supported {
-		if _, err := b.LoadMessageFileFS(files, "locales/"+l+".json"); err != nil {
-			panic(fmt.Sprintf("i18n: %s: %v", l, err))
+		for _, name := range catalogueFiles(l) {
+			if _, err := b.LoadMessageFileFS(files, name); err != nil {
+				panic(fmt.Sprintf("i18n: %s: %v", name, err))
+			}
 		}
 		localizers[l] = goi18n.NewLocalizer(b, l)
 	}
+}
+
+// catalogueFiles are lang's message files: locales/<lang>.json and any
+// locales/<part>.<lang>.json. A part of the product may keep its words in a
+// file of its own so that two changes adding words do not edit one file.
+func catalogueFiles(lang string) []string {
+	names := []string{"locales/" + lang + ".json"}
+	parts, err := fs.Glob(files, "locales/*."+lang+".json")
+	if err != nil {
+		panic(err)
+	}
+	return append(names, parts...)
 }
 
 type langKey struct{}

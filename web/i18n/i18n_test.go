@@ -15,13 +15,22 @@ import (
 
 func catalogue(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	b, err := files.ReadFile("locales/" + lang + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+	m := map[string]any{}
+	for _, name := range catalogueFiles(lang) {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part map[string]any
+		if err := json.Unmarshal(b, &part); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for id, msg := range part {
+			if _, dup := m[id]; dup {
+				t.Errorf("%s: message %q is already in another %s catalogue file", name, id, lang)
+			}
+			m[id] = msg
+		}
 	}
 	return m
 }
