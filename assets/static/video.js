@@ -428,6 +428,9 @@
       cap.textContent = bits.join(" · ");
       cap.setAttribute("data-quality", p.quality);
       cap.title = w("network", { q: qualityText(p.quality) });
+      // A stopped screen share sends nothing more: hide its last frame
+      // until the clinician shares again (the same stream resumes).
+      if (/-screen$/.test(tile.getAttribute("data-stream"))) tile.hidden = !p.screen;
       tile.classList.toggle("is-reconnecting", !!p.reconnecting);
       tile.setAttribute("data-reconnecting", p.reconnecting ? w("reconnecting") : "");
     });
