@@ -108,8 +108,10 @@ func TestBrowserVideoVisit(t *testing.T) {
 	run(t, provider, "admit", chromedp.Click(chromedp.CSS(`[data-testid="admit-patient"]`)))
 	run(t, patient, "patient in the call", chromedp.WaitReady(chromedp.CSS(`[data-call="call"]`)))
 
-	// Media flows both ways, and keeps flowing for ten seconds.
-	deadline := time.Now().Add(10 * time.Second)
+	// Media flows both ways, and keeps flowing for ten seconds. A viewer's
+	// picture starts at the sender's next keyframe of the simulcast layer
+	// it gets, which a loaded machine can take a while to produce.
+	deadline := time.Now().Add(25 * time.Second)
 	for {
 		ps, qs := readStats(t, patient), readStats(t, provider)
 		if ps.FramesDecoded > 0 && ps.AudioPackets > 0 && qs.FramesDecoded > 0 && qs.AudioPackets > 0 {
