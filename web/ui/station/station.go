@@ -372,7 +372,7 @@ func (h *handlers) walkIn(w http.ResponseWriter, r *http.Request) {
 	if v := r.PostFormValue("patient_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			layout.SetFlash(w, layout.FlashError, "That patient does not exist.")
+			layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnNoSuchPatient"))
 			http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 			return
 		}
@@ -382,18 +382,16 @@ func (h *handlers) walkIn(w http.ResponseWriter, r *http.Request) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		layout.SetFlash(w, layout.FlashError, "Walk-in not opened: "+layout.Errors(ve.Fields).String())
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnWalkInRefused", "Detail", layout.Errors(ve.Fields).String()))
 	case errors.Is(err, store.ErrNotFound):
-		layout.SetFlash(w, layout.FlashError, "That patient does not exist.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "StnNoSuchPatient"))
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	case created:
-		layout.SetFlash(w, layout.FlashOK, "Walk-in opened at "+enc.Start.Local().Format("15:04")+
-			": the patient is selected and the readings that follow go to this visit.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "StnWalkInOpened", "Time", i18n.Time(r.Context(), enc.Start.Local())))
 	default:
-		layout.SetFlash(w, layout.FlashOK, "The patient's walk-in from "+enc.Start.Local().Format("15:04")+
-			" is still open: the patient is selected again.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "StnWalkInReopened", "Time", i18n.Time(r.Context(), enc.Start.Local())))
 	}
 	http.Redirect(w, r, stationURL(name), http.StatusSeeOther)
 }
