@@ -66,3 +66,6 @@ func (s *Store) ReadingQueryPlans(ctx context.Context) (map[string][]string, err
 
 // NewTimeUUID is newTimeUUID.
 var NewTimeUUID = newTimeUUID
+
+// SecretChecks is how many argon2id derivations CheckSecret has run.
+func SecretChecks() int64 { return secretChecks.Load() }

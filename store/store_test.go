@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -587,5 +588,33 @@ func TestAuditReadsBatched(t *testing.T) {
 	}
 	if len(after) == 0 || len(before) == 0 {
 		t.Errorf("per-patient audit: %d rows", len(after))
+	}
+}
+
+// TestAuthenticateSameWorkForUnknownEmail: an unknown e-mail costs the
+// same password derivation as a real account (one argon2id run each), so
+// the answer's time does not tell which accounts exist. Counted, not timed:
+// a wall-clock comparison fails on a busy machine and proves less.
+func TestAuthenticateSameWorkForUnknownEmail(t *testing.T) {
+	st, _ := newStore(t)
+	f := newFixture(t, st, "a")
+	ctx := context.Background()
+	work := func(email, password string) int64 {
+		before := store.SecretChecks()
+		if _, err := st.Authenticate(ctx, email, password); !errors.Is(err, store.ErrBadCredentials) {
+			t.Fatalf("%s: %v, want ErrBadCredentials", email, err)
+		}
+		return store.SecretChecks() - before
+	}
+	cases := []struct{ name, email string }{
+		{"real account", f.user.Email},
+		{"real account, other case", strings.ToUpper(f.user.Email)},
+		{"unknown e-mail", "nobody@a.example"},
+		{"unknown e-mail, blank", "  "},
+	}
+	for _, c := range cases {
+		if n := work(c.email, "wrong"); n != 1 {
+			t.Errorf("%s: %d password derivations, want 1", c.name, n)
+		}
 	}
 }

@@ -9,17 +9,18 @@ import (
 )
 
 // TestSignInRevealsNothing: an unknown e-mail and a real account answer
-// the same statuses at the same attempts, with the same message and about
-// the same time; after the backoff the right password works (no wall).
+// the same statuses at the same attempts, with the same message; after the
+// backoff the right password works (no wall). That both cost the same
+// password derivation (so the same time) is counted, not timed, by the
+// store's TestAuthenticateSameWorkForUnknownEmail: a wall-clock comparison
+// here failed whenever the machine was busy.
 func TestSignInRevealsNothing(t *testing.T) {
 	e := newEnv(t)
 	type answer struct {
 		status int
 		msg    string
-		took   time.Duration
 	}
 	try := func(b *browser, email, pw string) answer {
-		start := time.Now()
 		r := b.post("/signin", url.Values{"email": {email}, "password": {pw}})
 		msg := ""
 		if i := strings.Index(r.body, "Too many failed"); i >= 0 {
@@ -27,7 +28,7 @@ func TestSignInRevealsNothing(t *testing.T) {
 		} else if strings.Contains(r.body, "Wrong") || strings.Contains(r.body, "wrong") {
 			msg = "wrong"
 		}
-		return answer{r.status, msg, time.Since(start)}
+		return answer{r.status, msg}
 	}
 	// Each from its own address (the per-address count stays out of it).
 	real, unknown := e.browser(), e.browser()
@@ -40,15 +41,6 @@ func TestSignInRevealsNothing(t *testing.T) {
 		r, u := realAns[i], unknownAns[i]
 		if r.status != u.status || r.msg != u.msg {
 			t.Errorf("attempt %d: real account %d %q, unknown e-mail %d %q", i+1, r.status, r.msg, u.status, u.msg)
-		}
-		if r.status == http.StatusUnauthorized {
-			diff := r.took - u.took
-			if diff < 0 {
-				diff = -diff
-			}
-			if diff > 150*time.Millisecond {
-				t.Errorf("attempt %d: real account took %v, unknown e-mail %v", i+1, r.took, u.took)
-			}
 		}
 	}
 	if realAns[4].status != http.StatusUnauthorized || realAns[5].status != http.StatusTooManyRequests {
