@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -138,7 +140,7 @@ func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.reload()
-	layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Device %s added; it starts within seconds.", d.Name))
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "DevAdded", "Name", d.Name))
 	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
 }
 
@@ -153,7 +155,7 @@ func (h *handlers) editDevice(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.Render(w, r, http.StatusOK, DeviceEditPage(DeviceEditProps{Page: h.devicePageProps(w, r, "Edit "+d.Name), Name: d.Name, Form: *d}))
+	layout.Render(w, r, http.StatusOK, DeviceEditPage(DeviceEditProps{Page: h.devicePageProps(w, r, i18n.T(r.Context(), "DevEditTitle", "Name", d.Name)), Name: d.Name, Form: *d}))
 }
 
 // updateDevice saves the edited form; the device's runner restarts with it.
@@ -185,11 +187,11 @@ func (h *handlers) updateDevice(w http.ResponseWriter, r *http.Request) {
 		}
 		form.ID = id
 		layout.Render(w, r, http.StatusUnprocessableEntity, DeviceEditPage(DeviceEditProps{
-			Page: h.devicePageProps(w, r, "Edit "+name), Name: name, Form: form, Errors: bad}))
+			Page: h.devicePageProps(w, r, i18n.T(r.Context(), "DevEditTitle", "Name", name)), Name: name, Form: form, Errors: bad}))
 		return
 	}
 	h.devices.Reload()
-	layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Device %s saved; it restarts with the new settings within seconds.", form.Name))
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "DevSaved", "Name", form.Name))
 	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
 }
 
@@ -200,7 +202,7 @@ func (h *handlers) removeDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.reload()
-	layout.SetFlash(w, layout.FlashOK, "Device removed; its messages and results are kept.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "DevRemoved"))
 	http.Redirect(w, r, "/admin/devices", http.StatusSeeOther)
 }
 
@@ -225,7 +227,7 @@ func (h *handlers) deviceLog(w http.ResponseWriter, r *http.Request) {
 			raw[i] = fmt.Sprintf("%q", m.Raw)
 		}
 	}
-	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.devicePageProps(w, r, "Log of "+d.Name), Device: *d, Messages: ms, Raw: raw}))
+	layout.Render(w, r, http.StatusOK, DeviceLogPage(DeviceLogProps{Page: h.devicePageProps(w, r, i18n.T(r.Context(), "DevLogTitle", "Name", d.Name)), Device: *d, Messages: ms, Raw: raw}))
 }
 
 // reingest runs ingestion again on a stored message.
@@ -238,7 +240,7 @@ func (h *handlers) reingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.devices == nil {
-		layout.SetFlash(w, layout.FlashError, "The server is not running instruments: ingestion cannot run now.")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "DevNoInstruments"))
 		http.Redirect(w, r, fmt.Sprintf("/admin/devices/%d/log", id), http.StatusSeeOther)
 		return
 	}
@@ -251,9 +253,9 @@ func (h *handlers) reingest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	case in.Status == store.MessageFailed:
-		layout.SetFlash(w, layout.FlashError, fmt.Sprintf("Message %d still fails: %s", mid, in.Error))
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "DevReingestFails", "ID", mid, "Err", in.Error))
 	default:
-		layout.SetFlash(w, layout.FlashOK, fmt.Sprintf("Message %d ingested again: %d results (%s).", mid, len(in.Observations), in.Status))
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "DevReingested", "ID", mid, "N", len(in.Observations), "Status", in.Status))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/devices/%d/log", id), http.StatusSeeOther)
 }
@@ -272,4 +274,11 @@ func (h *handlers) devicePageProps(w http.ResponseWriter, r *http.Request, title
 	t := text.T(r.Context())
 	p.Crumbs = []layout.Crumb{{Label: t.AdminTitle, Href: "/admin"}, {Label: t.AdminDevices, Href: "/admin/devices"}, {Label: title}}
 	return p
+}
+
+// protocolOptions are the protocols a device speaks: the two standards by
+// their own names, the plain-text one described in the reader's language.
+func protocolOptions(ctx context.Context) []layout.Option {
+	return []layout.Option{{Value: "astm", Label: "ASTM (LIS2-A2)"}, {Value: "hl7", Label: "HL7 v2 (MLLP)"},
+		{Value: "line", Label: i18n.T(ctx, "DevProtoLine")}}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
@@ -24,9 +25,9 @@ type FleetAccessProps struct {
 
 func (h *handlers) fleetAccessProps(w http.ResponseWriter, r *http.Request) (FleetAccessProps, error) {
 	gs, err := h.st.FleetGrants(r.Context(), orgOf(r))
-	return FleetAccessProps{Page: poctPageProps(w, r, "Fleet access"), Grants: gs,
-		Email: layout.Field{Name: "email", Label: "Distributor's e-mail address", Type: "email", Required: true, Autocomplete: "off",
-			Hint: "An administrator of the distributor's own organisation on this appliance.", TestID: "grant-email"}}, err
+	return FleetAccessProps{Page: poctPageProps(w, r, i18n.T(r.Context(), "FleetAccessTitle")), Grants: gs,
+		Email: layout.Field{Name: "email", Label: i18n.T(r.Context(), "FleetAccessEmail"), Type: "email", Required: true, Autocomplete: "off",
+			Hint: i18n.T(r.Context(), "FleetAccessEmailHint"), TestID: "grant-email"}}, err
 }
 
 // fleetAccess: GET /admin/poct/access.
@@ -82,6 +83,6 @@ func (h *handlers) revokeFleetAccess(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "Fleet access taken back.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "FleetAccessRevoked"))
 	redirect(w, r, "/admin/poct/access")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
@@ -26,10 +27,10 @@ func (h *handlers) tokens(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) tokensProps(w http.ResponseWriter, r *http.Request) (TokensProps, error) {
 	u := auth.UserFrom(r.Context())
 	ts, err := h.st.PoctTokens(r.Context(), u.OrgID)
-	p := TokensProps{Page: poctPageProps(w, r, "Point of care"), Tokens: ts,
-		Name: layout.Field{Name: "name", Label: "What is the token for?", Required: true, TestID: "token-name",
-			Hint: "One token per integration or per clinic a distributor serves, so each can be revoked on its own."}}
-	p.Page.Crumbs = []layout.Crumb{{Label: "Admin", Href: "/admin"}, {Label: "Point of care"}}
+	p := TokensProps{Page: poctPageProps(w, r, i18n.T(r.Context(), "PoctNavLabel")), Tokens: ts,
+		Name: layout.Field{Name: "name", Label: i18n.T(r.Context(), "PoctTokenName"), Required: true, TestID: "token-name",
+			Hint: i18n.T(r.Context(), "PoctTokenNameHint")}}
+	p.Page.Crumbs = []layout.Crumb{{Label: i18n.T(r.Context(), "AdminTitle"), Href: "/admin"}, {Label: i18n.T(r.Context(), "PoctNavLabel")}}
 	return p, err
 }
 
@@ -51,7 +52,7 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
 // revokeToken: POST /admin/poct/tokens/{id}/revoke.
 func (h *handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
 	h.revoked(w, r, h.st.RevokePoctToken(r.Context(), orgOf(r), pathID(r)),
-		"The token was revoked: requests with it are refused from now on.", "/admin/poct")
+		i18n.T(r.Context(), "PoctTokenRevoked"), "/admin/poct")
 }
 
 // fleet: GET /admin/poct/fleet (?fragment=1: the live table only). An
@@ -90,7 +91,7 @@ func (h *handlers) fleet(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, FleetTable(p))
 		return
 	}
-	p.Page = poctPageProps(w, r, "Device fleet")
+	p.Page = poctPageProps(w, r, i18n.T(r.Context(), "PoctNavFleet"))
 	p.Page.Scripts = []string{"/assets/fleet.js"}
 	h.render(w, r, http.StatusOK, FleetPage(p))
 }
@@ -122,7 +123,7 @@ func (h *handlers) qc(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) qcProps(w http.ResponseWriter, r *http.Request) (QCProps, error) {
 	u := auth.UserFrom(r.Context())
 	ctx := r.Context()
-	p := QCProps{Page: poctPageProps(w, r, "Quality control"), Form: map[string]string{}}
+	p := QCProps{Page: poctPageProps(w, r, i18n.T(r.Context(), "PoctNavQC")), Form: map[string]string{}}
 	controls, err := h.st.QCControls(ctx, u.OrgID)
 	if err != nil {
 		return p, err
@@ -198,7 +199,7 @@ func (h *handlers) saveTarget(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "Target saved: new runs of "+t.Code+" lot "+t.Lot+" are judged against it.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "QCTargetSaved", "Code", t.Code, "Lot", t.Lot))
 	http.Redirect(w, r, "/admin/poct/qc", http.StatusSeeOther)
 }
 
@@ -215,7 +216,7 @@ func (h *handlers) lis(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) lisProps(w http.ResponseWriter, r *http.Request) (LISProps, error) {
 	u := auth.UserFrom(r.Context())
 	ctx := r.Context()
-	p := LISProps{Page: poctPageProps(w, r, "LIS delivery"), Form: map[string]string{}}
+	p := LISProps{Page: poctPageProps(w, r, i18n.T(r.Context(), "PoctNavLIS")), Form: map[string]string{}}
 	var err error
 	if p.Destinations, err = h.st.LISDestinations(ctx, u.OrgID); err != nil {
 		return p, err
@@ -262,7 +263,8 @@ func (h *handlers) addLIS(w http.ResponseWriter, r *http.Request) {
 	port, _ := strconv.Atoi(f.Get("port"))
 	d := &store.LISDestination{Name: f.Get("name"), Host: f.Get("host"), Port: port, TLS: f.Get("tls") == "on",
 		HL7Version: f.Get("hl7Version"), Send: f.Get("send"), MatchedOnly: f.Get("matchedOnly") == "on",
-		ReceivingApp: f.Get("receivingApp"), ReceivingFacility: f.Get("receivingFacility")}
+		ReceivingApp: f.Get("receivingApp"), ReceivingFacility: f.Get("receivingFacility"),
+		TLSCA: f.Get("ca"), TLSPin: f.Get("pin")}
 	err := h.st.AddLISDestination(r.Context(), auth.UserFrom(r.Context()).OrgID, d)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
@@ -278,7 +280,7 @@ func (h *handlers) addLIS(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "LIS "+d.Name+" added: results from now on are sent to "+d.Addr()+".")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "LISAdded", "Name", d.Name, "Addr", d.Addr()))
 	http.Redirect(w, r, "/admin/poct/lis", http.StatusSeeOther)
 }
 
@@ -293,7 +295,7 @@ func (h *handlers) removeLIS(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "LIS "+r.PathValue("name")+" removed; its message log stays below.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "LISRemoved", "Name", r.PathValue("name")))
 	http.Redirect(w, r, "/admin/poct/lis", http.StatusSeeOther)
 }
 
@@ -302,12 +304,12 @@ func (h *handlers) retryLIS(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	err := h.st.RetryLISMessage(r.Context(), auth.UserFrom(r.Context()).OrgID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		layout.SetFlash(w, layout.FlashError, "That message is not waiting to be sent (it was accepted, or its LIS was removed).")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "LISNotWaiting"))
 	} else if err != nil {
 		h.fail(w, r, err)
 		return
 	} else {
-		layout.SetFlash(w, layout.FlashOK, "The message will be sent again now.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "LISResent"))
 	}
 	http.Redirect(w, r, "/admin/poct/lis", http.StatusSeeOther)
 }
@@ -348,7 +350,7 @@ func (h *handlers) publishCodeMap(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "Code map version "+strconv.Itoa(m.Version)+" published ("+strconv.Itoa(m.Size)+" mappings); messages built from now on use it.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "LISMapPublished", "Version", m.Version, "N", m.Size))
 	http.Redirect(w, r, "/admin/poct/lis", http.StatusSeeOther)
 }
 
@@ -365,7 +367,7 @@ func (h *handlers) poctWebhooks(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, PoctWebhooksPage(PoctWebhooksProps{Page: poctPageProps(w, r, "POCT webhooks"), Webhooks: hooks, Deliveries: ds}))
+	h.render(w, r, http.StatusOK, PoctWebhooksPage(PoctWebhooksProps{Page: poctPageProps(w, r, i18n.T(r.Context(), "PoctWebhooksTitle")), Webhooks: hooks, Deliveries: ds}))
 }
 
 // resend: POST /admin/poct/webhooks/deliveries/{id}/resend.
@@ -373,12 +375,12 @@ func (h *handlers) resend(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	err := h.st.ResendPoctDelivery(r.Context(), auth.UserFrom(r.Context()).OrgID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		layout.SetFlash(w, layout.FlashError, "That delivery cannot be sent again (its webhook was deleted).")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "PoctDeliveryGone"))
 	} else if err != nil {
 		h.fail(w, r, err)
 		return
 	} else {
-		layout.SetFlash(w, layout.FlashOK, "The event will be sent again now, with the same body.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "PoctDeliveryResent"))
 	}
 	http.Redirect(w, r, "/admin/poct/webhooks", http.StatusSeeOther)
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
@@ -155,8 +157,8 @@ func (p LISProps) field(name, label, hint string, required bool) layout.Field {
 	return layout.Field{Name: name, Label: label, Hint: hint, Required: required, Value: p.Form[name], Error: p.Errors[name]}
 }
 
-func deviceOptions(ds []store.Device) []layout.Option {
-	out := []layout.Option{{Value: "", Label: "Choose a device"}}
+func deviceOptions(ctx context.Context, ds []store.Device) []layout.Option {
+	out := []layout.Option{{Value: "", Label: i18n.T(ctx, "QCChooseDevice")}}
 	for _, d := range ds {
 		out = append(out, layout.Option{Value: itoa(d.ID), Label: d.Name})
 	}
@@ -164,18 +166,18 @@ func deviceOptions(ds []store.Device) []layout.Option {
 }
 
 // firstLine is the first segment of a stored HL7 message, for the log.
-func controlSummary(m store.LISMessage) string {
-	return fmt.Sprintf("%s · %d result(s)", m.Kind, m.Observations)
+func controlSummary(ctx context.Context, m store.LISMessage) string {
+	return m.Kind + " · " + i18n.T(ctx, "DevResultsN", "N", m.Observations)
 }
 
 func hl7Text(b []byte) string { return strings.ReplaceAll(string(b), "\r", "\n") }
 
-func crumbs(here string) []layout.Crumb {
-	return []layout.Crumb{{Label: "Admin", Href: "/admin"}, {Label: "Point of care", Href: "/admin/poct"}, {Label: here}}
+func crumbs(ctx context.Context, here string) []layout.Crumb {
+	return []layout.Crumb{{Label: i18n.T(ctx, "AdminTitle"), Href: "/admin"}, {Label: i18n.T(ctx, "PoctNavLabel"), Href: "/admin/poct"}, {Label: here}}
 }
 
 // poctPageProps is the frame of a point-of-care page.
 func poctPageProps(w http.ResponseWriter, r *http.Request, title string) layout.PageProps {
 	return layout.PageProps{Title: title, User: auth.UserFrom(r.Context()), Active: layout.NavAdmin,
-		Flash: layout.TakeFlash(w, r), Crumbs: crumbs(title)}
+		Flash: layout.TakeFlash(w, r), Crumbs: crumbs(r.Context(), title)}
 }
