@@ -84,8 +84,7 @@ func TestHardCodedTextScanner(t *testing.T) {
 // untranslated lists the components whose wording is still being moved
 // into the catalogues (the /admin pages, which moved into one package this
 // session). It only ever shrinks: a new component is not added here.
-var untranslated = map[string]bool{
-}
+var untranslated = map[string]bool{}
 
 // sameInEveryLanguage are words a template may write literally: names,
 // units and abbreviations that no translation changes.
