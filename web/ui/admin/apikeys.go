@@ -1,17 +1,19 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
 
-func nameField(value, errMsg string) layout.Field {
-	return layout.Field{Name: "name", Label: "What is the key for?", Value: value, Error: errMsg, Required: true,
-		Hint: "For example the EHR or scheduling system that will use it.", TestID: "key-name"}
+func nameField(ctx context.Context, value, errMsg string) layout.Field {
+	return layout.Field{Name: "name", Label: i18n.T(ctx, "Adm1KeyFor"), Value: value, Error: errMsg, Required: true,
+		Hint: i18n.T(ctx, "Adm1KeyForHint"), TestID: "key-name"}
 }
 
 func (h *handlers) keysProps(w http.ResponseWriter, r *http.Request) (APIKeysProps, error) {
@@ -22,7 +24,7 @@ func (h *handlers) keysProps(w http.ResponseWriter, r *http.Request) (APIKeysPro
 	}
 	return APIKeysProps{
 		Page: layout.PageProps{Title: text.T(r.Context()).AdminAPIKeys, User: u, Active: layout.NavAdmin, Flash: layout.TakeFlash(w, r)},
-		Keys: keys, Name: nameField("", ""),
+		Keys: keys, Name: nameField(r.Context(), "", ""),
 	}, nil
 }
 
@@ -45,12 +47,14 @@ func (h *handlers) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	k := &store.APIKey{Name: r.PostForm.Get("name")}
 	token, err := h.st.CreateAPIKey(r.Context(), orgOf(r), k)
 	issued(h, w, r, http.StatusOK, err, func() (APIKeysProps, error) { return h.keysProps(w, r) }, APIKeysPage,
-		func(p *APIKeysProps, bad map[string]string) { p.Name = nameField(r.PostForm.Get("name"), bad["name"]) },
+		func(p *APIKeysProps, bad map[string]string) {
+			p.Name = nameField(r.Context(), r.PostForm.Get("name"), bad["name"])
+		},
 		func(p *APIKeysProps) { p.NewKey, p.NewFor = token, k.Name })
 }
 
 // revokeAPIKey: POST /admin/integrations/api-keys/{id}/revoke.
 func (h *handlers) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	h.revoked(w, r, h.st.RevokeAPIKey(r.Context(), orgOf(r), pathID(r)),
-		"The key was revoked: requests with it are now refused.", "/admin/integrations/api-keys")
+		i18n.T(r.Context(), "Adm1KeyRevoked"), "/admin/integrations/api-keys")
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 	"github.com/clinicbox/clinicbox/web/ui/text"
 )
@@ -51,5 +52,5 @@ func (h *handlers) createInstrumentClient(w http.ResponseWriter, r *http.Request
 func (h *handlers) revokeInstrumentClient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("client_id")
 	h.revoked(w, r, h.st.RevokeInstrumentClient(r.Context(), orgOf(r), id),
-		"Client "+id+" revoked: its tokens stop working now.", "/admin/instrument-clients")
+		i18n.T(r.Context(), "Adm1InstrClientRevoked", "ID", id), "/admin/instrument-clients")
 }

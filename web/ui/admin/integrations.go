@@ -43,12 +43,12 @@ func (h *handlers) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	u := auth.UserFrom(r.Context())
 	err = h.st.RetryDelivery(r.Context(), u.OrgID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		layout.SetFlash(w, layout.FlashError, "That delivery cannot be retried (it was delivered, or its webhook is deactivated).")
+		layout.SetFlash(w, layout.FlashError, i18n.T(r.Context(), "Adm1CannotRetry"))
 	} else if err != nil {
 		h.fail(w, r, err)
 		return
 	} else {
-		layout.SetFlash(w, layout.FlashOK, "The delivery will be tried again now.")
+		layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "Adm1RetryQueued"))
 	}
 	http.Redirect(w, r, "/admin/integrations/webhooks", http.StatusSeeOther)
 }
@@ -75,7 +75,7 @@ func (h *handlers) rotateLinkingSecret(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "The linking secret was replaced: give the new one to the EHR.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "Adm1LinkingRotated"))
 	http.Redirect(w, r, "/admin/integrations/linking", http.StatusSeeOther)
 }
 
@@ -153,7 +153,7 @@ func (h *handlers) createLocation(w http.ResponseWriter, r *http.Request) {
 	}
 	u := auth.UserFrom(r.Context())
 	l := &store.Location{Name: r.PostForm.Get("name"), GeolocationID: r.PostForm.Get("geolocationId"), WaitingRoomID: formID(r, "waitingRoom")}
-	h.saved(w, r, h.st.SaveLocation(r.Context(), u.OrgID, l), nil, "Location added.")
+	h.saved(w, r, h.st.SaveLocation(r.Context(), u.OrgID, l), nil, i18n.T(r.Context(), "Adm1LocationAdded"))
 }
 
 // createCareLocation: POST /admin/integrations/care-locations.
@@ -181,7 +181,7 @@ func (h *handlers) createCareLocation(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = h.st.SaveCareLocation(r.Context(), u.OrgID, c)
 	}
-	h.saved(w, r, err, map[string]string{"name": "cl_name"}, "Care location added.")
+	h.saved(w, r, err, map[string]string{"name": "cl_name"}, i18n.T(r.Context(), "Adm1CareLocationAdded"))
 }
 
 // createReportPreset: POST /admin/integrations/report-presets.
@@ -191,7 +191,7 @@ func (h *handlers) createReportPreset(w http.ResponseWriter, r *http.Request) {
 	}
 	u := auth.UserFrom(r.Context())
 	p := &store.ReportPreset{Name: r.PostForm.Get("preset_name"), Columns: r.PostForm["columns"]}
-	h.saved(w, r, h.st.CreateReportPreset(r.Context(), u.OrgID, p), map[string]string{"name": "preset_name"}, "Report preset added.")
+	h.saved(w, r, h.st.CreateReportPreset(r.Context(), u.OrgID, p), map[string]string{"name": "preset_name"}, i18n.T(r.Context(), "Adm1PresetAdded"))
 }
 
 // columnLabels is a preset's columns in words.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
@@ -27,8 +28,8 @@ func (h *handlers) orgSettings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, orgPage(OrgProps{Page: layout.PageProps{Title: "Organisation", User: u, Active: layout.NavAdmin,
-		Flash: layout.TakeFlash(w, r), Crumbs: []layout.Crumb{{Label: "Administration", Href: "/admin"}, {Label: "Organisation"}}}, Org: o, Settings: set}))
+	h.render(w, r, http.StatusOK, orgPage(OrgProps{Page: layout.PageProps{Title: i18n.T(r.Context(), "AdminOrganisation"), User: u, Active: layout.NavAdmin,
+		Flash: layout.TakeFlash(w, r), Crumbs: []layout.Crumb{{Label: i18n.T(r.Context(), "Administration"), Href: "/admin"}, {Label: i18n.T(r.Context(), "AdminOrganisation")}}}, Org: o, Settings: set}))
 }
 
 // saveOrgSettings: POST /admin/organisation.
@@ -43,6 +44,6 @@ func (h *handlers) saveOrgSettings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, "Organisation settings saved.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "Adm1OrgSaved"))
 	redirect(w, r, "/admin/organisation")
 }
