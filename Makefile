@@ -16,10 +16,17 @@ run: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/clinicbox
 
-## test: every test (browser tests need chromium; .ci/run installs it)
+## test: every test (browser tests need chromium; .ci/run installs it).
+## Two passes: everything but the browser tests, packages side by side; then
+## the browser tests (every TestBrowser… in a package whose tests import
+## chromedp; web/internal/browsertest checks the naming) one package at a
+## time, so Chromium's fake camera and the video calls are not starved of
+## CPU by the heavy packages beside them on a two-core machine.
+BROWSER_PKGS = $(shell grep -rl --include='*_test.go' '"github.com/chromedp/chromedp"' . | xargs -r -n1 dirname | sort -u)
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m -skip '^TestBrowser' ./...
+	$(GO) test -count=1 -timeout 20m -p 1 -run '^TestBrowser' $(BROWSER_PKGS)
 
 ## generate: re-create the templ components' Go code (templ pinned in go.mod).
 ## Always from the repository root: the generated code names each .templ

@@ -341,12 +341,12 @@ func TestBrowserPatientDanish(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))
 }
 
-// TestScreenshots takes the pages a reviewer looks at, at a laptop and a
+// TestBrowserScreenshots takes the pages a reviewer looks at, at a laptop and a
 // phone size, in both languages. With CLINICBOX_UPDATE_SCREENSHOTS=1 they
 // are all written to docs/screenshots (committed); otherwise the laptop
 // size alone goes to a temporary folder, so a normal run stays quick and
 // still proves the pages render and the board does not scroll sideways.
-func TestScreenshots(t *testing.T) {
+func TestBrowserScreenshots(t *testing.T) {
 	exe := chromium(t)
 	c := newDayClinic(t, 15)
 	dir := t.TempDir()

@@ -4,28 +4,21 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clinicbox/clinicbox/web/internal/browsertest"
 )
 
-// chromium finds the browser, or skips (fails when CLINICBOX_REQUIRE_BROWSER=1).
-func chromium(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CLINICBOX_REQUIRE_BROWSER") == "1" {
-		t.Fatal("chromium not found and CLINICBOX_REQUIRE_BROWSER=1: install chromium (apt-get install chromium)")
-	}
-	t.Skip("chromium not found: skipping the browser test (set CLINICBOX_REQUIRE_BROWSER=1 to make this fail)")
-	return ""
-}
+// The shared browser-test steps (web/internal/browsertest).
+var (
+	chromium = browsertest.Chromium
+	run      = browsertest.Run
+)
 
 func newBrowser(t *testing.T, exe string) context.Context {
 	opts := []chromedp.ExecAllocatorOption{
@@ -44,15 +37,6 @@ func newBrowser(t *testing.T, exe string) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
-}
-
-func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 // waitState waits until the note's save indicator shows state.
