@@ -68,12 +68,12 @@ fuzz:
 ## crash loop with kill -9), ATTACK_ROUNDS=20 ATTACK_WRITERS=4 ATTACK_REPEAT=3;
 ## `make test` runs the same tests with 2 rounds, 3 writers, each input once.
 ## Then the resource tests at full size (CLINICBOX_ATTACK=1; make test runs
-## them small): 16 concurrent maximum-size uploads under an RSS bound, 300
+## them small): 16 concurrent maximum-size uploads and 16 downloads under an RSS bound, 300
 ## slow-body connections.
 ATTACK_ROUNDS  ?= 20
 ATTACK_WRITERS ?= 4
 ATTACK_REPEAT  ?= 3
-ATTACK_RESOURCE_TESTS ?= ^(TestUploadMemory|TestSlowBodies)$$
+ATTACK_RESOURCE_TESTS ?= ^(TestUploadMemory|TestDownloadMemory|TestSlowBodies)$$
 attack:
 	$(GO) test -count=1 -timeout 60m -v -run '^Test' ./web/attack/ \
 	  -args -attack.rounds=$(ATTACK_ROUNDS) -attack.writers=$(ATTACK_WRITERS) -attack.repeat=$(ATTACK_REPEAT)

@@ -64,6 +64,86 @@ func TestSpooledPatientFile(t *testing.T) {
 		if size > 0 && got.ContentType != "application/pdf" {
 			t.Errorf("%d bytes: content type %q", size, got.ContentType)
 		}
+		// Streamed, as downloads send it: the same bytes, in writes of at
+		// most one chunk.
+		meta, err := st.PatientFileMetaByUUID(ctx, f.org.ID, pf.UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w chunkWriter
+		if n, err := st.CopyPatientFile(ctx, meta, &w); err != nil || n != int64(size) || !bytes.Equal(w.buf.Bytes(), data) || meta.Data != nil {
+			t.Errorf("%d bytes: streamed %d bytes (%v), equal %v", size, n, err, bytes.Equal(w.buf.Bytes(), data))
+		}
+		if w.largest > 256<<10 {
+			t.Errorf("%d bytes: a write of %d bytes, more than a chunk", size, w.largest)
+		}
+	}
+}
+
+// chunkWriter keeps what is written and the largest single write.
+type chunkWriter struct {
+	buf     bytes.Buffer
+	largest int
+}
+
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	w.largest = max(w.largest, len(p))
+	return w.buf.Write(p)
+}
+
+// CopyPatientFile streams a file kept in its row (written before chunks
+// existed) at once, refuses another organisation's file, and reports a
+// file whose chunks do not add up to its size instead of sending it short
+// as if complete.
+func TestCopyPatientFile(t *testing.T) {
+	st, _ := newStore(t)
+	f := newFixture(t, st, "copy")
+	other := newFixture(t, st, "other")
+	ctx := context.Background()
+	inRow := &store.PatientFile{PatientID: f.patient.ID, Filename: "old.pdf", Data: []byte("%PDF-1.4 kept in its row"), Source: "upload"}
+	if err := st.AddPatientFile(ctx, f.org.ID, inRow); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := st.PatientFileMeta(ctx, f.org.ID, inRow.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if n, err := st.CopyPatientFile(ctx, meta, &buf); err != nil || n != meta.Size || buf.String() != string(inRow.Data) {
+		t.Errorf("in-row file: %d bytes %q (%v)", n, buf.String(), err)
+	}
+	if _, err := st.PatientFileMeta(ctx, other.org.ID, inRow.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another organisation's file: %v", err)
+	}
+	if _, err := st.PatientFileMetaByUUID(ctx, other.org.ID, inRow.UUID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another organisation's file by uuid: %v", err)
+	}
+
+	sp, err := st.NewSpool(store.MaxPatientFileSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	data := bytes.Repeat([]byte("0123456789abcdef"), (600<<10)/16) // three chunks
+	sp.Write(data)
+	chunked := &store.PatientFile{PatientID: f.patient.ID, Filename: "big.bin", Spool: sp, Source: "upload"}
+	if err := st.AddPatientFile(ctx, f.org.ID, chunked); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`DELETE FROM patient_file_chunks WHERE file_id = ? AND seq = 2`, chunked.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	meta, err = st.PatientFileMeta(ctx, f.org.ID, chunked.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	n, err := st.CopyPatientFile(ctx, meta, &buf)
+	if err == nil || n != 512<<10 || !bytes.Equal(buf.Bytes(), data[:n]) {
+		t.Errorf("a file missing its last chunk: %d bytes sent, err %v", n, err)
 	}
 }
 

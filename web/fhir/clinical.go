@@ -254,28 +254,39 @@ func (h *Handler) readBinary(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var data []byte
-	var ct string
 	if d.Kind == "attachment" {
+		// Attachments (at most 5 MB) are one row each: read at once.
 		a, err := h.store.AttachmentData(r.Context(), orgID(r), d.UUID)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		data, ct = a.Data, a.MimeType
-	} else {
-		f, err := h.store.PatientFileByUUID(r.Context(), orgID(r), d.UUID)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		data, ct = f.Data, f.ContentType
+		h.store.AuditRead(r.Context(), orgID(r), "document", d.UUID, d.PatientID)
+		binaryHeaders(w, a.MimeType, int64(len(a.Data)))
+		w.Write(a.Data)
+		return
+	}
+	// Patient files (up to 20 MiB) are streamed a chunk at a time.
+	f, err := h.store.PatientFileMetaByUUID(r.Context(), orgID(r), d.UUID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	h.store.AuditRead(r.Context(), orgID(r), "document", d.UUID, d.PatientID)
-	w.Header().Set("Content-Type", ct)
+	binaryHeaders(w, f.ContentType, f.Size)
+	if _, err := h.store.CopyPatientFile(r.Context(), f, w); err != nil && r.Context().Err() == nil {
+		// Part of the file is sent: cut the connection so the client sees
+		// a short body rather than a complete-looking one.
+		h.log.Error("fhir: binary download", "document", d.UUID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func binaryHeaders(w http.ResponseWriter, contentType string, size int64) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", "attachment")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(data)
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 }
 
 // DiagnosticReport is what one instrument message brought for a patient:

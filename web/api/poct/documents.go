@@ -79,6 +79,12 @@ func (h *Handler) createDocument(w http.ResponseWriter, r *http.Request) {
 	if ct == "application/x-www-form-urlencoded" {
 		ct = "" // curl --data-binary's default: guess from the name and bytes instead
 	}
+	// Only the documented types, and only bytes that are what the type says
+	// (a "PDF" must start with %PDF-); no empty documents.
+	if ct, err = store.CheckDocument(ct, r.URL.Query().Get("filename"), spool.Size(), spool.Head()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	f := &store.PatientFile{PatientID: e.PatientID, AppointmentID: e.ID, Title: r.URL.Query().Get("title"),
 		Filename: r.URL.Query().Get("filename"), ContentType: ct, Spool: spool, Source: "poct-api",
 		SourceRef: store.ActorFrom(r.Context()).Name}
@@ -90,9 +96,10 @@ func (h *Handler) createDocument(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusCreated, h.toDocument(f, e.PatientUUID, e.UUID))
 }
 
-// getDocument: GET /api/poct/v1/documents/{document_id}: the bytes.
+// getDocument: GET /api/poct/v1/documents/{document_id}: the bytes,
+// streamed from the store a chunk at a time.
 func (h *Handler) getDocument(w http.ResponseWriter, r *http.Request) {
-	f, err := h.store.PatientFileByUUID(r.Context(), orgID(r), r.PathValue("document_id"))
+	f, err := h.store.PatientFileMetaByUUID(r.Context(), orgID(r), r.PathValue("document_id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -100,6 +107,12 @@ func (h *Handler) getDocument(w http.ResponseWriter, r *http.Request) {
 	h.store.AuditRead(r.Context(), orgID(r), "patient-file", f.UUID, f.PatientID)
 	w.Header().Set("Content-Type", f.ContentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.Quote(f.Filename)[1:])
+	w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
 	w.Header().Set("X-Content-SHA256", f.SHA256)
-	w.Write(f.Data)
+	if _, err := h.store.CopyPatientFile(r.Context(), f, w); err != nil && r.Context().Err() == nil {
+		// Part of the file is sent: cut the connection so the client sees
+		// a short body rather than a complete-looking one.
+		h.log.Error("poct api: document download", "document", f.UUID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }
