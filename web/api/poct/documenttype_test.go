@@ -17,8 +17,8 @@ func TestDocumentTypes(t *testing.T) {
 	path := "/api/poct/v1/encounters/" + enc["id"].(string) + "/documents?title=Report&filename="
 	for _, c := range []struct {
 		name, filename, contentType, body string
-		want                                int
-		wantType                            string // stored content type, on success
+		want                              int
+		wantType                          string // stored content type, on success
 	}{
 		{"pdf", "ecg.pdf", "application/pdf", "%PDF-1.7\n...", 201, "application/pdf"},
 		{"pdf guessed from the name", "ecg.pdf", "", "%PDF-1.4\n", 201, "application/pdf"},
