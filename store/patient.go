@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -523,8 +525,7 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 		return s.listPatients(ctx, orgID, f)
 	}
 	// Each word must be the prefix of one of a patient's terms. The rarest
-	// word drives an index range scan; the others filter it as IN lists. Results are ordered by the
-	// sort_name kept in the term rows, so only the page's patients are read.
+	// word drives an index range scan; the others filter it as IN lists.
 	driver, err := s.rarestWord(ctx, orgID, words)
 	if err != nil {
 		return nil, 0, err
@@ -544,42 +545,105 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 		q += ` AND EXISTS (SELECT 1 FROM patients p WHERE p.id = t.patient_id AND p.active = ?)`
 		args = append(args, boolInt(*f.Active))
 	}
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT t.patient_id `+q+` LIMIT ?)`,
-		append(args, PatientSearchCap+1)...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("patients: %w", err)
-	}
-	// A patient can match one word through several terms (Lars Larsen):
-	// those rows are adjacent in this order and skipped below.
-	rows, err := s.r.QueryContext(ctx, `SELECT t.patient_id `+q+` ORDER BY t.sort_name, t.patient_id LIMIT ?`,
-		append(args, (f.Offset+f.Limit)*maxTermsPerMatch)...)
+	ms, over, err := s.searchMatches(ctx, q, args)
 	if err != nil {
-		return nil, 0, fmt.Errorf("patients: %w", err)
+		return nil, 0, err
 	}
+	var ids []int64
+	total := len(ms)
+	if over {
+		// More than PatientSearchCap match: the page is the first of all
+		// of them by name, which the capped set cannot tell, so the index
+		// orders them (rare: a search this broad is one or two letters).
+		total = PatientSearchCap + 1
+		if ids, err = s.searchPage(ctx, q, args, f.Offset, f.Limit); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		// At most PatientSearchCap matches: count and page them here
+		// rather than ask SQLite twice (each time rebuilding the other
+		// words' IN lists, most of a two-word search's work).
+		slices.SortFunc(ms, func(a, b termMatch) int {
+			return cmp.Or(strings.Compare(a.sortName, b.sortName), cmp.Compare(a.id, b.id))
+		})
+		for _, m := range ms[min(f.Offset, len(ms)):min(f.Offset+f.Limit, len(ms))] {
+			ids = append(ids, m.id)
+		}
+	}
+	out, err := s.patientsByIDs(ctx, orgID, ids)
+	return out, total, err
+}
+
+// termMatch is a patient a search found, with the name it sorts by.
+type termMatch struct {
+	id       int64
+	sortName string
+}
+
+// searchMatches reads the distinct patients of a search's term rows (q:
+// the FROM and WHERE of Patients), up to PatientSearchCap of them; over
+// tells that there are more.
+func (s *Store) searchMatches(ctx context.Context, q string, args []any) (ms []termMatch, over bool, err error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT t.patient_id, t.sort_name `+q, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("patients: %w", err)
+	}
+	defer rows.Close()
+	// A patient can match the driving word through several terms (Lars
+	// Larsen); every row of a patient has the same sort name.
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var m termMatch
+		if err := rows.Scan(&m.id, &m.sortName); err != nil {
+			return nil, false, fmt.Errorf("patients: %w", err)
+		}
+		if seen[m.id] {
+			continue
+		}
+		if len(ms) == PatientSearchCap {
+			return ms, true, nil
+		}
+		seen[m.id] = true
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("patients: %w", err)
+	}
+	return ms, false, nil
+}
+
+// searchPage is the page of a search's patients in name order, read from
+// the term rows (q as for searchMatches).
+func (s *Store) searchPage(ctx context.Context, q string, args []any, offset, limit int) ([]int64, error) {
+	// A patient's several matching rows are adjacent in this order and
+	// skipped below.
+	rows, err := s.r.QueryContext(ctx, `SELECT t.patient_id `+q+` ORDER BY t.sort_name, t.patient_id LIMIT ?`,
+		append(args, (offset+limit)*maxTermsPerMatch)...)
+	if err != nil {
+		return nil, fmt.Errorf("patients: %w", err)
+	}
+	defer rows.Close()
 	var ids []int64
 	seen := 0
 	var last int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("patients: %w", err)
+			return nil, fmt.Errorf("patients: %w", err)
 		}
 		if id == last {
 			continue
 		}
 		last = id
-		if seen >= f.Offset && len(ids) < f.Limit {
+		if seen >= offset && len(ids) < limit {
 			ids = append(ids, id)
 		}
 		seen++
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("patients: %w", err)
+		return nil, fmt.Errorf("patients: %w", err)
 	}
-	out, err := s.patientsByIDs(ctx, orgID, ids)
-	return out, total, err
+	return ids, nil
 }
 
 // PatientSearchCap is where counting search matches stops: a search that

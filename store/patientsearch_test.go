@@ -1,8 +1,14 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -135,5 +141,106 @@ func TestSearchReindexedOnOpen(t *testing.T) {
 	defer st.Close()
 	if _, n, _ := st.Patients(ctx, org.ID, store.PatientFilter{Query: "sorensen"}); n != 1 {
 		t.Errorf("after reopening: %d found", n)
+	}
+}
+
+// TestPatientSearchPagesByName: a search's total and pages, in name order,
+// both when the matches are counted and sorted in Go (at most
+// PatientSearchCap) and when there are more (the total says "more than",
+// the index orders the page).
+func TestPatientSearchPagesByName(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "cap.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	org := &store.Org{Name: "Cap", Slug: "cap"}
+	if err := st.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	// PatientSearchCap+2 patients named Capper; their last names sort in
+	// another order than they are created (and than their ids), and every
+	// fifth is a "Lars Capper" whose last name also starts with lars
+	// (Larsen), so he matches "lars" through two terms.
+	n := store.PatientSearchCap + 2
+	type made struct {
+		id       int64
+		sortName string
+		mrn      string
+	}
+	all := make([]made, n)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				first, last := "Capper", fmt.Sprintf("Capper%04d", (i*7919)%n)
+				if i%5 == 0 {
+					first, last = "Lars", fmt.Sprintf("Larsen%04d", (i*7919)%n)
+				}
+				p := &store.Patient{MRN: fmt.Sprintf("CAP-%04d", i),
+					Names: []store.HumanName{{FirstName: first, LastName: last, Family: "Capfam"}}}
+				if err := st.CreatePatient(ctx, org.ID, p); err != nil {
+					failed.CompareAndSwap(nil, err)
+					return
+				}
+				all[i] = made{p.ID, strings.ToLower(last + " " + first), p.MRN}
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		t.Fatal(err)
+	}
+	// want is the ids of the patients keep selects, in name order.
+	want := func(keep func(made) bool) []int64 {
+		var ms []made
+		for _, m := range all {
+			if keep(m) {
+				ms = append(ms, m)
+			}
+		}
+		slices.SortFunc(ms, func(a, b made) int {
+			return cmp.Or(strings.Compare(a.sortName, b.sortName), cmp.Compare(a.id, b.id))
+		})
+		ids := make([]int64, len(ms))
+		for i, m := range ms {
+			ids[i] = m.id
+		}
+		return ids
+	}
+	everyone := want(func(made) bool { return true })
+	lars := want(func(m made) bool { return strings.HasPrefix(m.sortName, "larsen") })
+	lars00 := want(func(m made) bool { return strings.HasPrefix(m.sortName, "larsen") && strings.HasPrefix(m.mrn, "CAP-00") })
+	tests := []struct {
+		query         string
+		limit, offset int
+		total         int
+		page          []int64
+	}{
+		{"capfam", 25, 0, store.PatientSearchCap + 1, everyone[:25]},
+		{"capfam", 25, 990, store.PatientSearchCap + 1, everyone[990:1002]},
+		{"capfam cap-", 10, 500, store.PatientSearchCap + 1, everyone[500:510]},
+		{"lars", 25, 0, len(lars), lars[:25]},
+		{"lars", 50, 180, len(lars), lars[180:]},
+		{"lars capfam", 200, 0, len(lars), lars[:200]},
+		{"cap-00 lars", 5, 0, len(lars00), lars00[:5]},
+		{"cap-00 lars", 5, 100, len(lars00), nil},
+		{"lars nobody", 5, 0, 0, nil},
+	}
+	for _, tt := range tests {
+		got, total, err := st.Patients(ctx, org.ID, store.PatientFilter{Query: tt.query, Limit: tt.limit, Offset: tt.offset})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.query, err)
+		}
+		ids := make([]int64, len(got))
+		for i, p := range got {
+			ids[i] = p.ID
+		}
+		if total != tt.total || !slices.Equal(ids, tt.page) {
+			t.Errorf("%q limit %d offset %d: total %d, page %v; want %d, %v", tt.query, tt.limit, tt.offset, total, ids, tt.total, tt.page)
+		}
 	}
 }
