@@ -545,30 +545,38 @@ func (s *Store) Patients(ctx context.Context, orgID int64, f PatientFilter) ([]P
 		q += ` AND EXISTS (SELECT 1 FROM patients p WHERE p.id = t.patient_id AND p.active = ?)`
 		args = append(args, boolInt(*f.Active))
 	}
-	ms, over, err := s.searchMatches(ctx, q, args)
-	if err != nil {
-		return nil, 0, err
-	}
-	var ids []int64
-	total := len(ms)
-	if over {
-		// More than PatientSearchCap match: the page is the first of all
-		// of them by name, which the capped set cannot tell, so the index
-		// orders them (rare: a search this broad is one or two letters).
-		total = PatientSearchCap + 1
-		if ids, err = s.searchPage(ctx, q, args, f.Offset, f.Limit); err != nil {
+	total := PatientSearchCap + 1
+	if len(words) > 1 {
+		// Count and page the matches here rather than ask SQLite twice,
+		// each time rebuilding the other words' IN lists (most of a
+		// two-word search's work). A few words seldom match more than
+		// PatientSearchCap patients; when they do, the index orders the
+		// page below.
+		ms, over, err := s.searchMatches(ctx, q, args)
+		if err != nil {
 			return nil, 0, err
 		}
-	} else {
-		// At most PatientSearchCap matches: count and page them here
-		// rather than ask SQLite twice (each time rebuilding the other
-		// words' IN lists, most of a two-word search's work).
-		slices.SortFunc(ms, func(a, b termMatch) int {
-			return cmp.Or(strings.Compare(a.sortName, b.sortName), cmp.Compare(a.id, b.id))
-		})
-		for _, m := range ms[min(f.Offset, len(ms)):min(f.Offset+f.Limit, len(ms))] {
-			ids = append(ids, m.id)
+		if !over {
+			slices.SortFunc(ms, func(a, b termMatch) int {
+				return cmp.Or(strings.Compare(a.sortName, b.sortName), cmp.Compare(a.id, b.id))
+			})
+			var ids []int64
+			for _, m := range ms[min(f.Offset, len(ms)):min(f.Offset+f.Limit, len(ms))] {
+				ids = append(ids, m.id)
+			}
+			out, err := s.patientsByIDs(ctx, orgID, ids)
+			return out, len(ms), err
 		}
+	} else if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT t.patient_id `+q+` LIMIT ?)`,
+		append(args, PatientSearchCap+1)...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("patients: %w", err)
+	}
+	// One word has no IN lists to rebuild and often matches thousands
+	// (jen, so): SQLite counts them (above) more cheaply than Go reads a
+	// thousand rows, and orders the page from the index.
+	ids, err := s.searchPage(ctx, q, args, f.Offset, f.Limit)
+	if err != nil {
+		return nil, 0, err
 	}
 	out, err := s.patientsByIDs(ctx, orgID, ids)
 	return out, total, err

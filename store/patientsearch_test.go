@@ -213,7 +213,9 @@ func TestPatientSearchPagesByName(t *testing.T) {
 	}
 	everyone := want(func(made) bool { return true })
 	lars := want(func(m made) bool { return strings.HasPrefix(m.sortName, "larsen") })
-	lars00 := want(func(m made) bool { return strings.HasPrefix(m.sortName, "larsen") && strings.HasPrefix(m.mrn, "CAP-00") })
+	lars00 := want(func(m made) bool {
+		return strings.HasPrefix(m.sortName, "larsen") && strings.HasPrefix(m.mrn, "CAP-00")
+	})
 	tests := []struct {
 		query         string
 		limit, offset int
