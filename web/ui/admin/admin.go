@@ -84,7 +84,7 @@ func (h *handlers) createUser(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, userFormPage(p))
 		return
 	}
-	fe := layout.FieldErrors(err)
+	fe := layout.LocalErrors(r.Context(), err)
 	if fe == nil {
 		h.fail(w, r, err)
 		return
@@ -131,7 +131,7 @@ func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/admin/users")
 		return
 	}
-	fe := layout.FieldErrors(err)
+	fe := layout.LocalErrors(r.Context(), err)
 	if fe == nil {
 		h.fail(w, r, err)
 		return
@@ -159,7 +159,7 @@ func (h *handlers) resetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	p := userFormProps{Form: userForm{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Active: u.Active}}
 	err = h.st.SetPassword(r.Context(), orgID, u.ID, pw)
-	if fe := layout.FieldErrors(err); fe != nil {
+	if fe := layout.LocalErrors(r.Context(), err); fe != nil {
 		p.Form.Errors = fe
 		p.Page = h.props(w, r, text.T(r.Context()).EditUser, layout.NavAdmin)
 		h.render(w, r, http.StatusUnprocessableEntity, userFormPage(p))
@@ -311,7 +311,7 @@ func (h *handlers) saveRoom(w http.ResponseWriter, r *http.Request, room *store.
 	}
 	if len(f.Errors) > 0 {
 		// Show the store's own checks too, so every bad field is marked at once.
-		for k, v := range layout.FieldErrors(room.Validate()) {
+		for k, v := range layout.LocalErrors(r.Context(), room.Validate()) {
 			if _, ok := f.Errors[k]; !ok && k != "hours" && k != "slotDuration" {
 				f.Errors[k] = v
 			}
@@ -328,7 +328,12 @@ func (h *handlers) saveRoom(w http.ResponseWriter, r *http.Request, room *store.
 			redirect(w, r, "/admin/rooms")
 			return
 		}
-		fe := layout.FieldErrors(err)
+		fe := layout.LocalErrors(r.Context(), err)
+		var ce *store.ConflictError
+		if fe == nil && errors.As(err, &ce) {
+			// A room's name is its only unique field: mark it there.
+			fe = layout.Errors{"name": layout.Message(r.Context(), ce.Msg)}
+		}
 		if fe == nil {
 			h.fail(w, r, err)
 			return

@@ -33,7 +33,7 @@ func issued[P any](h *handlers, w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	if ve != nil {
-		refused(&p, ve.Fields)
+		refused(&p, layout.LocalFields(r.Context(), ve.Fields))
 		h.render(w, r, http.StatusUnprocessableEntity, page(p))
 		return
 	}

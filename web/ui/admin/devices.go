@@ -103,18 +103,19 @@ func readDeviceForm(r *http.Request, d *store.Device) (bad layout.Errors) {
 	default:
 		bad["strictFraming"] = "must be tolerant or strict"
 	}
-	return bad
+	return layout.LocalFields(r.Context(), bad)
 }
 
-// saveErrors turns a store error into form errors (nil, nil: saved).
-func saveErrors(err error) (layout.Errors, error) {
+// saveErrors turns a store error into form errors in the reader's
+// language (nil, nil: saved).
+func saveErrors(ctx context.Context, err error) (layout.Errors, error) {
 	var ve *store.ValidationError
 	var ce *store.ConflictError
 	switch {
 	case errors.As(err, &ve):
-		return ve.Fields, nil
+		return layout.LocalFields(ctx, ve.Fields), nil
 	case errors.As(err, &ce):
-		return layout.Errors{"name": ce.Msg}, nil
+		return layout.Errors{"name": layout.Message(ctx, ce.Msg)}, nil
 	}
 	return nil, err
 }
@@ -124,7 +125,7 @@ func (h *handlers) createDevice(w http.ResponseWriter, r *http.Request) {
 	bad := readDeviceForm(r, d)
 	if len(bad) == 0 {
 		var err error
-		if bad, err = saveErrors(h.st.CreateDevice(r.Context(), orgOf(r), d)); err != nil {
+		if bad, err = saveErrors(r.Context(), h.st.CreateDevice(r.Context(), orgOf(r), d)); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -171,7 +172,7 @@ func (h *handlers) updateDevice(w http.ResponseWriter, r *http.Request) {
 			*d = form
 			return nil
 		})
-		if bad, err = saveErrors(err); err != nil {
+		if bad, err = saveErrors(r.Context(), err); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -248,7 +249,7 @@ func (h *handlers) reingest(w http.ResponseWriter, r *http.Request) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		layout.SetFlash(w, layout.FlashError, ve.Error())
+		layout.SetFlash(w, layout.FlashError, layout.LocalMessage(r.Context(), ve))
 	case err != nil:
 		h.fail(w, r, err)
 		return

@@ -58,16 +58,16 @@ func (h *handlers) grantFleetAccess(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, perr)
 			return
 		}
-		p.Email.Value, p.Email.Error = email, ve.Fields["email"]
+		p.Email.Value, p.Email.Error = email, layout.Message(r.Context(), ve.Fields["email"])
 		if p.Email.Error == "" { // a rule of the grant itself (GrantFleet's "user")
 			for _, msg := range ve.Fields {
-				p.Email.Error = msg
+				p.Email.Error = layout.Message(r.Context(), msg)
 			}
 		}
 		h.render(w, r, http.StatusUnprocessableEntity, FleetAccessPage(p))
 		return
 	}
-	layout.SetFlash(w, layout.FlashOK, email+" now sees this organisation's devices on their fleet page.")
+	layout.SetFlash(w, layout.FlashOK, i18n.T(r.Context(), "FleetAccessGranted", "Email", email))
 	redirect(w, r, "/admin/poct/access")
 }
 

@@ -125,7 +125,7 @@ func (h *handlers) saved(w http.ResponseWriter, r *http.Request, err error, rena
 			if n, ok := rename[k]; ok {
 				k = n
 			}
-			p.Errors[k] = v
+			p.Errors[k] = layout.Message(r.Context(), v)
 		}
 		for k, v := range r.PostForm {
 			p.Form[k] = strings.Join(v, ",")

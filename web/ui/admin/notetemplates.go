@@ -76,7 +76,7 @@ func (h *handlers) setRoomTemplates(w http.ResponseWriter, r *http.Request) {
 		if err := h.st.SetWaitingRoomNoteTemplate(ctx, u.OrgID, room.ID, tid); err != nil {
 			var ve *store.ValidationError
 			if errors.As(err, &ve) {
-				layout.SetFlash(w, layout.FlashError, room.Name+": "+ve.Fields["noteTemplate"])
+				layout.SetFlash(w, layout.FlashError, room.Name+": "+layout.Message(ctx, ve.Fields["noteTemplate"]))
 				http.Redirect(w, r, "/admin/note-templates", http.StatusSeeOther)
 				return
 			}
@@ -300,7 +300,7 @@ func (h *handlers) saveTemplate(w http.ResponseWriter, r *http.Request) {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
 			for f, m := range ve.Fields {
-				errs[formField(f)] = m
+				errs[formField(f)] = layout.Message(ctx, m)
 			}
 		} else if err != nil {
 			h.fail(w, r, err)

@@ -188,7 +188,7 @@ func (h *handlers) saveTarget(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, perr)
 			return
 		}
-		p.Errors = layout.Errors(ve.Fields)
+		p.Errors = layout.LocalFields(r.Context(), ve.Fields)
 		for k := range f {
 			p.Form[k] = f.Get(k)
 		}
@@ -244,7 +244,7 @@ func (h *handlers) lisInvalid(w http.ResponseWriter, r *http.Request, ve *store.
 		h.fail(w, r, err)
 		return
 	}
-	p.Errors = layout.Errors(ve.Fields)
+	p.Errors = layout.LocalFields(r.Context(), ve.Fields)
 	for k := range r.PostForm {
 		p.Form[k] = r.PostForm.Get(k)
 	}
@@ -340,7 +340,7 @@ func (h *handlers) publishCodeMap(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &ve) {
 		msgs := make([]string, 0, len(ve.Fields))
 		for k, v := range ve.Fields {
-			msgs = append(msgs, k+": "+v)
+			msgs = append(msgs, k+": "+layout.Message(r.Context(), v))
 		}
 		slices.Sort(msgs)
 		h.lisInvalid(w, r, &store.ValidationError{Fields: map[string]string{"map": strings.Join(msgs, "; ")}}, text)

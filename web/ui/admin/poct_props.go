@@ -70,29 +70,53 @@ type PoctWebhooksProps struct {
 	Deliveries []store.PoctDelivery
 }
 
-// whenExact is a time to the second, in the server's zone.
-func whenExact(t time.Time) string {
+// whenExact is a time to the second, in the server's zone; "never" in
+// the reader's language for none.
+func whenExact(ctx context.Context, t time.Time) string {
 	if t.IsZero() {
-		return "never"
+		return i18n.T(ctx, "Never")
 	}
 	return t.Local().Format("2006-01-02 15:04:05")
 }
 
-// ago is a short age ("2 min ago") relative to now.
-func ago(t, now time.Time) string {
+// ago is a short age ("2 min ago", "for 2 min. siden") relative to now.
+func ago(ctx context.Context, t, now time.Time) string {
 	if t.IsZero() {
-		return "never"
+		return i18n.T(ctx, "Never")
 	}
 	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return i18n.T(ctx, "MonJustNow")
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+		return i18n.T(ctx, "MonMinutesAgo", "N", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d.Hours()))
+		return i18n.T(ctx, "MonHoursAgo", "N", int(d.Hours()))
 	}
 	return t.Local().Format("2006-01-02")
+}
+
+// stateWord is a device's connection state (store.DeviceConnected, ...)
+// in the reader's language; the badge's class and data-state keep the code.
+func stateWord(ctx context.Context, state string) string {
+	return word(ctx, "DevState.", state)
+}
+
+// qcWord is a QC state or a QC run's status in the reader's language.
+func qcWord(ctx context.Context, status string) string {
+	return word(ctx, "QCState.", status)
+}
+
+// word is the catalogue's word for a code, or the code itself when it has
+// none (a state a newer store wrote is shown, not hidden).
+func word(ctx context.Context, prefix, code string) string {
+	if code == "" {
+		return ""
+	}
+	if id := prefix + code; i18n.Has(id) {
+		return i18n.T(ctx, id)
+	}
+	return code
 }
 
 // stateClass is the badge class of a connection state.

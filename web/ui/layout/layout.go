@@ -272,6 +272,13 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, u *store.Use
 		msg, id = t.Forbidden, "error-403"
 	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
 		msg, id = cmp.Or(p.Msg, http.StatusText(p.Status)), fmt.Sprintf("error-%d", p.Status)
+		// The store words its refusals in English for the APIs; a page
+		// shows them in the reader's language.
+		var ve *store.ValidationError
+		var ce *store.ConflictError
+		if (errors.As(err, &ve) && p.Msg == ve.Error()) || (errors.As(err, &ce) && p.Msg == ce.Msg) {
+			msg = LocalMessage(r.Context(), err)
+		}
 	case httpx.StatusClientClosed:
 	default:
 		p.Status = http.StatusInternalServerError

@@ -28,6 +28,7 @@ var messageForms = []struct {
 	{regexp.MustCompile(`^must have at most (\d+) \w+$`), "FieldMsgMaxEntries", []string{"N"}},
 	{regexp.MustCompile(`^must be at most (\d+) bytes$`), "FieldMsgMaxBytes", []string{"N"}},
 	{regexp.MustCompile(`^must be between (\S+) and (.+)$`), "FieldMsgBetween", []string{"Min", "Max"}},
+	{regexp.MustCompile(`^must be at least (\d+) characters$`), "FieldMsgMinChars", []string{"N"}},
 	{regexp.MustCompile(`^must be at least (.+)$`), "FieldMsgAtLeast", []string{"Min"}},
 	{regexp.MustCompile(`^must be at most (.+)$`), "FieldMsgAtMost", []string{"Max"}},
 	{regexp.MustCompile(`^"(.*)" is not a number$`), "FieldMsgNotNumber", []string{"Value"}},
@@ -38,6 +39,18 @@ var messageForms = []struct {
 	{regexp.MustCompile(`^must be ([\w.-]+(?:, [\w.-]+)*) or ([\w.-]+)$`), "FieldMsgEither", []string{"List", "Last"}},
 	{regexp.MustCompile(`^must not be before (\w+)$`), "FieldMsgNotBefore", []string{"Other"}},
 	{regexp.MustCompile(`^must be after (\w+)$`), "FieldMsgAfter", []string{"Other"}},
+	{regexp.MustCompile(`^at most (\d+) sections$`), "FieldMsgMaxSections", []string{"N"}},
+	{regexp.MustCompile(`^at most (\d+) questions in all$`), "FieldMsgMaxQuestions", []string{"N"}},
+	{regexp.MustCompile(`^at most (\d+) options$`), "FieldMsgMaxOptions", []string{"N"}},
+	{regexp.MustCompile(`^"(.*)" is listed twice$`), "FieldMsgListedTwice", []string{"Value"}},
+	{regexp.MustCompile(`^"(.*)" is not a known scope \((.*)\)$`), "FieldMsgUnknownScope", []string{"Value", "List"}},
+	{regexp.MustCompile(`^choose at least one of (.+)$`), "FieldMsgChooseOneOf", []string{"List"}},
+	{regexp.MustCompile(`^"(.*)" is not one of (.+)$`), "FieldMsgNotOneOf", []string{"Value", "List"}},
+	{regexp.MustCompile(`^"(.*)" is not a report column$`), "FieldMsgNotColumn", []string{"Value"}},
+	{regexp.MustCompile(`^(\w+): opening must be HH:MM before closing HH:MM$`), "FieldMsgOpeningHours", []string{"Day"}},
+	{regexp.MustCompile(`^The value you selected is not a valid choice\. Valid choices: (.+)\.$`), "FieldMsgNotChoice", []string{"List"}},
+	{regexp.MustCompile(`^maps (.+) to (\S+) twice$`), "FieldMsgMapsTwice", []string{"Code", "System"}},
+	{regexp.MustCompile(`^there is no visit note template named "(.*)"$`), "FieldMsgNoTemplate", []string{"Name"}},
 	{regexp.MustCompile(`^an? ([\w ]+?) named "(.*)" already exists$`), "ConflictNamed", []string{"What", "Name"}},
 	{regexp.MustCompile(`^alert (\S+) is already resolved$`), "ConflictAlertResolved", []string{"ID"}},
 }
@@ -65,6 +78,20 @@ func Message(ctx context.Context, msg string) string {
 		return i18n.T(ctx, f.id, args...)
 	}
 	return msg
+}
+
+// LocalFields are a ValidationError's field messages in ctx's language,
+// under the store's field names (a form that names its fields otherwise
+// renames them itself).
+func LocalFields(ctx context.Context, fields map[string]string) Errors {
+	if fields == nil {
+		return nil
+	}
+	out := make(Errors, len(fields))
+	for k, msg := range fields {
+		out[k] = Message(ctx, msg)
+	}
+	return out
 }
 
 // LocalMessage is a store error as one line in ctx's language: each field
