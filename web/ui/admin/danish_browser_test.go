@@ -1,0 +1,82 @@
+package admin_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserDanishFormErrorAndFleet: a Danish admin submits the device
+// form with a name already taken and reads the refusal in Danish next to
+// the name; the fleet page names the devices' states in Danish. At a
+// laptop size; with CLINICBOX_UPDATE_SCREENSHOTS=1 the pictures are written
+// to docs/screenshots (committed), else to a temporary folder.
+func TestBrowserDanishFormErrorAndFleet(t *testing.T) {
+	exe := chromium(t)
+	s := newSite(t)
+	must(t, s.st.SetUserLanguage(context.Background(), s.north.ID, s.distributor.ID, "da"))
+	dir := t.TempDir()
+	if os.Getenv("CLINICBOX_UPDATE_SCREENSHOTS") == "1" {
+		dir = filepath.Join("..", "..", "..", "docs", "screenshots")
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
+	defer cancelA()
+	ctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	base := s.srv.URL
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1366, 900),
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-email`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), s.distributor.Email),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), pw),
+		chromedp.Click(chromedp.CSS(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="board"]`)),
+		chromedp.Navigate(base+"/admin/devices"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="device-form"] [name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="device-form"] [name="name"]`), "Afinion 2"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="device-form"] [name="port_path"]`), "/dev/ttyUSB9"),
+		chromedp.Click(chromedp.CSS(`[data-testid="device-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-name"]`)),
+		chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="error-name"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="error-name"]`)))
+	if err != nil || msg != `navnet "Afinion 2" er allerede i brug (enhed)` {
+		t.Errorf("the name's refusal reads %q (%v)", msg, err)
+	}
+	shot("admin-device-error-da-laptop")
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin/poct/fleet"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="fleet"]`))); err != nil {
+		t.Fatal(err)
+	}
+	states, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('[data-testid="fleet"] [data-testid="state"]')).map(e => e.textContent).sort().join(",")`))
+	if err != nil || states != "afbrudt,fejl,forbundet,forbundet" {
+		t.Errorf("the fleet's states read %q (%v), want afbrudt,fejl,forbundet,forbundet", states, err)
+	}
+	if body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`))); strings.Contains(body, "never") || strings.Contains(body, "connected") {
+		t.Errorf("the Danish fleet page has English words:\n%s", body)
+	}
+	shot("admin-fleet-da-laptop")
+}
