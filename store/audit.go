@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clinicbox/clinicbox/store/internal/journal"
 	"github.com/clinicbox/clinicbox/store/internal/sqlite"
 )
 
@@ -131,20 +132,30 @@ func (tx *txn) appendAudits(es []AuditEntry) error {
 	return nil
 }
 
-// AuditRead records that the actor in ctx read a patient's data, and
-// returns once the row is committed: call it before the answer is sent,
-// and a crash of the process after the answer (kill -9 included) cannot
-// lose it. Reads ride the writer's next transaction in groups (every read
-// that arrived while the previous transaction ran), and are answered as
-// soon as it is committed to the WAL, without waiting for an fsync: the
-// WAL is fsynced at most sqlite.SyncDelay (50 ms) later, or sooner by an
-// ordinary write, so a power cut can lose at most the read audits of the
-// last 50 ms. A failure is logged; the read goes ahead.
+// AuditRead records that the actor in ctx read a patient's data. Call it
+// before the answer is sent: when it returns, the row is in the read-audit
+// journal (one write(2), auditjournal.go), which a crash of the process
+// after the answer (kill -9 included) cannot lose; it is fsynced at most
+// journal.SyncDelay (50 ms) later, so a power cut can lose at most the
+// read audits of the last 50 ms. The row reaches audit_log within
+// readMoveEvery, or at once when the log is read. When another process
+// owns the journal, the row rides the writer's next transaction instead
+// and AuditRead waits for its commit. A failure is logged; the read goes
+// ahead.
 func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID string, patientID int64) {
 	a := ActorFrom(ctx)
 	e := AuditEntry{
 		OrgID: orgID, UserID: a.UserID, Actor: a.Name, Action: "read", Entity: entity,
 		EntityID: entityID, PatientID: patientID, RemoteAddr: a.RemoteAddr, CreatedAt: s.Now(),
+	}
+	if s.rj != nil {
+		err := s.rj.add(e)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, journal.ErrClosed) {
+			s.log.Error("audit read journal", "err", err)
+		}
 	}
 	err := s.reads.Add(ctx, e)
 	if errors.Is(err, sqlite.ErrClosed) {
@@ -156,7 +167,7 @@ func (s *Store) AuditRead(ctx context.Context, orgID int64, entity, entityID str
 }
 
 // writeReadAudits writes one group of read audits in the writer's
-// transaction. Reads are indexed by patient later, in bulk (auditindex.go).
+// transaction (when this process does not own the journal). Reads are indexed by patient later, in bulk (auditindex.go).
 func (s *Store) writeReadAudits(t *sqlite.Tx, group []AuditEntry) error {
 	err := (&txn{Tx: t, s: s}).appendAudits(group)
 	if err != nil {
@@ -177,6 +188,9 @@ type AuditFilter struct {
 func (s *Store) AuditLog(ctx context.Context, orgID int64, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
+	}
+	if err := s.flushReadAudits(ctx); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	before := int64(math.MaxInt64)
 	if f.BeforeID > 0 {
@@ -240,6 +254,9 @@ func (s *Store) AuditLog(ctx context.Context, orgID int64, f AuditFilter) ([]Aud
 // VerifyAuditChain walks the whole log and returns the id of the first row
 // whose hash does not match (0 when the chain is intact).
 func (s *Store) VerifyAuditChain(ctx context.Context) (int64, error) {
+	if err := s.flushReadAudits(ctx); err != nil {
+		return 0, fmt.Errorf("verify audit: %w", err)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), actor, action, entity,
 		entity_id, COALESCE(patient_id, 0), detail, remote_addr, created_at, prev_hash, hash
 		FROM audit_log ORDER BY id`)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"sync"
@@ -22,7 +24,8 @@ type Store struct {
 	now func() time.Time
 	log *slog.Logger
 
-	reads     *sqlite.Riders[AuditEntry] // read audits, riding the writer's transactions
+	rj        *readJournal               // read audits, through the journal (auditjournal.go)
+	reads     *sqlite.Riders[AuditEntry] // read audits when another process owns the journal
 	stopIndex func()                     // stops the audit read index loop
 
 	feed feed // the outbox as a feed of changes (changes.go)
@@ -60,6 +63,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.db, s.r = db, db.Reader()
 	s.cleanSpools()
 	s.reads = sqlite.NewRiders(db, s.writeReadAudits)
+	if err := s.openReadJournal(ctx); err != nil {
+		s.stopIndex = func() {}
+		s.Close()
+		return nil, err
+	}
 	s.stopIndex = s.startAuditIndex()
 	if err := s.reindexPatientTerms(ctx); err != nil {
 		s.Close()
@@ -74,7 +82,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopFeed()
 		s.stopIndex()
-		s.closeErr = s.db.Close()
+		s.closeErr = errors.Join(s.closeReadJournal(), s.db.Close())
 	})
 	return s.closeErr
 }
@@ -86,11 +94,24 @@ func (s *Store) Path() string { return s.db.Path() }
 func (s *Store) Now() time.Time { return s.now().UTC() }
 
 // Ready reports whether the database answers and every migration is applied.
-func (s *Store) Ready(ctx context.Context) error { return s.db.Ready(ctx) }
+func (s *Store) Ready(ctx context.Context) error {
+	if s.rj != nil {
+		if err := s.rj.j.SyncErr(); err != nil {
+			return fmt.Errorf("ready: the read audit journal cannot be synced: %w", err)
+		}
+	}
+	return s.db.Ready(ctx)
+}
 
 // Backup writes a consistent copy of the database to dest while the store
 // keeps serving.
-func (s *Store) Backup(ctx context.Context, dest string) error { return s.db.Backup(ctx, dest) }
+// Read audits still in the journal are moved into the database first.
+func (s *Store) Backup(ctx context.Context, dest string) error {
+	if err := s.flushReadAudits(ctx); err != nil {
+		return err
+	}
+	return s.db.Backup(ctx, dest)
+}
 
 // Subscribe returns a channel that receives a signal (coalesced) whenever
 // new events are committed, and a function to stop listening.
