@@ -138,7 +138,7 @@ func (tx *txn) appendAudits(es []AuditEntry) error {
 // after the answer (kill -9 included) cannot lose; it is fsynced at most
 // journal.SyncDelay (50 ms) later, so a power cut can lose at most the
 // read audits of the last 50 ms. The row reaches audit_log within
-// readMoveEvery, or at once when the log is read. When another process
+// 250 ms (defaultReadMoveEvery), or at once when the log is read. When another process
 // owns the journal, the row rides the writer's next transaction instead
 // and AuditRead waits for its commit. A failure is logged; the read goes
 // ahead.

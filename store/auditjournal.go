@@ -31,8 +31,8 @@ const (
 	readReplayAt = 16384   // rows per write when replaying at Open
 )
 
-// readMoveEvery is how often the mover looks (a variable for tests).
-var readMoveEvery = 250 * time.Millisecond
+// defaultReadMoveEvery is how often the mover looks (Store.readMoveEvery).
+const defaultReadMoveEvery = 250 * time.Millisecond
 
 // readJournal is the store's read-audit journal and the rows in it that
 // are not in audit_log yet.
@@ -113,11 +113,11 @@ func (s *Store) openReadJournal(ctx context.Context) error {
 	return nil
 }
 
-// readMover moves journal rows into audit_log every readMoveEvery, or
+// readMover moves journal rows into audit_log every s.readMoveEvery, or
 // sooner when readMoveAt rows wait.
 func (s *Store) readMover(rj *readJournal) {
 	defer close(rj.done)
-	t := time.NewTicker(readMoveEvery)
+	t := time.NewTicker(s.readMoveEvery)
 	defer t.Stop()
 	for {
 		select {

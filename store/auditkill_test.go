@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -23,7 +24,11 @@ func TestAuditChild(t *testing.T) {
 		t.Skip("the child process of TestReadAuditSurvivesKill")
 	}
 	org, _ := strconv.ParseInt(os.Getenv("CLINICBOX_AUDIT_CHILD_ORG"), 10, 64)
-	st, err := store.Open(context.Background(), path)
+	var opts []store.Option
+	if d, err := time.ParseDuration(os.Getenv("CLINICBOX_AUDIT_CHILD_MOVE")); err == nil {
+		opts = append(opts, store.WithReadMoveEvery(d))
+	}
+	st, err := store.Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,21 +62,7 @@ func TestReadAuditSurvivesKill(t *testing.T) {
 	const rounds, concurrent = 5, 8
 	var answered []string
 	for round := range rounds {
-		cmd := exec.Command(os.Args[0], "-test.run", "^TestAuditChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "CLINICBOX_AUDIT_CHILD_DB="+path, fmt.Sprintf("CLINICBOX_AUDIT_CHILD_ORG=%d", f.org.ID))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		addr, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil {
-			cmd.Process.Kill()
-			t.Fatalf("child: %v", err)
-		}
-		url := "http://" + addr[:len(addr)-1]
+		cmd, url := startAuditChild(t, path, f.org.ID, "")
 		var mu sync.Mutex
 		var killOnce sync.Once
 		var wg sync.WaitGroup
@@ -124,4 +115,28 @@ func TestReadAuditSurvivesKill(t *testing.T) {
 		t.Fatalf("audit chain broken at row %d: %v", bad, err)
 	}
 	t.Logf("%d answered reads over %d kills, all audited", len(answered), rounds)
+}
+
+// startAuditChild starts TestAuditChild serving the database at path for
+// org; move is how often it moves read audits from the journal into
+// audit_log ("" for the default). It returns the child and its URL.
+func startAuditChild(t *testing.T, path string, org int64, move string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestAuditChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "CLINICBOX_AUDIT_CHILD_DB="+path, fmt.Sprintf("CLINICBOX_AUDIT_CHILD_ORG=%d", org),
+		"CLINICBOX_AUDIT_CHILD_MOVE="+move)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child: %v", err)
+	}
+	return cmd, "http://" + addr[:len(addr)-1]
 }

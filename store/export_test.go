@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
+	"time"
 )
 
 // Hooks for the store's own tests (package store_test), compiled only with
@@ -69,3 +71,13 @@ var NewTimeUUID = newTimeUUID
 
 // SecretChecks is how many argon2id derivations CheckSecret has run.
 func SecretChecks() int64 { return secretChecks.Load() }
+
+// WithReadMoveEvery sets how often read audits are moved from the journal
+// into audit_log (tests hold them in the journal, or move them all the
+// time).
+func WithReadMoveEvery(d time.Duration) Option { return func(s *Store) { s.readMoveEvery = d } }
+
+// ReadJournalFiles lists the read-audit journal's record files.
+func (s *Store) ReadJournalFiles() ([]string, error) {
+	return filepath.Glob(s.db.Path() + "-reads.[0-9]*")
+}

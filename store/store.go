@@ -24,9 +24,10 @@ type Store struct {
 	now func() time.Time
 	log *slog.Logger
 
-	rj        *readJournal               // read audits, through the journal (auditjournal.go)
-	reads     *sqlite.Riders[AuditEntry] // read audits when another process owns the journal
-	stopIndex func()                     // stops the audit read index loop
+	rj            *readJournal               // read audits, through the journal (auditjournal.go)
+	readMoveEvery time.Duration              // how often journal rows are moved into audit_log
+	reads         *sqlite.Riders[AuditEntry] // read audits when another process owns the journal
+	stopIndex     func()                     // stops the audit read index loop
 
 	feed feed // the outbox as a feed of changes (changes.go)
 
@@ -48,7 +49,8 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.Default(), feed: feed{poll: DefaultEventPoll}}
+	s := &Store{now: time.Now, log: slog.Default(), feed: feed{poll: DefaultEventPoll},
+		readMoveEvery: defaultReadMoveEvery}
 	for _, o := range opts {
 		o(s)
 	}

@@ -20,7 +20,7 @@ import (
 const SyncDelay = 50 * time.Millisecond
 
 // MaxRecord is the largest record Append takes; replay treats a larger
-// length as a torn tail.
+// length, or 0, as a torn tail.
 const MaxRecord = 1 << 20
 
 // headerSize is the length (uint32) and the CRC-32C of the payload
@@ -134,7 +134,7 @@ func (j *Journal) Replay(from Pos, fn func(rec []byte, end Pos) error) error {
 			n := int64(binary.LittleEndian.Uint32(data[off:]))
 			sum := binary.LittleEndian.Uint32(data[off+4:])
 			end := off + headerSize + n
-			if n > MaxRecord || end > int64(len(data)) {
+			if n == 0 || n > MaxRecord || end > int64(len(data)) {
 				break
 			}
 			rec := data[off+headerSize : end]
@@ -207,8 +207,9 @@ func syncDir(dir string) error {
 // position just past it. When it returns nil the record survives a crash
 // of the process; it is on disk at most SyncDelay later.
 func (j *Journal) Append(rec []byte) (Pos, error) {
-	if len(rec) > MaxRecord {
-		return Pos{}, fmt.Errorf("journal: record of %d bytes (at most %d)", len(rec), MaxRecord)
+	// An empty record would look like zeros, which a power cut can leave.
+	if len(rec) == 0 || len(rec) > MaxRecord {
+		return Pos{}, fmt.Errorf("journal: record of %d bytes (1 to %d)", len(rec), MaxRecord)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
