@@ -194,6 +194,10 @@ func TestFleetPageInBothLanguages(t *testing.T) {
 		if got := cell(body, afinion, "qc"); got != tt.qcFail {
 			t.Errorf("%s: Afinion's QC %q, want %q", tt.path, got, tt.qcFail)
 		}
+		// The cobas ran no QC.
+		if got, want := cell(body, cobas, "qc"), map[bool]string{true: "ingen", false: "none"}[tt.who == da]; got != want {
+			t.Errorf("%s: cobas' QC %q, want %q", tt.path, got, want)
+		}
 		// The cobas never sent a message.
 		if row := lastMessage(body, cobas); !strings.Contains(row, "<td>"+tt.never+"</td>") {
 			t.Errorf("%s: cobas' last message is not %q:\n%s", tt.path, tt.never, row)

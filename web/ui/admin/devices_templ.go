@@ -853,7 +853,7 @@ func deviceForm(action, submit string, form store.Device, errs layout.Errors) te
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = layout.SelectField(layout.Select{Name: "parity", Label: i18n.T(ctx, "DevParity"), Selected: form.Parity, Error: errs["parity"], Options: options(store.Parities)}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = layout.SelectField(layout.Select{Name: "parity", Label: i18n.T(ctx, "DevParity"), Selected: form.Parity, Error: errs["parity"], Options: parityOptions(ctx)}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -107,6 +107,16 @@ func qcWord(ctx context.Context, status string) string {
 	return word(ctx, "QCState.", status)
 }
 
+// parityOptions are the serial parities with their names in the reader's
+// language (the value stays the store's code).
+func parityOptions(ctx context.Context) []layout.Option {
+	out := make([]layout.Option, len(store.Parities))
+	for i, v := range store.Parities {
+		out[i] = layout.Option{Value: v, Label: word(ctx, "Parity.", v)}
+	}
+	return out
+}
+
 // word is the catalogue's word for a code, or the code itself when it has
 // none (a state a newer store wrote is shown, not hidden).
 func word(ctx context.Context, prefix, code string) string {
