@@ -322,7 +322,7 @@ func (s *Store) ResolveAlerts(ctx context.Context, orgID, userID int64, uuids []
 	note = strings.TrimSpace(note)
 	var v Validator
 	v.Check(note != "", "note", "is required")
-	v.Check(len(note) <= 4000 && !hasControl(note), "note", "must be at most 4000 characters of text")
+	v.Text("note", note, MaxNote)
 	v.Check(len(uuids) > 0 && len(uuids) <= 500, "alertIds", "must name 1 to 500 alerts")
 	if err := v.Err(); err != nil {
 		return err

@@ -22,17 +22,33 @@ const (
 	// MaxPatientIdentifier bounds a patient's MRN, HSID, national id and
 	// account number.
 	MaxPatientIdentifier = 100
+	MaxCode              = 50   // a coded word: a name's or a phone's use, a QC level or unit
+	MaxShortID           = 100  // a short identifier: an episode type, a sample id, a QC lot
+	MaxLabel             = 200  // a label: an episode's, a waiting room's, a person's full name
+	MaxParagraph         = 2000 // a paragraph: an episode's objective
+	MaxNote              = 4000 // a monitoring note: an alert's resolution, a time entry's
 )
 
-// Bounds names the length limits for API documents: a wire type's field
-// tagged `bound:"namePart"` is documented with that maxLength, so a face's
-// OpenAPI document states the very constant the store enforces.
+// Bounds names the limits for API documents: a wire type's field tagged
+// `bound:"namePart"` is documented with that maxLength, one tagged
+// `range:"duration"` with minimum duration.min and maximum duration.max,
+// so a face's OpenAPI document states the very constant the store
+// enforces (web/attack's TestDocumentedBounds sends each bound and one
+// past it).
 var Bounds = map[string]int{
 	"namePart":          MaxNamePart,
 	"id":                MaxIDLength,
 	"shortText":         MaxShortText,
 	"longText":          MaxLongText,
 	"patientIdentifier": MaxPatientIdentifier,
+	"code":              MaxCode,
+	"shortID":           MaxShortID,
+	"label":             MaxLabel,
+	"paragraph":         MaxParagraph,
+	"note":              MaxNote,
+	// Numeric ranges (`range:"duration"`: minimum, maximum).
+	"duration.min": 1,
+	"duration.max": MaxDuration,
 }
 
 // AppointmentHorizon bounds appointment dates: within this of now.

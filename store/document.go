@@ -52,7 +52,6 @@ func (d *PatientDocument) Validate() error {
 	v.Check(len(d.Responses) <= 1000, "responses", "must have at most 1000 entries")
 	for i, r := range d.Responses {
 		v.Check(strings.TrimSpace(r.Question) != "", fmt.Sprintf("responses[%d].question", i), "is required")
-		v.Check(len(r.Question)+len(r.Response) <= 20000, fmt.Sprintf("responses[%d]", i), "is too long")
 		v.Text(fmt.Sprintf("responses[%d].question", i), r.Question, MaxLongText)
 		v.Text(fmt.Sprintf("responses[%d].response", i), r.Response, MaxLongText)
 	}

@@ -45,10 +45,10 @@ func (e *Episode) Validate() error {
 	e.Status = strings.ToLower(strings.TrimSpace(e.Status))
 	v.Check(e.Name != "", "name", "is required")
 	v.Check(len(e.Name) <= 200, "name", "must be at most 200 characters")
-	v.Line("name", e.Name, 200)
+	v.Line("name", e.Name, MaxLabel)
 	v.Check(e.Type != "", "type", "is required")
 	v.Check(len(e.Type) <= 100, "type", "must be at most 100 characters")
-	v.Line("type", e.Type, 100)
+	v.Line("type", e.Type, MaxShortID)
 	from, errFrom := time.Parse("2006-01-02", e.From)
 	switch {
 	case e.From == "":
@@ -75,8 +75,8 @@ func (e *Episode) Validate() error {
 	}
 	v.Check(len(e.Objective) <= 2000, "objective", "must be at most 2000 characters")
 	v.Check(len(e.ReasonIncomplete) <= 2000, "reasonIncomplete", "must be at most 2000 characters")
-	v.Text("objective", e.Objective, 2000)
-	v.Text("reasonIncomplete", e.ReasonIncomplete, 2000)
+	v.Text("objective", e.Objective, MaxParagraph)
+	v.Text("reasonIncomplete", e.ReasonIncomplete, MaxParagraph)
 	return v.Err()
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Visit note statuses. A signed note is locked: its answers never change
@@ -131,8 +132,8 @@ func (q *VisitNoteQuestion) CheckValue(value []string) string {
 		return ""
 	}
 	for _, v := range vals {
-		if len(v) > 10000 {
-			return "must be at most 10000 characters"
+		if utf8.RuneCountInString(v) > MaxLongText {
+			return fmt.Sprintf("must be at most %d characters", MaxLongText)
 		}
 	}
 	if q.Type != QuestionMulti && len(vals) > 1 {

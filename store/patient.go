@@ -216,7 +216,7 @@ func (p *Patient) checkText(v *Validator) {
 		v.Line(f+"lastName", n.LastName, MaxNamePart)
 		v.Line(f+"family", n.Family, MaxNamePart)
 		v.Line(f+"alias", n.Alias, MaxNamePart)
-		v.Line(f+"use", n.Use, 50)
+		v.Line(f+"use", n.Use, MaxCode)
 	}
 	for field, val := range map[string]string{"birthDate": p.BirthDate, "gender": p.Gender, "maritalStatus": p.MaritalStatus,
 		"preferredLanguage": p.PreferredLanguage, "race": p.Race, "ethnicity": p.Ethnicity, "deceasedAt": p.DeceasedAt,
@@ -226,7 +226,7 @@ func (p *Patient) checkText(v *Validator) {
 	v.Check(len(p.Telecom) <= 50, "telecom", "must have at most 50 entries")
 	for i, t := range p.Telecom {
 		v.Line(fmt.Sprintf("telecom[%d].value", i), t.Value, MaxShortText)
-		v.Line(fmt.Sprintf("telecom[%d].use", i), t.Use, 50)
+		v.Line(fmt.Sprintf("telecom[%d].use", i), t.Use, MaxCode)
 	}
 	v.Check(len(p.Contacts) <= 20, "contacts", "must have at most 20 entries")
 	for i, c := range p.Contacts {
@@ -236,9 +236,12 @@ func (p *Patient) checkText(v *Validator) {
 			v.Line(f+"lastName", n.LastName, MaxNamePart)
 			v.Line(f+"middleName", n.MiddleName, MaxNamePart)
 			v.Line(f+"family", n.Family, MaxNamePart)
+			v.Line(f+"alias", n.Alias, MaxNamePart)
+			v.Line(f+"use", n.Use, MaxCode)
 		}
 		for j, t := range c.Telecom {
 			v.Line(fmt.Sprintf("contacts[%d].telecom[%d].value", i, j), t.Value, MaxShortText)
+			v.Line(fmt.Sprintf("contacts[%d].telecom[%d].use", i, j), t.Use, MaxCode)
 		}
 	}
 	v.Check(len(p.Addresses) <= 20, "addresses", "must have at most 20 entries")

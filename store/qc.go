@@ -237,18 +237,18 @@ func (m *QCMeasurement) Validate() error {
 	var v Validator
 	m.Code, m.Lot, m.Level = strings.TrimSpace(m.Code), strings.TrimSpace(m.Lot), strings.TrimSpace(m.Level)
 	v.Check(m.DeviceID > 0, "device", "is required")
-	v.Check(m.Code != "" && len(m.Code) <= 200, "code", "is required (at most 200 characters)")
-	v.Check(len(m.Lot) <= 100, "lot", "must be at most 100 characters")
-	v.Check(len(m.Level) <= 50, "level", "must be at most 50 characters")
-	v.Check(m.Value != "" && len(m.Value) <= 200, "value", "is required (at most 200 characters)")
-	v.Check(len(m.Unit) <= 50, "unit", "must be at most 50 characters")
+	v.Check(m.Code != "" && len(m.Code) <= MaxLabel, "code", "is required (at most 200 characters)")
+	v.Check(len(m.Lot) <= MaxShortID, "lot", "must be at most 100 characters")
+	v.Check(len(m.Level) <= MaxCode, "level", "must be at most 50 characters")
+	v.Check(m.Value != "" && len(m.Value) <= MaxLabel, "value", "is required (at most 200 characters)")
+	v.Check(len(m.Unit) <= MaxCode, "unit", "must be at most 50 characters")
 	// Typed in by a person or an edge agent (an instrument's own QC goes
 	// through its stored message instead): no control characters.
-	v.Line("code", m.Code, 200)
-	v.Line("lot", m.Lot, 100)
-	v.Line("level", m.Level, 50)
-	v.Line("value", m.Value, 200)
-	v.Line("unit", m.Unit, 50)
+	v.Line("code", m.Code, MaxLabel)
+	v.Line("lot", m.Lot, MaxShortID)
+	v.Line("level", m.Level, MaxCode)
+	v.Line("value", m.Value, MaxLabel)
+	v.Line("unit", m.Unit, MaxCode)
 	return v.Err()
 }
 

@@ -178,9 +178,9 @@ func (o *SampleOrder) validate(needPatient bool) error {
 	var v Validator
 	o.SampleID = strings.TrimSpace(o.SampleID)
 	v.Check(o.SampleID != "", "sampleId", "is required")
-	v.Check(len(o.SampleID) <= 100 && !strings.ContainsAny(o.SampleID, "|\\^&\r\n"), "sampleId",
+	v.Check(len(o.SampleID) <= MaxShortID && !strings.ContainsAny(o.SampleID, "|\\^&\r\n"), "sampleId",
 		"must be at most 100 characters without | \\ ^ & or line breaks")
-	v.Line("sampleId", o.SampleID, 100)
+	v.Line("sampleId", o.SampleID, MaxShortID)
 	v.Check(o.PatientID > 0 || !needPatient, "patient", "is required")
 	if o.Priority == "" {
 		o.Priority = "R"

@@ -37,7 +37,7 @@ func (t *TimeEntry) Validate(now time.Time) error {
 	v.Check(!t.StartedAt.IsZero(), "startedAt", "is required")
 	v.Check(t.StartedAt.Before(now.Add(time.Hour)), "startedAt", "must not be in the future")
 	v.Check(t.StartedAt.After(now.AddDate(-2, 0, 0)), "startedAt", "must be within the last two years")
-	v.Check(len(t.Note) <= 4000 && !hasControl(t.Note), "note", "must be at most 4000 characters of text")
+	v.Text("note", t.Note, MaxNote)
 	return v.Err()
 }
 

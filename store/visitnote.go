@@ -299,7 +299,6 @@ func setVisitNoteAnswersTx(ctx context.Context, tx *txn, orgID, appointmentID in
 		v.Check(a.QuestionID != "", fmt.Sprintf("questions[%d].id", i), "is required")
 		v.Check(len(a.Value) <= 100, fmt.Sprintf("questions[%d].value", i), "must have at most 100 entries")
 		for _, val := range a.Value {
-			v.Check(len(val) <= 10000, fmt.Sprintf("questions[%d].value", i), "entries must be at most 10000 characters")
 			v.Text(fmt.Sprintf("questions[%d].value", i), val, MaxLongText)
 		}
 	}

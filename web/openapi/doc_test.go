@@ -134,3 +134,30 @@ func TestSchemaOfUnknownBound(t *testing.T) {
 	}()
 	SchemaOf(reflect.TypeOf(wire{}), nil)
 }
+
+type tagged struct {
+	Names    []string `json:"names" bound:"name"`
+	Duration int      `json:"duration" range:"duration"`
+	Day      string   `json:"day" format:"date"`
+}
+
+// A bound on a list of strings bounds each item; a range documents
+// minimum and maximum from bounds' name.min and name.max; a format is
+// copied; a range not in bounds panics like an unknown bound.
+func TestSchemaOfTags(t *testing.T) {
+	got := SchemaOf(reflect.TypeOf(tagged{}), map[string]int{"name": 10, "duration.min": 1, "duration.max": 86400})
+	want := map[string]any{"type": "object", "properties": map[string]any{
+		"names":    map[string]any{"type": "array", "items": map[string]any{"type": "string", "maxLength": 10}},
+		"duration": map[string]any{"type": "integer", "minimum": 1, "maximum": 86400},
+		"day":      map[string]any{"type": "string", "format": "date"},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SchemaOf =\n%#v\nwant\n%#v", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("an unknown range did not panic")
+		}
+	}()
+	SchemaOf(reflect.TypeOf(tagged{}), map[string]int{"name": 10})
+}

@@ -121,8 +121,11 @@ func Document(info Info, ops []Operation, security string, components map[string
 // SchemaOf describes a wire type from its JSON tags, so the document
 // cannot drift from what the handlers encode. A string field tagged
 // `bound:"name"` gets maxLength bounds[name] (the store's limit, so the
-// document states the constant that is enforced); a bound not in bounds
-// is a programming error and panics.
+// document states the constant that is enforced; on a []string field each
+// item gets it); a bound not in bounds is a programming error and panics.
+// A number field tagged `range:"name"` gets minimum bounds["name.min"] and
+// maximum bounds["name.max"], and `format:"date"` (or date-time, uri, email) is copied as the
+// schema's format.
 func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -149,12 +152,27 @@ func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 				continue
 			}
 			sc := SchemaOf(f.Type, bounds)
+			target := sc // where string facets go: the items of a list of strings
+			if items, ok := sc["items"].(map[string]any); ok && sc["type"] == "array" {
+				target = items
+			}
 			if b := f.Tag.Get("bound"); b != "" {
 				max, ok := bounds[b]
 				if !ok {
 					panic("openapi: unknown bound " + b + " on " + t.Name() + "." + f.Name)
 				}
-				sc["maxLength"] = max
+				target["maxLength"] = max
+			}
+			if rg := f.Tag.Get("range"); rg != "" {
+				lo, ok1 := bounds[rg+".min"]
+				hi, ok2 := bounds[rg+".max"]
+				if !ok1 || !ok2 {
+					panic("openapi: unknown range " + rg + " on " + t.Name() + "." + f.Name)
+				}
+				target["minimum"], target["maximum"] = lo, hi
+			}
+			if fm := f.Tag.Get("format"); fm != "" {
+				target["format"] = fm
 			}
 			props[name] = sc
 		}

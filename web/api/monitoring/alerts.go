@@ -146,7 +146,7 @@ func (h *Handler) getAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 type resolveInput struct {
-	Note string `json:"note"`
+	Note string `json:"note" bound:"note"`
 }
 
 // resolveAlert: POST /api/alerts/{id}/resolve {"note": "..."}.
@@ -183,7 +183,7 @@ func (h *Handler) resolve(r *http.Request, uuids []string, note string) error {
 
 type bulkResolveInput struct {
 	AlertIDs []string `json:"alertIds"`
-	Note     string   `json:"note"`
+	Note     string   `json:"note" bound:"note"`
 }
 
 type bulkResolveResult struct {

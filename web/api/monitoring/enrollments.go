@@ -145,8 +145,8 @@ type enrollmentInput struct {
 	Conditions *[]string   `json:"conditions"`
 	Devices    *[]string   `json:"devices"`
 	CareTeam   *[]string   `json:"careTeam"`
-	StartDate  *string     `json:"startDate"`
-	EndDate    *string     `json:"endDate"`
+	StartDate  *string     `json:"startDate" format:"date"`
+	EndDate    *string     `json:"endDate" format:"date"`
 	AlertRules *[]wireRule `json:"alertRules"`
 }
 

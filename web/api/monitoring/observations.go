@@ -71,7 +71,7 @@ type observationInput struct {
 	Unit               string          `json:"unit"`
 	Source             string          `json:"source"`
 	DeviceID           string          `json:"deviceId"`
-	RecordedAt         string          `json:"recordedAt"`
+	RecordedAt         string          `json:"recordedAt" format:"date-time"`
 }
 
 // maxClockSkew is how far in the future a reading's time may be (device

@@ -2,7 +2,9 @@ package monitoring
 
 import (
 	"net/http"
+	"reflect"
 
+	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/openapi"
 )
 
@@ -27,6 +29,37 @@ var queryParams = map[string][]openapi.Param{
 	"GET /api/alerts": {query("status", "OPEN or RESOLVED"), query("severity", "CRITICAL, HIGH, MEDIUM or LOW"),
 		query("patientId", "patient_…"), query("enrollmentId", "enr_…"), limitParamDoc, cursorParamDoc},
 	"GET /api/alerts/triage": {limitParamDoc},
+}
+
+// requestBodies are the JSON bodies of the writes, by wire type: their
+// schemas carry the store's bounds (store.Bounds), which web/attack's
+// TestDocumentedBounds proves are the ones enforced.
+var requestBodies = map[string]any{
+	"POST /api/auth/login":                    loginRequest{},
+	"POST /api/auth/mfa/verify":               mfaVerifyRequest{},
+	"POST /api/auth/refresh":                  refreshRequest{},
+	"POST /api/patients":                      patientInput{},
+	"PUT /api/patients/{id}":                  patientInput{},
+	"POST /api/observations":                  observationDoc{},
+	"POST /api/metric-definitions":            metricInput{},
+	"POST /api/enrollments":                   enrollmentInput{},
+	"PUT /api/enrollments/{id}":               enrollmentInput{},
+	"POST /api/enrollments/{id}/time-entries": timeInput{},
+	"POST /api/alerts/{id}/resolve":           resolveInput{},
+	"POST /api/alerts/bulk-resolve":           bulkResolveInput{},
+}
+
+// observationDoc documents observationInput, whose value is kept raw to
+// word its own errors: a number, or {"systolic","diastolic"} for blood
+// pressure.
+type observationDoc struct {
+	PatientID          string `json:"patientId"`
+	MetricDefinitionID string `json:"metricDefinitionId"`
+	Value              any    `json:"value"`
+	Unit               string `json:"unit"`
+	Source             string `json:"source"`
+	DeviceID           string `json:"deviceId"`
+	RecordedAt         string `json:"recordedAt" format:"date-time"`
 }
 
 // successStatuses are the routes that do not answer 200.
@@ -71,7 +104,9 @@ func (h *Handler) OpenAPI() map[string]any {
 		}
 		op := openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Access == Public,
 			ID: openapi.OperationID(rt.Method, rt.Pattern, "api"), Params: params, Responses: responses}
-		if rt.Method == "POST" || rt.Method == "PUT" {
+		if b := requestBodies[key]; b != nil {
+			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b), store.Bounds))}
+		} else if rt.Method == "POST" || rt.Method == "PUT" {
 			op.RequestBody = map[string]any{"content": openapi.JSONContent(map[string]any{"type": "object"})}
 		}
 		ops = append(ops, op)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -44,13 +45,13 @@ func rfc3339(t time.Time) string {
 // patientInput is the body of create and update; a field left out (nil)
 // keeps its value on update.
 type patientInput struct {
-	MRN       *string `json:"mrn"`
-	FirstName *string `json:"firstName"`
-	LastName  *string `json:"lastName"`
-	BirthDate *string `json:"birthDate"`
+	MRN       *string `json:"mrn" bound:"patientIdentifier"`
+	FirstName *string `json:"firstName" bound:"namePart"`
+	LastName  *string `json:"lastName" bound:"namePart"`
+	BirthDate *string `json:"birthDate" format:"date"`
 	Gender    *string `json:"gender"`
-	Email     *string `json:"email"`
-	Phone     *string `json:"phone"`
+	Email     *string `json:"email" bound:"label" format:"email"`
+	Phone     *string `json:"phone" bound:"code"`
 	Active    *bool   `json:"active"`
 }
 
@@ -62,19 +63,19 @@ func (in *patientInput) apply(p *store.Patient) error {
 			return "", false
 		}
 		s := strings.TrimSpace(*src)
-		v.Check(len(s) <= max && !hasControl(s), field, "must be at most "+strconv.Itoa(max)+" characters of text")
+		v.Check(utf8.RuneCountInString(s) <= max && !hasControl(s), field, "must be at most "+strconv.Itoa(max)+" characters of text")
 		return s, true
 	}
 	if len(p.Names) == 0 {
 		p.Names = []store.HumanName{{Use: "official"}}
 	}
-	if s, ok := text("firstName", in.FirstName, 100); ok {
+	if s, ok := text("firstName", in.FirstName, store.MaxNamePart); ok {
 		p.Names[0].FirstName = s
 	}
-	if s, ok := text("lastName", in.LastName, 100); ok {
+	if s, ok := text("lastName", in.LastName, store.MaxNamePart); ok {
 		p.Names[0].LastName, p.Names[0].Family = s, s
 	}
-	if s, ok := text("mrn", in.MRN, 100); ok {
+	if s, ok := text("mrn", in.MRN, store.MaxPatientIdentifier); ok {
 		p.MRN = s
 	}
 	if s, ok := text("birthDate", in.BirthDate, 10); ok {
@@ -83,10 +84,10 @@ func (in *patientInput) apply(p *store.Patient) error {
 	if s, ok := text("gender", in.Gender, 20); ok {
 		p.Gender = strings.ToLower(s)
 	}
-	if s, ok := text("email", in.Email, 200); ok {
+	if s, ok := text("email", in.Email, store.MaxLabel); ok {
 		p.Telecom = setContact(p.Telecom, "email", s)
 	}
-	if s, ok := text("phone", in.Phone, 50); ok {
+	if s, ok := text("phone", in.Phone, store.MaxCode); ok {
 		p.Telecom = setContact(p.Telecom, "phone", s)
 	}
 	if in.Active != nil {

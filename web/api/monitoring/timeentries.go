@@ -37,10 +37,10 @@ func toWireTime(t *store.TimeEntry) wireTimeEntry {
 }
 
 type timeInput struct {
-	StartedAt   string  `json:"startedAt"`
+	StartedAt   string  `json:"startedAt" format:"date-time"`
 	Minutes     float64 `json:"minutes"`
 	Interactive bool    `json:"interactive"`
-	Note        string  `json:"note"`
+	Note        string  `json:"note" bound:"note"`
 }
 
 // createTimeEntry: POST /api/enrollments/{id}/time-entries. The entry is

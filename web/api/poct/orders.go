@@ -53,7 +53,7 @@ func (h *Handler) getOrder(w http.ResponseWriter, r *http.Request) {
 
 type orderInput struct {
 	EncounterRef string   `json:"encounter_ref"`
-	SampleID     string   `json:"sample_id"`
+	SampleID     string   `json:"sample_id" bound:"shortID"`
 	Tests        []string `json:"tests"`
 	Priority     string   `json:"priority"`
 	Station      string   `json:"station"`

@@ -58,12 +58,12 @@ func (h *Handler) listQCRuns(w http.ResponseWriter, r *http.Request) {
 
 type qcRunInput struct {
 	DeviceRef  string `json:"device_ref"`
-	Analyte    string `json:"analyte"`
-	Lot        string `json:"lot"`
-	Level      string `json:"level"`
-	Value      string `json:"value"`
-	Unit       string `json:"unit"`
-	MeasuredAt string `json:"measured_at"`
+	Analyte    string `json:"analyte" bound:"label"`
+	Lot        string `json:"lot" bound:"shortID"`
+	Level      string `json:"level" bound:"code"`
+	Value      string `json:"value" bound:"label"`
+	Unit       string `json:"unit" bound:"code"`
+	MeasuredAt string `json:"measured_at" format:"date-time"`
 }
 
 // createQCRun: POST /api/poct/v1/qc/runs.

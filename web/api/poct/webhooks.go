@@ -30,7 +30,7 @@ func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) {
 }
 
 type webhookInput struct {
-	URL    string   `json:"url"`
+	URL    string   `json:"url" format:"uri"`
 	Events []string `json:"events"`
 }
 

@@ -17,10 +17,10 @@ import (
 // PUT /appointments/{id}. Pointers tell which fields the client sent.
 type appointmentInput struct {
 	Date            *int64    `json:"date"`
-	Reasons         *[]string `json:"reasons"`
-	Duration        *int      `json:"duration"`
+	Reasons         *[]string `json:"reasons" bound:"shortText"`
+	Duration        *int      `json:"duration" range:"duration"`
 	WaitingRoom     *string   `json:"waitingRoom"`
-	ExternalID      *string   `json:"externalId"`
+	ExternalID      *string   `json:"externalId" bound:"id"`
 	EpisodeOfCareID *string   `json:"episodeOfCareId"`
 	AccountNumber   *string   `json:"accountNumber"`
 	Status          *string   `json:"status"` // PUT only: "cancelled"

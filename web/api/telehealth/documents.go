@@ -10,11 +10,11 @@ import (
 )
 
 type documentInput struct {
-	Name      *string `json:"name"`
+	Name      *string `json:"name" bound:"shortText"`
 	DateTime  *int64  `json:"dateTime"`
 	Responses *[]struct {
-		Question *string `json:"question"`
-		Response *string `json:"response"`
+		Question *string `json:"question" bound:"longText"`
+		Response *string `json:"response" bound:"longText"`
 	} `json:"responses"`
 }
 

@@ -13,13 +13,13 @@ import (
 // episodeInput is the body of POST and PUT episode. Pointers tell which
 // fields the client sent: on PUT only those change.
 type episodeInput struct {
-	Name             *string `json:"name"`
-	Type             *string `json:"type"`
-	From             *string `json:"from"`
-	To               *string `json:"to"`
+	Name             *string `json:"name" bound:"label"`
+	Type             *string `json:"type" bound:"shortID"`
+	From             *string `json:"from" format:"date"`
+	To               *string `json:"to" format:"date"`
 	Status           *string `json:"status"`
-	Objective        *string `json:"objective"`
-	ReasonIncomplete *string `json:"reasonIncomplete"`
+	Objective        *string `json:"objective" bound:"paragraph"`
+	ReasonIncomplete *string `json:"reasonIncomplete" bound:"paragraph"`
 }
 
 func (in *episodeInput) apply(e *store.Episode) {
@@ -204,13 +204,16 @@ func (h *Handler) listEpisodeAppointments(w http.ResponseWriter, r *http.Request
 	httpx.JSON(w, http.StatusOK, out)
 }
 
+// assignInput is the body of an episode assignment.
+type assignInput struct {
+	EpisodeID *string `json:"episodeId"`
+}
+
 // assignEpisode: PUT /qapi/v1/appointments/{appointment_id}/episode/assign.
 // {"episodeId": "..."} puts the appointment into that episode (of the same
 // patient); an empty, null or missing episodeId takes it out of its episode.
 func (h *Handler) assignEpisode(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		EpisodeID *string `json:"episodeId"`
-	}
+	var in assignInput
 	if err := httpx.DecodeJSON(w, r, &in, 0); err != nil {
 		h.fail(w, r, err)
 		return

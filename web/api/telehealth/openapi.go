@@ -2,8 +2,10 @@ package telehealth
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 
+	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/openapi"
 )
 
@@ -19,6 +21,37 @@ var queryParams = map[string][]openapi.Param{
 	"POST /qapi/v1/appointments/{appointmentId}/attachments": {
 		{Name: "fileName", In: "query", Description: "File name shown in the UI", Schema: map[string]any{"type": "string"}},
 	},
+}
+
+// requestBodies are the JSON bodies of the writes, by wire type: their
+// schemas carry the store's bounds (maxLength, minimum, maximum; see
+// store.Bounds), which web/attack's TestDocumentedBounds proves are the
+// ones enforced.
+var requestBodies = map[string]any{
+	"POST /qapi/v1/patients":                                                   patientInput{},
+	"PUT /qapi/v1/patients/{patient_id}":                                       patientInput{},
+	"PUT /qapi/v1/patients/id/type/SPID/value/{solo_patient_id}":               patientInput{},
+	"POST /qapi/v1/patients/{patient_id}/documents":                            documentInput{},
+	"POST /qapi/v1/patients/{patient_id}/appointments":                         appointmentInput{},
+	"POST /qapi/v1/patients/HSID/{hsid}/appointments":                          appointmentInput{},
+	"POST /qapi/v1/patients/id/type/SPID/value/{solo_patient_id}/appointments": appointmentInput{},
+	"PUT /qapi/v1/appointments/{appointment_id}":                               appointmentInput{},
+	"PUT /qapi/v1/appointments/{appointment_id}/visit-note":                    visitNoteInput{},
+	"POST /qapi/v1/patients/{patient_id}/episodes":                             episodeInput{},
+	"PUT /qapi/v1/episodes/{episode_id}":                                       episodeInput{},
+	"PUT /qapi/v1/appointments/{appointment_id}/episode/assign":                assignInput{},
+	"POST /qapi/v1/webhooks":                                                   webhookDoc{},
+	"PUT /qapi/v1/webhooks/{webhookId}":                                        webhookDoc{},
+	"POST /qapi/v1/encounter-report/create":                                    encounterReportInput{},
+	"POST /qapi/v1/perfect-answer":                                             perfectAnswerInput{},
+	"POST /qapi/v1/request-assistance":                                         assistanceInput{},
+}
+
+// webhookDoc documents webhookInput (which keeps events raw to word its
+// own errors).
+type webhookDoc struct {
+	Endpoint string   `json:"endpoint" format:"uri"`
+	Events   []string `json:"events"`
 }
 
 // integerParams are path parameters that are integers.
@@ -53,13 +86,17 @@ func successStatus(method, pattern string) string {
 func (h *Handler) OpenAPI() map[string]any {
 	var ops []openapi.Operation
 	for _, rt := range h.Routes() {
-		ops = append(ops, openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Public,
+		op := openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Public,
 			ID:     openapi.OperationID(rt.Method, rt.Pattern, "qapi", "v1"),
 			Params: append(openapi.PathParams(rt.Pattern, integerParams), queryParams[rt.Method+" "+rt.Pattern]...),
 			Responses: map[string]any{
 				successStatus(rt.Method, rt.Pattern): map[string]any{"description": "Success"},
 				"default":                            openapi.ErrorResponse("Error"),
-			}})
+			}}
+		if b := requestBodies[rt.Method+" "+rt.Pattern]; b != nil {
+			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b), store.Bounds))}
+		}
+		ops = append(ops, op)
 	}
 	schemas := map[string]any{"Error": map[string]any{
 		"type":     "object",

@@ -7,18 +7,18 @@ import "github.com/clinicbox/clinicbox/store"
 // stores its own format, so neither changes when the other does.
 
 type nameJSON struct {
-	Use        string `json:"use"`
-	Family     string `json:"family"`
-	FirstName  string `json:"firstName"`
-	MiddleName string `json:"middleName"`
-	LastName   string `json:"lastName"`
-	Alias      string `json:"alias"`
+	Use        string `json:"use" bound:"code"`
+	Family     string `json:"family" bound:"namePart"`
+	FirstName  string `json:"firstName" bound:"namePart"`
+	MiddleName string `json:"middleName" bound:"namePart"`
+	LastName   string `json:"lastName" bound:"namePart"`
+	Alias      string `json:"alias" bound:"namePart"`
 }
 
 type contactPointJSON struct {
-	Use    string `json:"use"`
+	Use    string `json:"use" bound:"code"`
 	System string `json:"system"`
-	Value  string `json:"value"`
+	Value  string `json:"value" bound:"shortText"`
 }
 
 type contactJSON struct {
@@ -27,13 +27,13 @@ type contactJSON struct {
 }
 
 type addressJSON struct {
-	Use        string   `json:"use"`
-	Line       []string `json:"line"`
-	Apartment  string   `json:"apartment"`
-	City       string   `json:"city"`
-	State      string   `json:"state"`
-	PostalCode string   `json:"postalcode"`
-	Country    string   `json:"country"`
+	Use        string   `json:"use" bound:"namePart"`
+	Line       []string `json:"line" bound:"shortText"`
+	Apartment  string   `json:"apartment" bound:"namePart"`
+	City       string   `json:"city" bound:"namePart"`
+	State      string   `json:"state" bound:"namePart"`
+	PostalCode string   `json:"postalcode" bound:"namePart"`
+	Country    string   `json:"country" bound:"namePart"`
 }
 
 // Answers carry every list as an array, never null.

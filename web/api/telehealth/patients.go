@@ -32,8 +32,8 @@ type patientBase struct {
 }
 
 type emailGroup struct {
-	Type string `json:"type"`
-	Name string `json:"name"`
+	Type string `json:"type" bound:"namePart"`
+	Name string `json:"name" bound:"namePart"`
 }
 
 // patientJSON is the shape of GET /patients/{patient_id} and of an
@@ -90,18 +90,18 @@ func nonNil[T any](s []T) []T {
 // patientInput is a patient body. Pointers tell which fields the client
 // sent: on PUT only those change.
 type patientInput struct {
-	ID                *string             `json:"id"`
-	MRN               *string             `json:"mrn"`
-	AccountNumber     *string             `json:"accountNumber"`
+	ID                *string             `json:"id" bound:"id"`
+	MRN               *string             `json:"mrn" bound:"patientIdentifier"`
+	AccountNumber     *string             `json:"accountNumber" bound:"patientIdentifier"`
 	Name              *[]nameJSON         `json:"name"`
-	BirthDate         *string             `json:"birthDate"`
+	BirthDate         *string             `json:"birthDate" format:"date"`
 	Gender            *string             `json:"gender"`
-	MaritalStatus     *string             `json:"maritalStatus"`
+	MaritalStatus     *string             `json:"maritalStatus" bound:"namePart"`
 	Telecom           *[]contactPointJSON `json:"telecom"`
 	Contact           *[]contactJSON      `json:"contact"`
-	PreferredLanguage *string             `json:"preferredLanguage"`
-	Race              *string             `json:"race"`
-	Ethnicity         *string             `json:"ethnicity"`
+	PreferredLanguage *string             `json:"preferredLanguage" bound:"namePart"`
+	Race              *string             `json:"race" bound:"namePart"`
+	Ethnicity         *string             `json:"ethnicity" bound:"namePart"`
 	Address           *[]addressJSON      `json:"address"`
 	Active            *bool               `json:"active"`
 	Deceased          *bool               `json:"deceased"`

@@ -137,7 +137,7 @@ type visitNoteInput struct {
 	Name      string `json:"name"`
 	Questions []struct {
 		ID    string   `json:"id"`
-		Value []string `json:"value"`
+		Value []string `json:"value" bound:"longText"`
 	} `json:"questions"`
 }
 
