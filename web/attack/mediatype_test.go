@@ -74,7 +74,7 @@ func TestMediaTypes(t *testing.T) {
 	a.ids["orgUUID"], b.ids["orgUUID"] = a.org.UUID, b.org.UUID
 	a.ids["enrollmentUUID"] = strings.TrimPrefix(a.ids["enrollment"], "enr_")
 	tried, routes := 0, 0
-	before, snap := e.countsFast(), e.snapshot(a.org.ID)
+	before, snap := withoutAudit(e.countsFast()), withoutAudit(e.snapshot(a.org.ID))
 	// Routes that end the caller's session go last, so a refusal that
 	// fails to refuse cannot sign the rest out.
 	ordered := slices.Clone(e.routes)
@@ -108,13 +108,13 @@ func TestMediaTypes(t *testing.T) {
 			} else if msg := shapeOf(rt)(r); msg != "" {
 				t.Errorf("%s: not the %s error shape (%s): %.200s", where, faceOf(rt.Pattern), msg, r.body)
 			}
-			if after := e.countsFast(); !equalCounts(before, after) {
+			if after := withoutAudit(e.countsFast()); !equalCounts(before, after) {
 				t.Errorf("%s: stored something: %v", where, diff(before, after))
 				before = after
 			}
 		}
 	}
-	if d := diff(snap, e.snapshot(a.org.ID)); len(d) > 0 {
+	if d := diff(snap, withoutAudit(e.snapshot(a.org.ID))); len(d) > 0 {
 		t.Errorf("refused requests changed the organisation's rows:\n%s", strings.Join(d, "\n"))
 	}
 	// Control, after the refusals (it may store and sign out): the same
@@ -163,4 +163,19 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// withoutAudit leaves out the audit tables: read audits reach audit_log
+// (and its read index) from their journal in the background, so rows
+// appear there that no request under test wrote. A write's audit row is
+// stored in the same transaction as its model rows, so a write that went
+// through still shows in the model's tables.
+func withoutAudit[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		if !strings.HasPrefix(k, "audit_") {
+			out[k] = v
+		}
+	}
+	return out
 }
