@@ -175,15 +175,26 @@ func (s *Store) SearchObservations(ctx context.Context, orgID int64, f Observati
 		order = ` ORDER BY o.measured_at DESC, o.id DESC`
 	}
 	lim, largs := f.Page.sql()
+	out, err := s.observationRows(ctx, w.String()+order+lim, append(w.args, largs...))
+	if err != nil {
+		return nil, fmt.Errorf("search observations: %w", err)
+	}
+	return out, nil
+}
+
+// observationRows reads the observations rows that where (conditions on
+// o, then the order and the page) selects, with the public ids they point
+// to.
+func (s *Store) observationRows(ctx context.Context, where string, args []any) ([]ObservationRow, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("o.", observationCols)+`,
 		COALESCE(p.uuid, ''), COALESCE(d.uuid, ''), COALESCE(d.name, ''), COALESCE(a.uuid, '')
 		FROM observations o
 		LEFT JOIN patients p ON p.id = o.patient_id
 		LEFT JOIN devices d ON d.id = o.device_id
 		LEFT JOIN appointments a ON a.id = o.appointment_id
-		WHERE `+w.String()+order+lim, append(w.args, largs...)...)
+		WHERE `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("search observations: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ObservationRow
@@ -191,7 +202,7 @@ func (s *Store) SearchObservations(ctx context.Context, orgID int64, f Observati
 		var r ObservationRow
 		o, err := scanObservation(scanExtra{rows, []any{&r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &r.AppointmentUUID}})
 		if err != nil {
-			return nil, fmt.Errorf("search observations: %w", err)
+			return nil, err
 		}
 		r.Observation = *o
 		out = append(out, r)

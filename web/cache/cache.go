@@ -62,12 +62,46 @@ func (c *Cache) Get(key string, fill func() (value any, size int, tags []string,
 	if err != nil {
 		return v, err
 	}
+	c.Put(start, key, v, size, tags)
+	return v, nil
+}
+
+// Peek returns the value under key, if the cache has it; it fills
+// nothing. With Mark and Put it serves a caller that fills several keys
+// from one read (Get fills one key at a time).
+func (c *Cache) Peek(key string) (any, bool) {
+	if c.budget <= 0 {
+		return nil, false
+	}
 	c.mu.Lock()
-	if !c.droppedSince(start, tags) {
-		c.put(key, &entry{value: v, size: size + len(key) + entryOverhead + tagsSize(tags), tags: tags})
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return e.value, true
+}
+
+// Mark is the cache's point in its invalidations: take it before reading
+// what a Put will keep.
+func (c *Cache) Mark() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq
+}
+
+// Put keeps value under key, as Get keeps what its fill made: unless one
+// of tags was invalidated since mark (the value may then already be
+// outdated), or it does not fit.
+func (c *Cache) Put(mark uint64, key string, value any, size int, tags []string) {
+	if c.budget <= 0 {
+		return
+	}
+	c.mu.Lock()
+	if !c.droppedSince(mark, tags) {
+		c.put(key, &entry{value: value, size: size + len(key) + entryOverhead + tagsSize(tags), tags: tags})
 	}
 	c.mu.Unlock()
-	return v, nil
 }
 
 func tagsSize(tags []string) int {

@@ -160,3 +160,46 @@ func TestNeverStaleAfterInvalidate(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// Put after Mark keeps what a caller read for several keys at once, unless
+// a tag of the key was dropped since the mark; Peek sees only what was
+// kept and fills nothing.
+func TestMarkPutPeek(t *testing.T) {
+	cases := []struct {
+		name     string
+		between  []string // tags invalidated between Mark and Put
+		after    []string // tags invalidated after Put
+		wantKept bool
+	}{
+		{"kept", nil, nil, true},
+		{"own tag dropped before the put", []string{"observations:1"}, nil, false},
+		{"second tag dropped before the put", []string{"device:3"}, nil, false},
+		{"other tag dropped before the put", []string{"observations:2"}, nil, true},
+		{"own tag dropped after the put", nil, []string{"device:3"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(1 << 20)
+			if _, ok := c.Peek("obs:7"); ok {
+				t.Fatal("Peek found a value in an empty cache")
+			}
+			mark := c.Mark()
+			c.Invalidate(tc.between...)
+			c.Put(mark, "obs:7", "body", 4, []string{"observations:1", "device:3"})
+			c.Invalidate(tc.after...)
+			v, ok := c.Peek("obs:7")
+			if ok != tc.wantKept || (ok && v != "body") {
+				t.Fatalf("Peek = %v, %v; want kept %v", v, ok, tc.wantKept)
+			}
+			if want := map[bool]int{true: 1, false: 0}[tc.wantKept]; c.Len() != want {
+				t.Fatalf("Len = %d, want %d", c.Len(), want)
+			}
+		})
+	}
+	// A zero budget keeps nothing.
+	c := New(0)
+	c.Put(c.Mark(), "k", "v", 1, nil)
+	if _, ok := c.Peek("k"); ok || c.Len() != 0 {
+		t.Fatal("a zero-budget cache kept a value")
+	}
+}

@@ -14,6 +14,17 @@ type resource interface {
 	fhirID() string
 }
 
+// encoded is a resource encoded before (a cached answer), embedded in a
+// bundle as it is.
+type encoded struct {
+	typ, id string
+	body    []byte
+}
+
+func (e *encoded) fhirType() string             { return e.typ }
+func (e *encoded) fhirID() string               { return e.id }
+func (e *encoded) MarshalJSON() ([]byte, error) { return e.body, nil }
+
 // url is the absolute URL of a resource.
 func (h *Handler) url(typ, id string) string {
 	return h.publicURL + Base + "/" + typ + "/" + id

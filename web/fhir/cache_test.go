@@ -205,3 +205,60 @@ func TestCachedSearchIsAudited(t *testing.T) {
 		}
 	}
 }
+
+// A patient's first search reads the patient's index and encodes only the
+// results its page shows, not every result the patient has; each later
+// search encodes only results no page has shown yet. Counted as the cache's
+// entries: one per encoded result, one index per patient, one per resolved
+// patient id (the cache is large enough that nothing is evicted).
+func TestColdSearchEncodesOnlyItsPage(t *testing.T) {
+	e := newTestEnv(t)
+	codes := []string{"NPU02187", "NPU27300", "NPU01685", "NPU19748", "NPU03230"}
+	base := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	var obs []store.Observation
+	for j := range 50 { // ten of each code, one a day
+		obs = append(obs, store.Observation{PatientID: e.patient.ID, DeviceID: e.device.ID, Source: "serial", CodeSystem: "NPU",
+			Code: codes[j%5], Value: fmt.Sprint(j), Unit: "mmol/L", Status: "F", MeasuredAt: base.AddDate(0, 0, j)})
+	}
+	must(t, e.st.AddObservations(context.Background(), e.orgA.ID, obs))
+	pt := "patient=Patient/" + e.patient.UUID
+	window := "&date=ge2026-01-15&date=lt2026-02-10&_sort=-date" // days 14 to 39: five of each code
+	cases := []struct {
+		name       string
+		query      string
+		entries    int // in the answer's bundle
+		newEntries int // in the cache after the search
+	}{
+		// The id, the index, the page's five results.
+		{"first search of the patient", pt + "&code=" + SystemNPU + "|NPU02187" + window, 5, 1 + 1 + 5},
+		{"the same search again", pt + "&code=" + SystemNPU + "|NPU02187" + window, 5, 0},
+		// Two of five shown: the row read to know of a next page is not encoded.
+		{"another code, a page of two", pt + "&code=NPU27300" + window + "&_count=2", 2, 2},
+		{"its next page", pt + "&code=NPU27300" + window + "&_count=2&_offset=2", 2, 2},
+		{"the whole of it", pt + "&code=NPU27300" + window, 5, 1},
+		// The Patient is encoded once, as a read would.
+		{"with _include", pt + "&code=NPU27300" + window + "&_include=Observation:patient", 6, 1},
+		{"every result", pt + "&_count=100", 50, 50 - 10},
+		{"every result again", pt + "&_count=100", 50, 0},
+	}
+	for _, tc := range cases {
+		before := e.cache.Len()
+		got := e.get("/fhir/R4/Observation?"+tc.query, e.readA, 200)
+		if n := len(entries(got)); n != tc.entries {
+			t.Fatalf("%s: %d entries, want %d", tc.name, n, tc.entries)
+		}
+		if n := e.cache.Len() - before; n != tc.newEntries {
+			t.Fatalf("%s: %d new cache entries, want %d", tc.name, n, tc.newEntries)
+		}
+	}
+	// A new result drops the patient's index and results, not the ids.
+	must(t, e.st.RecordObservation(context.Background(), e.orgA.ID, &store.Observation{PatientID: e.patient.ID, Source: "fhir",
+		CodeSystem: "NPU", Code: "NPU02187", Value: "1", Status: "F", MeasuredAt: base.AddDate(0, 0, 20)}))
+	if n := e.cache.Len(); n != 2 { // the patient's id and its Patient
+		t.Fatalf("after a new result: %d cache entries, want 2", n)
+	}
+	got := e.get("/fhir/R4/Observation?"+pt+"&code="+SystemNPU+"|NPU02187"+window, e.readA, 200)
+	if n := len(entries(got)); n != 6 {
+		t.Fatalf("after a new result: %d entries, want 6", n)
+	}
+}

@@ -40,6 +40,7 @@ type testEnv struct {
 	writeA     string         // token: system/*.* for orgA
 	readB      string         // token: system/*.read for orgB
 	patientRdA string         // token: system/Patient.read only
+	cache      *cache.Cache   // the face's
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -76,10 +77,11 @@ func newTestEnv(t *testing.T) *testEnv {
 	must(t, st.CreatePatient(ctx, e.orgB.ID, e.other))
 
 	oauth := &auth.OAuth{Store: st}
+	e.cache = cache.New(1 << 20)
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	httpx.Register(mux, New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test", Cache: cache.New(1 << 20)}).Routes())
+	httpx.Register(mux, New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test", Cache: e.cache}).Routes())
 
 	e.readA = e.token(e.orgA, "system/*.read")
 	e.writeA = e.token(e.orgA, "system/*.*")

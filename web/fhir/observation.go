@@ -211,19 +211,36 @@ func (h *Handler) readObservation(w http.ResponseWriter, r *http.Request) {
 }
 
 // patientIDs resolves FHIR patient ids to the model's; an unknown one
-// matches nothing. The lookups go through the patient cache (a patient's
-// id never changes, so the cached answer is just the id).
+// matches nothing. The lookups are cached (a patient's id never changes,
+// so the cached answer is just the id) and read only the id.
 func (h *Handler) patientIDs(r *http.Request, ids []string) ([]int64, error) {
 	var out []int64
+	org := orgID(r)
 	for _, id := range ids {
-		ans, err := h.cachedPatient(r, "fhir-id", orgID(r), id, func(*store.Patient) ([]byte, error) { return nil, nil })
+		fill := func() (any, int, []string, error) {
+			found, err := h.store.PatientIDsByIdentifier(r.Context(), org, id, store.ByUUID)
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			if len(found) == 0 {
+				return nil, 0, nil, store.ErrNotFound
+			}
+			return found[0], 8, []string{patientTag(found[0])}, nil
+		}
+		var v any
+		var err error
+		if h.cache == nil {
+			v, _, _, err = fill()
+		} else {
+			v, err = h.cache.Get("fhir-id\x00"+strconv.FormatInt(org, 10)+"\x00"+id, fill)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ans.id)
+		out = append(out, v.(int64))
 	}
 	return out, nil
 }
@@ -268,7 +285,7 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 	var found []match
 	cached := false
 	if ok {
-		if found, cached, err = h.searchCachedObservations(r, &f); err != nil {
+		if found, cached, err = h.searchCachedObservations(r, &f, p); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -281,7 +298,7 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 		}
 		found = make([]match, len(rows))
 		for i := range rows {
-			found[i] = match{rows[i].OrgID, rows[i].PatientID, h.toObservation(&rows[i])}
+			found[i] = match{rows[i].OrgID, rows[i].PatientID, rows[i].PatientUUID, h.toObservation(&rows[i])}
 		}
 	}
 	found, more := trim(found, p)
@@ -299,13 +316,14 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 		}
 		if include && m.patientID > 0 && !seen[m.patientID] {
 			seen[m.patientID] = true
-			pt, err := h.store.Patient(r.Context(), orgID(r), m.patientID)
+			// The Patient as a read answers it, from the same cache entry.
+			ans, err := h.cachedPatient(r, "fhir", orgID(r), m.patientUUID, h.encodePatient)
 			if err != nil {
 				h.fail(w, r, err)
 				return
 			}
-			h.store.AuditRead(r.Context(), pt.OrgID, "patient", strconv.FormatInt(pt.ID, 10), pt.ID)
-			included = append(included, h.toPatient(pt))
+			h.store.AuditRead(r.Context(), orgID(r), "patient", strconv.FormatInt(ans.id, 10), ans.id)
+			included = append(included, &encoded{"Patient", m.patientUUID, ans.body})
 		}
 	}
 	h.searchset(w, r, q, p, matches, more, included)

@@ -215,14 +215,17 @@ func (h *Handler) patientByID(r *http.Request, id string) (*store.Patient, error
 	return p, err
 }
 
+// encodePatient is a read's answer about p.
+func (h *Handler) encodePatient(p *store.Patient) ([]byte, error) {
+	return httpx.Marshal(h.toPatient(p))
+}
+
 func (h *Handler) readPatient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	org := orgID(r)
 	// The encoded answer is cached until the outbox reports a change of the
 	// patient. Its absolute URLs do not depend on the request.
-	ans, err := h.cachedPatient(r, "fhir", org, id, func(p *store.Patient) ([]byte, error) {
-		return httpx.Marshal(h.toPatient(p))
-	})
+	ans, err := h.cachedPatient(r, "fhir", org, id, h.encodePatient)
 	var body []byte
 	var pid int64
 	if err == nil {
