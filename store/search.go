@@ -94,8 +94,18 @@ func (p Page) sql() (string, []any) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
-	return ` LIMIT ? OFFSET ?`, []any{limit, max(p.Offset, 0)}
+	return ` LIMIT ` + opaque + ` OFFSET ` + opaque, []any{limit, max(p.Offset, 0)}
 }
+
+// opaque is a parameter the query planner does not look into. The bundled
+// SQLite plans with the bound value of a LIMIT, or of a "col = ?" that no
+// index serves, and then re-prepares the statement each time it runs with
+// a value bound anew (all of our statement cache's statements, every
+// time): for a wide query that is most of its cost (a page of five
+// observations by id: 156 µs of CPU with "?", 60 µs with "+?"). A unary
+// plus hides the value from the planner; it is still compared with the
+// column's affinity.
+const opaque = `+?`
 
 // ObservationSearch selects patient observations (never QC results).
 type ObservationSearch struct {

@@ -134,7 +134,7 @@ func (s *Store) PatientObservationFacts(ctx context.Context, orgID, patientID in
 		category, measured_at
 		FROM observations
 		WHERE org_id = ? AND patient_id = ? AND is_qc = 0 AND superseded_at = 0
-		ORDER BY id LIMIT ?`, orgID, patientID, limit)
+		ORDER BY id LIMIT `+opaque, orgID, patientID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("observation facts: %w", err)
 	}
@@ -160,12 +160,20 @@ func (s *Store) ObservationRowsByID(ctx context.Context, orgID int64, ids []int6
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, orgID)
-	for _, id := range ids {
-		args = append(args, id)
+	// The list is padded with its last id to a power of two (at least 8),
+	// so that a few statement texts serve every page size.
+	n := 8
+	for n < len(ids) {
+		n *= 2
 	}
-	out, err := s.observationRows(ctx, `o.org_id = ? AND o.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY o.id`, args)
+	args := make([]any, 0, n+1)
+	args = append(args, orgID)
+	for i := range n {
+		args = append(args, ids[min(i, len(ids)-1)])
+	}
+	// The ids find the rows; the organisation only checks them, so it is
+	// opaque to the planner (see opaque).
+	out, err := s.observationRows(ctx, `o.org_id = `+opaque+` AND o.id IN (?`+strings.Repeat(`, ?`, n-1)+`) ORDER BY o.id`, args)
 	if err != nil {
 		return nil, fmt.Errorf("observations by id: %w", err)
 	}
