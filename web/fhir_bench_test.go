@@ -88,7 +88,9 @@ func BenchmarkFHIRvsTelehealth(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
 	httpx.Register(mux, telehealth.New(telehealth.Deps{Store: st, Log: log, PublicURL: "http://bench", Cache: cache.New(32 << 20)}).Routes())
-	httpx.Register(mux, fhir.New(fhir.Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: log, PublicURL: "http://bench", Cache: cache.New(96 << 20)}).Routes())
+	fhirCache := cache.New(96 << 20)
+	httpx.Register(mux, fhir.New(fhir.Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: log, PublicURL: "http://bench", Cache: fhirCache}).Routes())
+	b.Cleanup(func() { b.Logf("FHIR cache: %d entries, %.1f MiB", fhirCache.Len(), float64(fhirCache.Size())/(1<<20)) })
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
 	srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64

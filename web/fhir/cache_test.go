@@ -210,17 +210,13 @@ func TestCachedSearchIsAudited(t *testing.T) {
 // results its page shows, not every result the patient has; each later
 // search encodes only results no page has shown yet. Counted as the cache's
 // entries: one per encoded result, one index per patient, one per resolved
-// patient id (the cache is large enough that nothing is evicted).
+// patient id (the cache is large enough that nothing is evicted). The
+// background warm after a first search is off here: its own test follows.
 func TestColdSearchEncodesOnlyItsPage(t *testing.T) {
 	e := newTestEnv(t)
-	codes := []string{"NPU02187", "NPU27300", "NPU01685", "NPU19748", "NPU03230"}
+	e.handler.warm = nil
+	e.seedPatientResults()
 	base := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
-	var obs []store.Observation
-	for j := range 50 { // ten of each code, one a day
-		obs = append(obs, store.Observation{PatientID: e.patient.ID, DeviceID: e.device.ID, Source: "serial", CodeSystem: "NPU",
-			Code: codes[j%5], Value: fmt.Sprint(j), Unit: "mmol/L", Status: "F", MeasuredAt: base.AddDate(0, 0, j)})
-	}
-	must(t, e.st.AddObservations(context.Background(), e.orgA.ID, obs))
 	pt := "patient=Patient/" + e.patient.UUID
 	window := "&date=ge2026-01-15&date=lt2026-02-10&_sort=-date" // days 14 to 39: five of each code
 	cases := []struct {
@@ -260,5 +256,73 @@ func TestColdSearchEncodesOnlyItsPage(t *testing.T) {
 	got := e.get("/fhir/R4/Observation?"+pt+"&code="+SystemNPU+"|NPU02187"+window, e.readA, 200)
 	if n := len(entries(got)); n != 6 {
 		t.Fatalf("after a new result: %d entries, want 6", n)
+	}
+}
+
+// seedPatientResults gives the patient 50 results of five codes, ten of
+// each, one a day from 1 January 2026.
+func (e *testEnv) seedPatientResults() {
+	e.t.Helper()
+	codes := []string{"NPU02187", "NPU27300", "NPU01685", "NPU19748", "NPU03230"}
+	base := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	var obs []store.Observation
+	for j := range 50 {
+		obs = append(obs, store.Observation{PatientID: e.patient.ID, DeviceID: e.device.ID, Source: "serial", CodeSystem: "NPU",
+			Code: codes[j%5], Value: fmt.Sprint(j), Unit: "mmol/L", Status: "F", MeasuredAt: base.AddDate(0, 0, j)})
+	}
+	must(e.t, e.st.AddObservations(context.Background(), e.orgA.ID, obs))
+}
+
+// After a patient's first search, the rest of the patient's results are
+// encoded in the background, so that a search of another code reads
+// nothing; a second first search while a warm is under way does not start
+// another.
+func TestFirstSearchWarmsThePatient(t *testing.T) {
+	e := newTestEnv(t)
+	e.seedPatientResults()
+	// Run the background warm here, in step with the test: the hook is
+	// called as the face calls it, and the warm is the face's own.
+	var warmed []int64
+	e.handler.warm = func(org, pid int64) {
+		warmed = append(warmed, pid)
+		must(t, e.handler.warmObservations(context.Background(), org, pid))
+	}
+	pt := "/fhir/R4/Observation?patient=Patient/" + e.patient.UUID
+	e.get(pt+"&code=NPU02187&_count=3", e.readA, 200)
+	if len(warmed) != 1 || warmed[0] != e.patient.ID {
+		t.Fatalf("warmed %v after the first search, want [%d]", warmed, e.patient.ID)
+	}
+	// The id, the index, all 50 results.
+	if n := e.cache.Len(); n != 52 {
+		t.Fatalf("%d cache entries after the warm, want 52", n)
+	}
+	for _, q := range []string{"&code=NPU27300", "&code=NPU19748&_sort=-date", "&_count=100"} {
+		got := e.get(pt+q, e.readA, 200)
+		if len(entries(got)) == 0 {
+			t.Fatalf("%s: no entries", q)
+		}
+		if n := e.cache.Len(); n != 52 {
+			t.Fatalf("%s: %d cache entries, want 52 (nothing read)", q, n)
+		}
+	}
+	if len(warmed) != 1 {
+		t.Fatalf("warmed %v: later searches warmed again", warmed)
+	}
+
+	// The face's own background warm, after a new result dropped the
+	// patient's entries: it reads them all again (waited for, not timed).
+	must(t, e.st.RecordObservation(context.Background(), e.orgA.ID, &store.Observation{PatientID: e.patient.ID, Source: "fhir",
+		CodeSystem: "NPU", Code: "NPU02187", Value: "1", Status: "F", MeasuredAt: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}))
+	if n := e.cache.Len(); n != 1 {
+		t.Fatalf("after a new result: %d cache entries, want 1 (the id)", n)
+	}
+	e.handler.warm = e.handler.warmInBackground
+	e.get(pt+"&code=NPU02187&_count=3", e.readA, 200)
+	deadline := time.Now().Add(10 * time.Second)
+	for e.cache.Len() != 53 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.cache.Len(); n != 53 {
+		t.Fatalf("background warm: %d cache entries, want 53", n)
 	}
 }

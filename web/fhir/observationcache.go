@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -26,7 +27,11 @@ const maxCachedObservations = 999
 //
 // A patient's first search thus reads the index and the rows of its page
 // (not every result the patient has, as when the entry held them all
-// encoded), and a search that has run before reads nothing.
+// encoded), and a search that has run before reads nothing. After the
+// first search, the patient's other results are read and encoded in the
+// background (one patient at a time; none while one is under way, so that
+// it takes a bounded share of the machine), so that the patient's next
+// searches, of any code, find them.
 
 // observationIndex is a patient's current results in id order, as
 // SearchObservations finds them with no filter but the patient; nil facts
@@ -61,9 +66,11 @@ func observationKey(org, id int64) string {
 
 // patientObservationIndex is the cached index of a patient's current
 // results.
-func (h *Handler) patientObservationIndex(r *http.Request, org, pid int64) (*observationIndex, error) {
+// filled says whether this call read it.
+func (h *Handler) patientObservationIndex(ctx context.Context, org, pid int64) (idx *observationIndex, filled bool, err error) {
 	v, err := h.cache.Get(observationIndexKey(org, pid), func() (any, int, []string, error) {
-		facts, err := h.store.PatientObservationFacts(r.Context(), org, pid, maxCachedObservations+1)
+		filled = true
+		facts, err := h.store.PatientObservationFacts(ctx, org, pid, maxCachedObservations+1)
 		if err != nil {
 			return nil, 0, nil, err
 		}
@@ -81,9 +88,9 @@ func (h *Handler) patientObservationIndex(r *http.Request, org, pid int64) (*obs
 		return &observationIndex{facts: facts}, size, tags, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return v.(*observationIndex), nil
+	return v.(*observationIndex), filled, nil
 }
 
 // match is a result a search found, as the answer needs it: whose it is
@@ -105,7 +112,7 @@ func (h *Handler) searchCachedObservations(r *http.Request, f *store.Observation
 		return nil, false, nil
 	}
 	org := orgID(r)
-	idx, err := h.patientObservationIndex(r, org, f.PatientID)
+	idx, filled, err := h.patientObservationIndex(r.Context(), org, f.PatientID)
 	if err != nil || idx.tooMany {
 		return nil, false, err
 	}
@@ -116,6 +123,9 @@ func (h *Handler) searchCachedObservations(r *http.Request, f *store.Observation
 		}
 	}
 	hits = store.PageObservations(f, hits, func(o *store.ObservationFacts) *store.ObservationFacts { return o })
+	if filled && h.warm != nil {
+		defer h.warm(org, f.PatientID)
+	}
 	shown := min(len(hits), max(p.Limit, 0))
 	out = make([]match, len(hits))
 	// Take the mark before reading: a resource read after a change
@@ -133,17 +143,9 @@ func (h *Handler) searchCachedObservations(r *http.Request, f *store.Observation
 	if len(missing) == 0 {
 		return out, true, nil
 	}
-	rows, err := h.store.ObservationRowsByID(r.Context(), org, missing)
+	read, err := h.readObservations(r.Context(), mark, org, missing)
 	if err != nil {
 		return nil, false, err
-	}
-	read := make(map[int64]*cachedObservation, len(rows))
-	for i := range rows {
-		c, err := h.cacheObservation(mark, &rows[i])
-		if err != nil {
-			return nil, false, err
-		}
-		read[c.id] = c
 	}
 	for i, o := range hits[:shown] {
 		if out[i].res != nil {
@@ -158,6 +160,62 @@ func (h *Handler) searchCachedObservations(r *http.Request, f *store.Observation
 		out[i] = match{c.orgID, c.patientID, c.patientUUID, c}
 	}
 	return out, true, nil
+}
+
+// readObservations reads the results with the given ids, encodes them
+// and keeps them (unless a change since mark dropped what they depend on).
+func (h *Handler) readObservations(ctx context.Context, mark uint64, org int64, ids []int64) (map[int64]*cachedObservation, error) {
+	rows, err := h.store.ObservationRowsByID(ctx, org, ids)
+	if err != nil {
+		return nil, err
+	}
+	read := make(map[int64]*cachedObservation, len(rows))
+	for i := range rows {
+		c, err := h.cacheObservation(mark, &rows[i])
+		if err != nil {
+			return nil, err
+		}
+		read[c.id] = c
+	}
+	return read, nil
+}
+
+// warmInBackground warms the patient's results in a goroutine of its own,
+// unless a warm is under way (then the patient's results are encoded as
+// pages show them).
+func (h *Handler) warmInBackground(org, pid int64) {
+	select {
+	case h.warming <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-h.warming }()
+		if err := h.warmObservations(context.Background(), org, pid); err != nil {
+			h.log.Debug("fhir: warming a patient's observations", "err", err)
+		}
+	}()
+}
+
+// warmObservations reads, encodes and keeps each of the patient's current
+// results that the cache does not hold, in one query.
+func (h *Handler) warmObservations(ctx context.Context, org, pid int64) error {
+	mark := h.cache.Mark()
+	idx, _, err := h.patientObservationIndex(ctx, org, pid)
+	if err != nil || idx.tooMany {
+		return err
+	}
+	var missing []int64
+	for i := range idx.facts {
+		if _, ok := h.cache.Peek(observationKey(org, idx.facts[i].ID)); !ok {
+			missing = append(missing, idx.facts[i].ID)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = h.readObservations(ctx, mark, org, missing)
+	return err
 }
 
 // cacheObservation encodes a result read by id and keeps it, unless a
