@@ -207,39 +207,33 @@ func TestCachedSearchIsAudited(t *testing.T) {
 }
 
 // A patient's first search reads the patient's index and encodes only the
-// results its page shows, not every result the patient has; each later
-// search encodes only results no page has shown yet. Counted as the cache's
-// entries: one per encoded result, one index per patient, one per resolved
-// patient id (the cache is large enough that nothing is evicted). The
-// background warm after a first search is off here: its own test follows.
+// results its page shows, not every result the patient has. Counted as the
+// cache's entries: one per encoded result, one index per patient, one per
+// resolved patient id (the cache is large enough that nothing is evicted).
 func TestColdSearchEncodesOnlyItsPage(t *testing.T) {
 	e := newTestEnv(t)
-	e.handler.warm = nil
-	e.seedPatientResults()
-	base := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
-	pt := "patient=Patient/" + e.patient.UUID
+	second := &store.Patient{NationalID: "0303701234", Names: []store.HumanName{{FirstName: "Ida", LastName: "Holm"}}, Active: true}
+	must(t, e.st.CreatePatient(context.Background(), e.orgA.ID, second))
+	e.seedPatientResults(e.patient)
+	e.seedPatientResults(second)
 	window := "&date=ge2026-01-15&date=lt2026-02-10&_sort=-date" // days 14 to 39: five of each code
 	cases := []struct {
 		name       string
+		patient    *store.Patient
 		query      string
 		entries    int // in the answer's bundle
 		newEntries int // in the cache after the search
 	}{
 		// The id, the index, the page's five results.
-		{"first search of the patient", pt + "&code=" + SystemNPU + "|NPU02187" + window, 5, 1 + 1 + 5},
-		{"the same search again", pt + "&code=" + SystemNPU + "|NPU02187" + window, 5, 0},
+		{"first search of a patient", e.patient, "&code=" + SystemNPU + "|NPU02187" + window, 5, 1 + 1 + 5},
+		{"the same search again", e.patient, "&code=" + SystemNPU + "|NPU02187" + window, 5, 0},
 		// Two of five shown: the row read to know of a next page is not encoded.
-		{"another code, a page of two", pt + "&code=NPU27300" + window + "&_count=2", 2, 2},
-		{"its next page", pt + "&code=NPU27300" + window + "&_count=2&_offset=2", 2, 2},
-		{"the whole of it", pt + "&code=NPU27300" + window, 5, 1},
-		// The Patient is encoded once, as a read would.
-		{"with _include", pt + "&code=NPU27300" + window + "&_include=Observation:patient", 6, 1},
-		{"every result", pt + "&_count=100", 50, 50 - 10},
-		{"every result again", pt + "&_count=100", 50, 0},
+		{"first search of another, a page of two", second, "&code=NPU27300" + window + "&_count=2", 2, 1 + 1 + 2},
+		{"the same page again", second, "&code=NPU27300" + window + "&_count=2", 2, 0},
 	}
 	for _, tc := range cases {
 		before := e.cache.Len()
-		got := e.get("/fhir/R4/Observation?"+tc.query, e.readA, 200)
+		got := e.get("/fhir/R4/Observation?patient=Patient/"+tc.patient.UUID+tc.query, e.readA, 200)
 		if n := len(entries(got)); n != tc.entries {
 			t.Fatalf("%s: %d entries, want %d", tc.name, n, tc.entries)
 		}
@@ -247,13 +241,14 @@ func TestColdSearchEncodesOnlyItsPage(t *testing.T) {
 			t.Fatalf("%s: %d new cache entries, want %d", tc.name, n, tc.newEntries)
 		}
 	}
-	// A new result drops the patient's index and results, not the ids.
+	// A new result drops the patient's index and results, not its id nor
+	// the other patient's.
 	must(t, e.st.RecordObservation(context.Background(), e.orgA.ID, &store.Observation{PatientID: e.patient.ID, Source: "fhir",
-		CodeSystem: "NPU", Code: "NPU02187", Value: "1", Status: "F", MeasuredAt: base.AddDate(0, 0, 20)}))
-	if n := e.cache.Len(); n != 2 { // the patient's id and its Patient
-		t.Fatalf("after a new result: %d cache entries, want 2", n)
+		CodeSystem: "NPU", Code: "NPU02187", Value: "1", Status: "F", MeasuredAt: time.Date(2026, 1, 21, 8, 0, 0, 0, time.UTC)}))
+	if n := e.cache.Len(); n != 1+1+1+2 {
+		t.Fatalf("after a new result: %d cache entries, want 5", n)
 	}
-	got := e.get("/fhir/R4/Observation?"+pt+"&code="+SystemNPU+"|NPU02187"+window, e.readA, 200)
+	got := e.get("/fhir/R4/Observation?patient=Patient/"+e.patient.UUID+"&code="+SystemNPU+"|NPU02187"+window, e.readA, 200)
 	if n := len(entries(got)); n != 6 {
 		t.Fatalf("after a new result: %d entries, want 6", n)
 	}
@@ -261,68 +256,42 @@ func TestColdSearchEncodesOnlyItsPage(t *testing.T) {
 
 // seedPatientResults gives the patient 50 results of five codes, ten of
 // each, one a day from 1 January 2026.
-func (e *testEnv) seedPatientResults() {
+func (e *testEnv) seedPatientResults(p *store.Patient) {
 	e.t.Helper()
 	codes := []string{"NPU02187", "NPU27300", "NPU01685", "NPU19748", "NPU03230"}
 	base := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
 	var obs []store.Observation
 	for j := range 50 {
-		obs = append(obs, store.Observation{PatientID: e.patient.ID, DeviceID: e.device.ID, Source: "serial", CodeSystem: "NPU",
+		obs = append(obs, store.Observation{PatientID: p.ID, DeviceID: e.device.ID, Source: "serial", CodeSystem: "NPU",
 			Code: codes[j%5], Value: fmt.Sprint(j), Unit: "mmol/L", Status: "F", MeasuredAt: base.AddDate(0, 0, j)})
 	}
 	must(e.t, e.st.AddObservations(context.Background(), e.orgA.ID, obs))
 }
 
-// After a patient's first search, the rest of the patient's results are
-// encoded in the background, so that a search of another code reads
-// nothing; a second first search while a warm is under way does not start
-// another.
-func TestFirstSearchWarmsThePatient(t *testing.T) {
+// A patient's second search that needs a result no page has shown reads
+// and encodes all of the patient's results; the searches after it read
+// nothing.
+func TestSecondSearchEncodesThePatient(t *testing.T) {
 	e := newTestEnv(t)
-	e.seedPatientResults()
-	// Run the background warm here, in step with the test: the hook is
-	// called as the face calls it, and the warm is the face's own.
-	var warmed []int64
-	e.handler.warm = func(org, pid int64) {
-		warmed = append(warmed, pid)
-		must(t, e.handler.warmObservations(context.Background(), org, pid))
-	}
+	e.seedPatientResults(e.patient)
 	pt := "/fhir/R4/Observation?patient=Patient/" + e.patient.UUID
-	e.get(pt+"&code=NPU02187&_count=3", e.readA, 200)
-	if len(warmed) != 1 || warmed[0] != e.patient.ID {
-		t.Fatalf("warmed %v after the first search, want [%d]", warmed, e.patient.ID)
+	cases := []struct {
+		query   string
+		entries int // the cache's, after the search
+	}{
+		{"&code=NPU02187&_count=3", 1 + 1 + 3},           // the id, the index, the page
+		{"&code=NPU02187&_count=3", 1 + 1 + 3},           // the same page: nothing read
+		{"&code=NPU27300", 1 + 1 + 50},                   // a page not shown yet: all of them
+		{"&code=NPU19748&_sort=-date", 1 + 1 + 50},       // nothing read
+		{"&_count=100&_include=Observation:patient", 53}, // the Patient only
 	}
-	// The id, the index, all 50 results.
-	if n := e.cache.Len(); n != 52 {
-		t.Fatalf("%d cache entries after the warm, want 52", n)
-	}
-	for _, q := range []string{"&code=NPU27300", "&code=NPU19748&_sort=-date", "&_count=100"} {
-		got := e.get(pt+q, e.readA, 200)
+	for _, tc := range cases {
+		got := e.get(pt+tc.query, e.readA, 200)
 		if len(entries(got)) == 0 {
-			t.Fatalf("%s: no entries", q)
+			t.Fatalf("%s: no entries", tc.query)
 		}
-		if n := e.cache.Len(); n != 52 {
-			t.Fatalf("%s: %d cache entries, want 52 (nothing read)", q, n)
+		if n := e.cache.Len(); n != tc.entries {
+			t.Fatalf("%s: %d cache entries, want %d", tc.query, n, tc.entries)
 		}
-	}
-	if len(warmed) != 1 {
-		t.Fatalf("warmed %v: later searches warmed again", warmed)
-	}
-
-	// The face's own background warm, after a new result dropped the
-	// patient's entries: it reads them all again (waited for, not timed).
-	must(t, e.st.RecordObservation(context.Background(), e.orgA.ID, &store.Observation{PatientID: e.patient.ID, Source: "fhir",
-		CodeSystem: "NPU", Code: "NPU02187", Value: "1", Status: "F", MeasuredAt: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}))
-	if n := e.cache.Len(); n != 1 {
-		t.Fatalf("after a new result: %d cache entries, want 1 (the id)", n)
-	}
-	e.handler.warm = e.handler.warmInBackground
-	e.get(pt+"&code=NPU02187&_count=3", e.readA, 200)
-	deadline := time.Now().Add(10 * time.Second)
-	for e.cache.Len() != 53 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := e.cache.Len(); n != 53 {
-		t.Fatalf("background warm: %d cache entries, want 53", n)
 	}
 }

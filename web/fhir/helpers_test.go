@@ -41,7 +41,6 @@ type testEnv struct {
 	readB      string         // token: system/*.read for orgB
 	patientRdA string         // token: system/Patient.read only
 	cache      *cache.Cache   // the face's
-	handler    *Handler
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -82,8 +81,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.handler = New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test", Cache: e.cache})
-	httpx.Register(mux, e.handler.Routes())
+	httpx.Register(mux, New(Deps{Store: st, OAuth: oauth, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: e.srv.URL, Version: "test", Cache: e.cache}).Routes())
 
 	e.readA = e.token(e.orgA, "system/*.read")
 	e.writeA = e.token(e.orgA, "system/*.*")

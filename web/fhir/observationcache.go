@@ -26,12 +26,11 @@ const maxCachedObservations = 999
 //     kept yet are read by id in one query.
 //
 // A patient's first search thus reads the index and the rows of its page
-// (not every result the patient has, as when the entry held them all
-// encoded), and a search that has run before reads nothing. After the
-// first search, the patient's other results are read and encoded in the
-// background (one patient at a time; none while one is under way, so that
-// it takes a bounded share of the machine), so that the patient's next
-// searches, of any code, find them.
+// only (not every result the patient has). The patient's next search that
+// needs a result no page has shown reads all of them, in one query, so
+// that the searches after it, of any code, read nothing: the first search
+// of a patient costs little more than the search itself, and a patient
+// searched again is soon answered from memory alone.
 
 // observationIndex is a patient's current results in id order, as
 // SearchObservations finds them with no filter but the patient; nil facts
@@ -123,9 +122,6 @@ func (h *Handler) searchCachedObservations(r *http.Request, f *store.Observation
 		}
 	}
 	hits = store.PageObservations(f, hits, func(o *store.ObservationFacts) *store.ObservationFacts { return o })
-	if filled && h.warm != nil {
-		defer h.warm(org, f.PatientID)
-	}
 	shown := min(len(hits), max(p.Limit, 0))
 	out = make([]match, len(hits))
 	// Take the mark before reading: a resource read after a change
@@ -142,6 +138,16 @@ func (h *Handler) searchCachedObservations(r *http.Request, f *store.Observation
 	}
 	if len(missing) == 0 {
 		return out, true, nil
+	}
+	if !filled {
+		// Searched before: read every result not kept yet, not only the
+		// page's.
+		missing = missing[:0]
+		for i := range idx.facts {
+			if _, ok := h.cache.Peek(observationKey(org, idx.facts[i].ID)); !ok {
+				missing = append(missing, idx.facts[i].ID)
+			}
+		}
 	}
 	read, err := h.readObservations(r.Context(), mark, org, missing)
 	if err != nil {
@@ -178,44 +184,6 @@ func (h *Handler) readObservations(ctx context.Context, mark uint64, org int64, 
 		read[c.id] = c
 	}
 	return read, nil
-}
-
-// warmInBackground warms the patient's results in a goroutine of its own,
-// unless a warm is under way (then the patient's results are encoded as
-// pages show them).
-func (h *Handler) warmInBackground(org, pid int64) {
-	select {
-	case h.warming <- struct{}{}:
-	default:
-		return
-	}
-	go func() {
-		defer func() { <-h.warming }()
-		if err := h.warmObservations(context.Background(), org, pid); err != nil {
-			h.log.Debug("fhir: warming a patient's observations", "err", err)
-		}
-	}()
-}
-
-// warmObservations reads, encodes and keeps each of the patient's current
-// results that the cache does not hold, in one query.
-func (h *Handler) warmObservations(ctx context.Context, org, pid int64) error {
-	mark := h.cache.Mark()
-	idx, _, err := h.patientObservationIndex(ctx, org, pid)
-	if err != nil || idx.tooMany {
-		return err
-	}
-	var missing []int64
-	for i := range idx.facts {
-		if _, ok := h.cache.Peek(observationKey(org, idx.facts[i].ID)); !ok {
-			missing = append(missing, idx.facts[i].ID)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	_, err = h.readObservations(ctx, mark, org, missing)
-	return err
 }
 
 // cacheObservation encodes a result read by id and keeps it, unless a

@@ -50,11 +50,6 @@ type Handler struct {
 	publicURL string
 	version   string
 	cache     Cache // nil: none
-	// warm encodes the rest of a patient's results after a first search
-	// (see warmObservations); nil: never.
-	warm func(org, pid int64)
-	// warming holds a slot while a warm runs: one at a time.
-	warming chan struct{}
 }
 
 // New returns the FHIR face.
@@ -66,10 +61,9 @@ func New(d Deps) *Handler {
 		d.OAuth = &auth.OAuth{Store: d.Store}
 	}
 	h := &Handler{store: d.Store, oauth: d.OAuth, log: d.Log, publicURL: strings.TrimSuffix(d.PublicURL, "/"), version: d.Version,
-		cache: d.Cache, warming: make(chan struct{}, 1)}
+		cache: d.Cache}
 	if d.Store != nil && h.cache != nil {
 		d.Store.WatchEvents(h.invalidate)
-		h.warm = h.warmInBackground
 	}
 	return h
 }
