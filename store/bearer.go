@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -205,9 +206,55 @@ func (s *Store) revokeBearer(ctx context.Context, k bearerKind, orgID, id int64)
 		} else if err != nil {
 			return fmt.Errorf("revoke %s %d: %w", k.entity, id, err)
 		}
-		if _, err := tx.Exec(`UPDATE `+k.table+` SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, unix(tx.Now), id); err != nil {
+		res, err := tx.Exec(`UPDATE `+k.table+` SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, unix(tx.Now), id)
+		if err != nil {
 			return fmt.Errorf("revoke %s %d: %w", k.entity, id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // revoked before: nothing changed, nothing to tell
+		}
+		if err := tx.credentialRevoked(tokOrg, k.entity, id, nil); err != nil {
+			return err
 		}
 		return tx.Audit(tokOrg, "revoke", k.entity, fmt.Sprint(id), 0, name)
 	})
+}
+
+// EventCredentialRevoked is appended, in the revoking write, whenever a
+// credential stops working: an API key, a point-of-care token, an OAuth2
+// or instrument client revoked, a monitoring sign-in ended (sign-out or a
+// reused refresh token). What keeps verified credentials in memory (the
+// OAuth2 grant cache, the monitoring API's sign-in cache) watches for it
+// (WatchEvents), so the first request after the revoke's answer is refused,
+// on this node at once and on others within their event poll. The subject
+// type says which kind; it is bookkeeping, never sent to integrators.
+const EventCredentialRevoked = "credential:revoked"
+
+// The subject types of EventCredentialRevoked. SubjectID is the row id of
+// the key, token or client; for a sign-in it is the user's id and the
+// payload names the family (EndedSignIn reads it).
+const (
+	CredentialAPIKey           = "api-key"
+	CredentialPoctToken        = "poct-token"
+	CredentialOAuthClient      = "oauth-client"
+	CredentialInstrumentClient = "instrument-client"
+	CredentialSignIn           = "sign-in"
+)
+
+// EndedSignIn returns the monitoring sign-in (token family) that e ended,
+// if e is the revocation of one.
+func EndedSignIn(e Event) (familyID string, ok bool) {
+	if e.Type != EventCredentialRevoked || e.SubjectType != CredentialSignIn {
+		return "", false
+	}
+	var p struct{ FamilyID string }
+	if json.Unmarshal(e.Payload, &p) != nil || p.FamilyID == "" {
+		return "", false
+	}
+	return p.FamilyID, true
+}
+
+// credentialRevoked appends EventCredentialRevoked to the write.
+func (tx *txn) credentialRevoked(orgID int64, kind string, id int64, payload any) error {
+	return tx.Event(orgID, EventCredentialRevoked, kind, id, payload)
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/clinicbox/clinicbox/store"
 )
@@ -112,5 +114,109 @@ func TestBearerCredentials(t *testing.T) {
 	}
 	if _, err := st.APIKeyByToken(ctx, issued["poct token"]); !errors.Is(err, store.ErrNotFound) {
 		t.Error("a POCT token works as an API key")
+	}
+}
+
+// TestRevocationsReachWatchers: every way a credential stops working
+// appends one EventCredentialRevoked naming it, and a watcher has it
+// before the revoking call returns; revoking again tells nothing new.
+func TestRevocationsReachWatchers(t *testing.T) {
+	st, _ := newStore(t)
+	ctx := context.Background()
+	f := newFixture(t, st, "rv")
+	org := f.org.ID
+	var mu sync.Mutex
+	var seen []store.Event
+	stop := st.WatchEvents(func(evs []store.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range evs {
+			if e.Type == store.EventCredentialRevoked {
+				seen = append(seen, e)
+			}
+		}
+	})
+	defer stop()
+
+	key := &store.APIKey{Name: "ehr"}
+	if _, err := st.CreateAPIKey(ctx, org, key); err != nil {
+		t.Fatal(err)
+	}
+	poct := &store.PoctToken{Name: "poct"}
+	if _, err := st.CreatePoctToken(ctx, org, poct); err != nil {
+		t.Fatal(err)
+	}
+	oc, _, err := st.CreateOAuthClient(ctx, org, store.ClientKindFHIR, "fhir", []string{"system/*.read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, _, err := st.CreateInstrumentClient(ctx, org, "analyser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.StartTokenFamily(ctx, org, f.user.ID, "refresh-out", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reuse, err := st.StartTokenFamily(ctx, org, f.user.ID, "refresh-1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RotateRefreshToken(ctx, "refresh-1", "refresh-2", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		revoke  func() error
+		kind    string
+		id      int64
+		family  string
+		wantErr error
+	}{
+		{"api key", func() error { return st.RevokeAPIKey(ctx, org, key.ID) }, store.CredentialAPIKey, key.ID, "", nil},
+		{"poct token", func() error { return st.RevokePoctToken(ctx, org, poct.ID) }, store.CredentialPoctToken, poct.ID, "", nil},
+		{"oauth client", func() error { return st.RevokeOAuthClient(ctx, org, oc.ClientID) }, store.CredentialOAuthClient, oc.ID, "", nil},
+		{"instrument client", func() error { return st.RevokeInstrumentClient(ctx, org, ic.ClientID) }, store.CredentialInstrumentClient, ic.ID, "", nil},
+		{"sign-out", func() error { return st.RevokeTokenFamily(ctx, org, out.ID) }, store.CredentialSignIn, f.user.ID, out.ID, nil},
+		{"refresh token reused", func() error {
+			_, err := st.RotateRefreshToken(ctx, "refresh-1", "refresh-3", time.Hour)
+			return err
+		}, store.CredentialSignIn, f.user.ID, reuse.ID, store.ErrTokenReuse},
+	}
+	for _, tt := range tests {
+		for round := range 2 {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			err := tt.revoke()
+			if round == 1 {
+				// The second time: a repeated revoke, or a sign-in already ended.
+				mu.Lock()
+				n := len(seen)
+				mu.Unlock()
+				if n != 0 {
+					t.Errorf("%s revoked again: %d events", tt.name, n)
+				}
+				continue
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("%s: %v, want %v", tt.name, err, tt.wantErr)
+			}
+			mu.Lock()
+			got := seen
+			mu.Unlock()
+			if len(got) != 1 {
+				t.Fatalf("%s: %d revocation events when the call returned, want 1", tt.name, len(got))
+			}
+			e := got[0]
+			if e.OrgID != org || e.SubjectType != tt.kind || e.SubjectID != tt.id {
+				t.Errorf("%s: event org %d %s %d, want %d %s %d", tt.name, e.OrgID, e.SubjectType, e.SubjectID, org, tt.kind, tt.id)
+			}
+			fam, ok := store.EndedSignIn(e)
+			if fam != tt.family || ok != (tt.family != "") {
+				t.Errorf("%s: EndedSignIn = %q %v, want %q", tt.name, fam, ok, tt.family)
+			}
+		}
 	}
 }

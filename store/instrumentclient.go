@@ -126,6 +126,9 @@ func (s *Store) RevokeInstrumentClient(ctx context.Context, orgID int64, clientI
 		if _, err := tx.Exec(`DELETE FROM instrument_tokens WHERE client_id = ?`, c.ID); err != nil {
 			return fmt.Errorf("revoke instrument client: %w", err)
 		}
+		if err := tx.credentialRevoked(orgID, CredentialInstrumentClient, c.ID, nil); err != nil {
+			return err
+		}
 		return tx.Audit(orgID, "revoke", "instrument-client", c.ClientID, 0, c.Name)
 	})
 }

@@ -176,7 +176,7 @@ func (s *Store) OAuthClients(ctx context.Context, orgID int64) ([]OAuthClient, e
 }
 
 // RevokeOAuthClient stops a client: it can no longer get tokens, and the
-// tokens it holds stop working (within the faces' short verification cache).
+// tokens it holds stop working with the answer (EventCredentialRevoked).
 func (s *Store) RevokeOAuthClient(ctx context.Context, orgID int64, clientID string) error {
 	return s.write(ctx, func(tx *txn) error {
 		c, err := scanOAuthClient(tx.QueryRow(`SELECT `+oauthClientCols+` FROM oauth_clients
@@ -192,6 +192,9 @@ func (s *Store) RevokeOAuthClient(ctx context.Context, orgID int64, clientID str
 		}
 		if _, err := tx.Exec(`DELETE FROM oauth_tokens WHERE client_id = ?`, c.ID); err != nil {
 			return fmt.Errorf("revoke oauth client: %w", err)
+		}
+		if err := tx.credentialRevoked(orgID, CredentialOAuthClient, c.ID, nil); err != nil {
+			return err
 		}
 		return tx.Audit(orgID, "revoke", "oauth-client", c.ClientID, 0, c.Name)
 	})

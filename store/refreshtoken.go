@@ -76,6 +76,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next string, ttl ti
 			if _, err := tx.Exec(`UPDATE refresh_families SET revoked_at = ?, revoked_why = 'reuse' WHERE id = ?`, unix(tx.Now), f.ID); err != nil {
 				return fmt.Errorf("revoke token family: %w", err)
 			}
+			if err := tx.credentialRevoked(f.OrgID, CredentialSignIn, f.UserID, map[string]any{"familyId": f.ID}); err != nil {
+				return err
+			}
 			return tx.Audit(f.OrgID, "revoke", "monitoring-api", f.ID, 0, "refresh token reused")
 		}
 		if _, err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, unix(tx.Now), hashToken(old)); err != nil {
@@ -101,10 +104,18 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next string, ttl ti
 // working and so do the access tokens issued under it.
 func (s *Store) RevokeTokenFamily(ctx context.Context, orgID int64, familyID string) error {
 	return s.write(ctx, func(tx *txn) error {
-		_, err := tx.Exec(`UPDATE refresh_families SET revoked_at = ?, revoked_why = 'sign-out'
-			WHERE org_id = ? AND id = ? AND revoked_at = 0`, unix(tx.Now), orgID, familyID)
-		if err != nil {
+		var userID int64
+		err := tx.QueryRow(`UPDATE refresh_families SET revoked_at = ?, revoked_why = 'sign-out'
+			WHERE org_id = ? AND id = ? AND revoked_at = 0 RETURNING user_id`, unix(tx.Now), orgID, familyID).Scan(&userID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// Ended before, or not this organisation's: nothing to tell.
+		case err != nil:
 			return fmt.Errorf("revoke token family: %w", err)
+		default:
+			if err := tx.credentialRevoked(orgID, CredentialSignIn, userID, map[string]any{"familyId": familyID}); err != nil {
+				return err
+			}
 		}
 		return tx.Audit(orgID, "sign-out", "monitoring-api", familyID, 0, "")
 	})

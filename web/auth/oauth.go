@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +20,12 @@ import (
 type OAuth struct {
 	Store *store.Store
 
+	watch sync.Once
 	mu    sync.Mutex
 	cache map[string]cachedGrant
+	// revokes counts the revocations seen: a grant read before one is not
+	// cached after it (its client may be the one revoked meanwhile).
+	revokes uint64
 }
 
 type cachedGrant struct {
@@ -29,8 +34,10 @@ type cachedGrant struct {
 }
 
 // grantCacheTTL bounds how long a verified token is trusted without asking
-// the database again, and so how long a revoked client's token keeps
-// working (revocation can come from the command line, another process).
+// the database again. A revoked client's tokens are dropped from the cache
+// by the revocation's outbox event (forget), before the revoke is
+// answered; the TTL is only a backstop for a store that polls no outbox
+// (store.WithEventPoll(0)) while another process revokes.
 const grantCacheTTL = 5 * time.Second
 
 type grantKey struct{}
@@ -180,9 +187,13 @@ func (o *OAuth) Verify(ctx context.Context, r *http.Request) (*store.OAuthGrant,
 		return nil, &AuthError{http.StatusUnauthorized, "invalid_token", "an access token is required: Authorization: Bearer TOKEN"}
 	}
 	token := strings.TrimSpace(h[7:])
+	// Watch before the first grant is cached: no entry can then miss the
+	// revocation of its client. Lazily, because OAuth is a plain struct.
+	o.watch.Do(func() { o.Store.WatchEvents(o.forget) })
 	now := time.Now()
 	o.mu.Lock()
 	c, ok := o.cache[token]
+	seen := o.revokes
 	o.mu.Unlock()
 	if ok && now.Sub(c.checked) < grantCacheTTL && o.Store.Now().Before(c.g.ExpiresAt) {
 		return c.g, nil
@@ -198,7 +209,31 @@ func (o *OAuth) Verify(ctx context.Context, r *http.Request) (*store.OAuthGrant,
 	if o.cache == nil || len(o.cache) > 10000 {
 		o.cache = map[string]cachedGrant{} // drop stale entries wholesale
 	}
-	o.cache[token] = cachedGrant{g, now}
+	if o.revokes == seen {
+		o.cache[token] = cachedGrant{g, now}
+	}
 	o.mu.Unlock()
 	return g, nil
+}
+
+// forget drops the cached grants of revoked clients. It runs in the
+// store's writer (WatchEvents): quick, and it never touches the store.
+func (o *OAuth) forget(evs []store.Event) {
+	var revoked []int64
+	for _, e := range evs {
+		if e.Type == store.EventCredentialRevoked && e.SubjectType == store.CredentialOAuthClient {
+			revoked = append(revoked, e.SubjectID)
+		}
+	}
+	if len(revoked) == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.revokes++
+	for token, c := range o.cache {
+		if slices.Contains(revoked, c.g.Client.ID) {
+			delete(o.cache, token)
+		}
+	}
 }

@@ -365,14 +365,18 @@ func (h *Handler) rateLimit(w http.ResponseWriter, r *http.Request, si *store.Si
 }
 
 // signInCache keeps live sign-ins for a moment so that a busy client does
-// not cost a database read per request. Sign-out in this process drops the
-// entry at once; a revocation by a refresh-token reuse is seen within
-// signInTTL.
+// not cost a database read per request. An ended sign-in (sign-out, a
+// reused refresh token, here or on another node) is dropped by its outbox
+// event (forget) before the ending write is answered; signInTTL bounds the
+// rest (a user deactivated meanwhile).
 const signInTTL = 2 * time.Second
 
 type signInCache struct {
 	mu sync.Mutex
 	m  map[string]cachedSignIn
+	// ended counts the sign-ins ended: one read before an end is not
+	// cached after it (it may be the one that ended meanwhile).
+	ended uint64
 }
 
 type cachedSignIn struct {
@@ -383,6 +387,7 @@ type cachedSignIn struct {
 func (c *signInCache) get(ctx context.Context, st *store.Store, sid string, now time.Time) (*store.SignIn, error) {
 	c.mu.Lock()
 	e, ok := c.m[sid]
+	seen := c.ended
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.si, nil
@@ -395,7 +400,9 @@ func (c *signInCache) get(ctx context.Context, st *store.Store, sid string, now 
 	if c.m == nil || len(c.m) > 10000 {
 		c.m = map[string]cachedSignIn{}
 	}
-	c.m[sid] = cachedSignIn{si: si, expires: now.Add(signInTTL)}
+	if c.ended == seen {
+		c.m[sid] = cachedSignIn{si: si, expires: now.Add(signInTTL)}
+	}
 	c.mu.Unlock()
 	return si, nil
 }
@@ -404,6 +411,19 @@ func (c *signInCache) drop(sid string) {
 	c.mu.Lock()
 	delete(c.m, sid)
 	c.mu.Unlock()
+}
+
+// forget drops the sign-ins that the outbox says ended. It runs in the
+// store's writer (WatchEvents): quick, and it never touches the store.
+func (c *signInCache) forget(evs []store.Event) {
+	for _, e := range evs {
+		if sid, ok := store.EndedSignIn(e); ok {
+			c.mu.Lock()
+			c.ended++
+			delete(c.m, sid)
+			c.mu.Unlock()
+		}
+	}
 }
 
 // planCache keeps each organisation's request rate for a few seconds (the

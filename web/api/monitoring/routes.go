@@ -63,6 +63,7 @@ func New(d Deps) *Handler {
 	if h.limiter == nil {
 		h.limiter = NewMemoryLimiter(d.Store.Now)
 	}
+	d.Store.WatchEvents(h.signIns.forget)
 	return h
 }
 
