@@ -143,6 +143,10 @@ type AuthError struct {
 
 func (e *AuthError) Error() string { return e.Msg }
 
+// Coded makes an AuthError an httpx.CodedError: the OAuth2 faces answer
+// its status and code as they are.
+func (e *AuthError) Coded() (int, string) { return e.Status, e.Code }
+
 // Scope is Require as a route's guard (httpx.Route.Guard): the one way
 // the OAuth2 faces (FHIR, key-value, reports, events) wrap a route with a
 // scope check.

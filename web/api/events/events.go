@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/webhook"
 )
@@ -24,40 +22,23 @@ import (
 var Topics = []string{"patient", "appointment", "episode", "observation", "device", "device-message", "patient-file",
 	"order", "qc-run", "waiting-room", "assistance-request", "station", "visit-note-template", "kv"}
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	httpx.JSON(w, status, errorBody{errorDetail{status, code, msg}})
-}
-
 // badRequest is a 400 with msg.
 func badRequest(msg string) error { return httpx.Error(http.StatusBadRequest, msg) }
 
-// fail renders err in the error shape; httpx.Classify decides the status.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *auth.AuthError
-	if errors.As(err, &ae) {
-		writeError(w, ae.Status, ae.Code, ae.Msg)
-		return
-	}
-	p := httpx.Classify(err)
+// word is this API's wording of a classified error.
+func word(p httpx.Problem) (code, msg string, fields map[string]string) {
 	switch {
 	case p.Status >= 500:
-		h.log.Error("events api", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, p.Status, "internal", "internal server error")
+		return "internal", p.Msg, nil
 	case p.Status == httpx.StatusClientClosed:
-		writeError(w, p.Status, "cancelled", "client closed request")
-	default:
-		writeError(w, p.Status, "invalid", p.Msg)
+		return "cancelled", "client closed request", nil
 	}
+	return "invalid", p.Msg, nil
+}
+
+// fail renders err in the OAuth2 faces' error shape (httpx.APIErrors).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.APIErrors{Log: h.log, Name: "events api", Word: word}.Fail(w, r, err)
 }
 
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }

@@ -12,58 +12,36 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
-
-// errorBody is this API's error shape.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Status  int               `json:"status"`
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Fields  map[string]string `json:"fields,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string, fields map[string]string) {
-	httpx.JSON(w, status, errorBody{errorDetail{status, code, msg, fields}})
-}
 
 // codes words a status for this API's error shape.
 var codes = map[int]string{400: "invalid", 401: "invalid_token", 403: "insufficient_scope", 404: "not_found",
 	409: "conflict", 412: "precondition_failed", 413: "too_large", 499: "cancelled", 500: "internal"}
 
-// fail renders err in the error shape; httpx.Classify decides the status.
-// Unknown errors are a logged 500.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *auth.AuthError
-	if errors.As(err, &ae) {
-		writeError(w, ae.Status, ae.Code, ae.Msg, nil)
-		return
-	}
-	if errors.Is(err, store.ErrPreconditionFailed) {
-		writeError(w, http.StatusPreconditionFailed, "precondition_failed", err.Error(), nil)
-		return
-	}
-	p := httpx.Classify(err)
-	msg := p.Msg
+// word is this API's wording of a classified error.
+func word(p httpx.Problem) (code, msg string, fields map[string]string) {
+	msg = p.Msg
 	switch {
 	case p.Status == http.StatusNotFound:
 		msg = "no such key"
-	case p.Status >= 500:
-		h.log.Error("kv api", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal server error"
 	case msg == "":
 		msg = http.StatusText(p.Status)
 	}
-	code := codes[p.Status]
+	code = codes[p.Status]
 	if code == "" {
 		code = "error"
 	}
-	writeError(w, p.Status, code, msg, p.Fields)
+	return code, msg, p.Fields
+}
+
+// fail renders err in the OAuth2 faces' error shape (httpx.APIErrors); a
+// failed If-Match is this API's own 412.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		err = httpx.Error(http.StatusPreconditionFailed, err.Error())
+	}
+	httpx.APIErrors{Log: h.log, Name: "kv api", Word: word}.Fail(w, r, err)
 }
 
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }

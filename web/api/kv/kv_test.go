@@ -138,7 +138,13 @@ func TestKV(t *testing.T) {
 			t.Errorf("%s: body %q has %q", s.name, body, s.bodyHasnt)
 		}
 		if s.errCode != "" {
-			var eb errorBody
+			var eb struct {
+				Error struct {
+					Status  int    `json:"status"`
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
 			if err := json.Unmarshal([]byte(body), &eb); err != nil || eb.Error.Code != s.errCode || eb.Error.Status != s.status || eb.Error.Message == "" {
 				t.Errorf("%s: error body %s", s.name, body)
 			}

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,45 +11,25 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	httpx.JSON(w, status, errorBody{errorDetail{status, code, msg}})
-}
-
-// fail renders err in the error shape; httpx.Classify decides the status.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *auth.AuthError
-	if errors.As(err, &ae) {
-		writeError(w, ae.Status, ae.Code, ae.Msg)
-		return
-	}
-	p := httpx.Classify(err)
+// word is this API's wording of a classified error.
+func word(p httpx.Problem) (code, msg string, fields map[string]string) {
 	switch {
 	case p.Status >= 500:
-		h.log.Error("reports api", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, p.Status, "internal", "internal server error")
+		return "internal", p.Msg, nil
 	case p.Status == http.StatusNotFound:
-		writeError(w, p.Status, "not_found", "no such patient")
-	default:
-		msg := p.Msg
-		if msg == "" {
-			msg = http.StatusText(p.Status)
-		}
-		writeError(w, p.Status, "invalid", msg)
+		return "not_found", "no such patient", nil
+	case p.Msg == "":
+		return "invalid", http.StatusText(p.Status), nil
 	}
+	return "invalid", p.Msg, nil
+}
+
+// fail renders err in the OAuth2 faces' error shape (httpx.APIErrors).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.APIErrors{Log: h.log, Name: "reports api", Word: word}.Fail(w, r, err)
 }
 
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }
@@ -131,7 +110,7 @@ func write(w http.ResponseWriter, r *http.Request, t *table) {
 		}
 		cw.Flush()
 	default:
-		writeError(w, http.StatusBadRequest, "invalid", "format must be json or csv")
+		httpx.WriteAPIError(w, http.StatusBadRequest, "invalid", "format must be json or csv", nil)
 	}
 }
 
