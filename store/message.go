@@ -137,52 +137,83 @@ func (s *Store) RecordIngestion(ctx context.Context, orgID, messageID int64, in 
 	return s.write(ctx, func(tx *txn) error { return recordIngestion(tx, orgID, messageID, in) })
 }
 
+// recordIngestion is RecordIngestion within a write, in its steps.
 func recordIngestion(tx *txn, orgID, messageID int64, in *Ingestion) error {
-	var deviceID int64
-	var runs int
-	err := tx.QueryRow(`SELECT device_id, ingest_runs FROM device_messages WHERE org_id = ? AND id = ? AND direction = 'in'`,
-		orgID, messageID).Scan(&deviceID, &runs)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("device message %d: %w", messageID, ErrNotFound)
-	}
+	deviceID, runs, err := ingestedMessage(tx, orgID, messageID)
 	if err != nil {
-		return fmt.Errorf("record ingestion: %w", err)
+		return err
 	}
 	removed := 0
 	if runs > 0 {
-		assigned := map[string]int64{}
-		rows, err := tx.Query(`SELECT code, COALESCE(patient_id, 0) FROM observations WHERE org_id = ? AND message_id = ?`, orgID, messageID)
-		if err != nil {
-			return fmt.Errorf("record ingestion: %w", err)
-		}
-		for rows.Next() {
-			var code string
-			var pid int64
-			if err := rows.Scan(&code, &pid); err != nil {
-				rows.Close()
-				return fmt.Errorf("record ingestion: %w", err)
-			}
-			if pid > 0 {
-				assigned[code] = pid
-			}
-		}
-		rows.Close()
-		for i := range in.Observations {
-			o := &in.Observations[i]
-			if o.PatientID == 0 && !o.QC {
-				o.PatientID = assigned[o.Code]
-			}
-		}
-		if err := detachObservations(tx, orgID, messageID); err != nil {
+		if removed, err = replaceEarlierRun(tx, orgID, messageID, in.Observations); err != nil {
 			return err
 		}
-		res, err := tx.Exec(`DELETE FROM observations WHERE org_id = ? AND message_id = ?`, orgID, messageID)
-		if err != nil {
-			return fmt.Errorf("record ingestion: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		removed = int(n)
 	}
+	if err := storeIngestedObservations(tx, orgID, messageID, deviceID, in); err != nil {
+		return err
+	}
+	if err := markIngested(tx, orgID, messageID, deviceID, removed, in); err != nil {
+		return err
+	}
+	return auditIngestion(tx, orgID, messageID, deviceID, runs, removed, in.Observations)
+}
+
+// ingestedMessage is the device of an incoming message and how many times
+// it was ingested before.
+func ingestedMessage(tx *txn, orgID, messageID int64) (deviceID int64, runs int, err error) {
+	err = tx.QueryRow(`SELECT device_id, ingest_runs FROM device_messages WHERE org_id = ? AND id = ? AND direction = 'in'`,
+		orgID, messageID).Scan(&deviceID, &runs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, fmt.Errorf("device message %d: %w", messageID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("record ingestion: %w", err)
+	}
+	return deviceID, runs, nil
+}
+
+// replaceEarlierRun removes the observations an earlier ingestion of the
+// message made and answers how many. A patient a clinician assigned by
+// hand to one of them carries over to the new observation of the same
+// code that matches nobody (QC results never get a patient).
+func replaceEarlierRun(tx *txn, orgID, messageID int64, obs []Observation) (removed int, err error) {
+	assigned := map[string]int64{}
+	rows, err := tx.Query(`SELECT code, COALESCE(patient_id, 0) FROM observations WHERE org_id = ? AND message_id = ?`, orgID, messageID)
+	if err != nil {
+		return 0, fmt.Errorf("record ingestion: %w", err)
+	}
+	for rows.Next() {
+		var code string
+		var pid int64
+		if err := rows.Scan(&code, &pid); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("record ingestion: %w", err)
+		}
+		if pid > 0 {
+			assigned[code] = pid
+		}
+	}
+	rows.Close()
+	for i := range obs {
+		o := &obs[i]
+		if o.PatientID == 0 && !o.QC {
+			o.PatientID = assigned[o.Code]
+		}
+	}
+	if err := detachObservations(tx, orgID, messageID); err != nil {
+		return 0, err
+	}
+	res, err := tx.Exec(`DELETE FROM observations WHERE org_id = ? AND message_id = ?`, orgID, messageID)
+	if err != nil {
+		return 0, fmt.Errorf("record ingestion: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// storeIngestedObservations adds the message's observations, with what
+// must happen around them (beforeIngestion, afterIngestion).
+func storeIngestedObservations(tx *txn, orgID, messageID, deviceID int64, in *Ingestion) error {
 	for i := range in.Observations {
 		o := &in.Observations[i]
 		o.MessageID = messageID
@@ -196,30 +227,36 @@ func recordIngestion(tx *txn, orgID, messageID int64, in *Ingestion) error {
 	if err := addObservationsTx(tx, orgID, in.Observations); err != nil {
 		return err
 	}
-	if err := afterIngestion(tx, orgID, deviceID, in); err != nil {
-		return err
-	}
+	return afterIngestion(tx, orgID, deviceID, in)
+}
+
+// markIngested records the outcome on the message (and its final bytes,
+// when the driver sent them along) and tells the outbox.
+func markIngested(tx *txn, orgID, messageID, deviceID int64, removed int, in *Ingestion) error {
 	if in.Raw != nil {
 		if _, err := tx.Exec(`UPDATE device_messages SET raw = ? WHERE org_id = ? AND id = ?`, in.Raw, orgID, messageID); err != nil {
 			return fmt.Errorf("record ingestion: %w", err)
 		}
 	}
-	_, err = tx.Exec(`UPDATE device_messages SET kind = ?, status = ?, error = ?, warnings = ?, patient_ref = ?,
+	_, err := tx.Exec(`UPDATE device_messages SET kind = ?, status = ?, error = ?, warnings = ?, patient_ref = ?,
 		patient_id = NULLIF(?, 0), observations = ?, ingest_runs = ingest_runs + 1, ingested_at = ?
 		WHERE org_id = ? AND id = ?`, in.Kind, in.Status, in.Error, strings.Join(in.Warnings, "\n"), in.PatientRef, in.PatientID,
 		len(in.Observations), unix(tx.Now), orgID, messageID)
 	if err != nil {
 		return fmt.Errorf("record ingestion: %w", err)
 	}
-	if err := tx.Event(orgID, EventDeviceMessage, "device-message", messageID, map[string]any{
+	return tx.Event(orgID, EventDeviceMessage, "device-message", messageID, map[string]any{
 		"messageId": messageID, "deviceId": deviceID, "status": in.Status, "observations": len(in.Observations),
 		"replaced": removed,
-	}); err != nil {
-		return err
-	}
-	// One audit row per patient whose record the message touched.
+	})
+}
+
+// auditIngestion writes one audit row per patient whose record the
+// message touched; a re-ingestion that touched nobody's is audited on the
+// message itself.
+func auditIngestion(tx *txn, orgID, messageID, deviceID int64, runs, removed int, obs []Observation) error {
 	patients := map[int64]int{}
-	for _, o := range in.Observations {
+	for _, o := range obs {
 		if o.PatientID > 0 {
 			patients[o.PatientID]++
 		}
