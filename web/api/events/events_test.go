@@ -9,13 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
@@ -31,16 +31,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	mux := http.NewServeMux()
 	httpx.Register(mux, New(Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Heartbeat: 50 * time.Millisecond}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, st: st, srv: srv, orgA: &store.Org{Name: "A", Slug: "a"}, orgB: &store.Org{Name: "B", Slug: "b"}}
+	e := &env{t: t, st: st, srv: srv, orgA: storetest.Org(t, st, "A", "a"), orgB: storetest.Org(t, st, "B", "b")}
 	tok := func(o *store.Org, scopes string) string {
 		c, secret, err := st.CreateOAuthClient(ctx, o.ID, store.ClientKindFHIR, "events", store.ParseScopes(scopes))
 		if err != nil {
@@ -51,11 +47,6 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 		return token
-	}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
 	}
 	e.tokA, e.tokB, e.fhirOnly = tok(e.orgA, "events.read"), tok(e.orgB, "events.read"), tok(e.orgA, "system/*.read")
 	return e
@@ -135,6 +126,7 @@ func recv(t *testing.T, ch <-chan sseEvent) sseEvent {
 // A consumer that disconnects and resumes with Last-Event-ID gets every
 // event once: none missed, none repeated, in order.
 func TestStreamResumes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, _ := e.open(ctx, "?topic=patient", "")
@@ -197,6 +189,7 @@ func TestStreamResumes(t *testing.T) {
 }
 
 func TestLongPoll(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	get := func(q, tok string) (int, pollAnswer, string) {
 		req, _ := http.NewRequest("GET", e.srv.URL+"/api/events/v1/events"+q, nil)

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
@@ -26,11 +26,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithClock(func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.WithClock(storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)).Now))
 	mux := http.NewServeMux()
 	o := &auth.OAuth{Store: st}
 	httpx.Register(mux, New(Deps{Store: st, OAuth: o, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes())
@@ -40,10 +36,7 @@ func newEnv(t *testing.T) *env {
 	tok := func(slug, scopes string) string {
 		org, err := st.OrgBySlug(ctx, slug)
 		if err != nil {
-			org = &store.Org{Name: slug, Slug: slug}
-			if err := st.CreateOrg(ctx, org); err != nil {
-				t.Fatal(err)
-			}
+			org = storetest.Org(t, st, slug, slug)
 		}
 		c, secret, err := st.CreateOAuthClient(ctx, org.ID, store.ClientKindFHIR, "kv test", store.ParseScopes(scopes))
 		if err != nil {
@@ -81,6 +74,7 @@ func (e *env) do(method, path, token string, hdr map[string]string, body string)
 }
 
 func TestKV(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	js := map[string]string{"Content-Type": "application/json"}
 	steps := []struct {

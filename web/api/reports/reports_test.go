@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
@@ -53,17 +53,12 @@ func at(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, ti
 func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	clk := &clock{t: at(1, 8, 0)}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.WithClock(clk.now))
-	must(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.WithClock(clk.now))
 	mux := http.NewServeMux()
 	httpx.Register(mux, New(Deps{Store: st, OAuth: &auth.OAuth{Store: st}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, st: st, clk: clk, srv: srv, orgA: &store.Org{Name: "A", Slug: "a"}, orgB: &store.Org{Name: "B", Slug: "b"}}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		must(t, st.CreateOrg(ctx, o))
-	}
+	e := &env{t: t, st: st, clk: clk, srv: srv, orgA: storetest.Org(t, st, "A", "a"), orgB: storetest.Org(t, st, "B", "b")}
 	tok := func(o *store.Org, scopes string) string {
 		c, secret, err := st.CreateOAuthClient(ctx, o.ID, store.ClientKindFHIR, "reports", store.ParseScopes(scopes))
 		must(t, err)
@@ -72,8 +67,7 @@ func newEnv(t *testing.T) *env {
 	e.tokA, e.tokB, e.fhirOnly = tok(e.orgA, "reports.read"), tok(e.orgB, "reports.read"), tok(e.orgA, "system/*.read")
 	e.room = &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
 	must(t, st.CreateWaitingRoom(ctx, e.orgA.ID, e.room))
-	e.doc = &store.User{Email: "doc@a.example", Name: "Dr Who", Role: store.RoleClinician, Active: true}
-	must(t, st.CreateUser(ctx, e.orgA.ID, e.doc, "correct horse battery"))
+	e.doc = storetest.User(t, st, e.orgA.ID, "doc@a.example", "Dr Who", store.RoleClinician)
 	e.patient = &store.Patient{MRN: "M1", NationalID: "0101901234", Names: []store.HumanName{{FirstName: "Karen", LastName: "Jensen"}}, Active: true}
 	must(t, st.CreatePatient(ctx, e.orgA.ID, e.patient))
 	e.device = &store.Device{Name: "Cobas", Protocol: store.ProtocolASTM, PortPath: "/dev/ttyUSB0", Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Active: true}
@@ -127,6 +121,7 @@ type step struct {
 func (e *env) step(t time.Time, status, video string) step { return step{t, status, video} }
 
 func TestAppointmentReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.visit(at(2, 9, 0), e.doc.ID, e.step(at(2, 9, 0), store.StatusArrived, ""), e.step(at(2, 9, 10), store.StatusExamProgress, ""),
 		e.step(at(2, 9, 30), store.StatusCompleted, ""))
@@ -194,6 +189,7 @@ func TestAppointmentReport(t *testing.T) {
 }
 
 func TestResultAndQCReports(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	e.clk.set(at(2, 9, 0))
@@ -235,6 +231,7 @@ func TestResultAndQCReports(t *testing.T) {
 }
 
 func TestPatientReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	e.visit(at(2, 9, 0), e.doc.ID)
@@ -278,6 +275,7 @@ func TestPatientReport(t *testing.T) {
 // device readings against the 16 required and the minutes logged, in JSON
 // and CSV; manual readings and another clinic's enrollments do not count.
 func TestMonitoringAdherenceReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	e.clk.set(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC))
