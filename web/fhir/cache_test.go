@@ -45,6 +45,7 @@ func (e *testEnv) raw(base, path, token string) (int, string) {
 // gives, byte for byte, for every parameter, order and page; asked twice
 // (the second time from the cache).
 func TestObservationSearchFromCacheAnswersAsSQL(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.seedObservations()
 	ctx := context.Background()
@@ -99,6 +100,7 @@ func TestObservationSearchFromCacheAnswersAsSQL(t *testing.T) {
 // clients keep filling the cache with what they read before it: new
 // results, corrections, a device's new name, a patient's update.
 func TestCachesCoherentWithWrites(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	pt := "Patient/" + e.patient.UUID
@@ -180,6 +182,7 @@ func TestCachesCoherentWithWrites(t *testing.T) {
 
 // Every cached search is still audited: one read row per answer.
 func TestCachedSearchIsAudited(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.seedObservations()
 	ctx := context.Background()

@@ -14,6 +14,7 @@ import (
 // Every resource type the server emits, read and searched, each body
 // validated by the independent R4 parser (e.get).
 func TestEveryResourceType(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	appt := &store.Appointment{PatientID: e.patient.ID, WaitingRoomID: e.room.ID, ProviderID: e.provider.ID,

@@ -13,6 +13,7 @@ import (
 )
 
 func TestTokenEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	c, secret, err := e.st.CreateOAuthClient(ctx, e.orgA.ID, store.ClientKindFHIR, "ehr", []string{"system/*.read", "kv.read"})
@@ -78,6 +79,7 @@ func TestTokenEndpoint(t *testing.T) {
 }
 
 func TestTokenScopesAndExpiry(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := e.patient.UUID
 	cases := []struct {
@@ -112,6 +114,7 @@ func TestTokenScopesAndExpiry(t *testing.T) {
 }
 
 func TestTokenExpires(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := testNow
 	st, err := store.Open(ctx, t.TempDir()+"/t.db", store.WithClock(func() time.Time { return now }))
@@ -144,6 +147,7 @@ func TestTokenExpires(t *testing.T) {
 }
 
 func TestSmartConfigurationAndMetadata(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	resp, err := http.Get(e.srv.URL + "/fhir/R4/.well-known/smart-configuration")
 	must(t, err)
@@ -203,6 +207,7 @@ func TestSmartConfigurationAndMetadata(t *testing.T) {
 }
 
 func TestPatientRead(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	p := e.get("/fhir/R4/Patient/"+e.patient.UUID, e.readA, 200)
 	if p["id"] != e.patient.UUID || p["gender"] != "female" || p["birthDate"] != "1990-01-01" || p["active"] != true {
@@ -245,6 +250,7 @@ func itoa(n int64) string { return strconvFormat(n) }
 
 // The README's conformance table is the one the route table generates.
 func TestReadmeConformanceTable(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	must(t, err)
 	table := New(Deps{Store: nil}).ConformanceTable()

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/google/fhir/go/jsonformat"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/cache"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -46,24 +46,12 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	clock := testNow
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"), store.WithClock(func() time.Time { return clock }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.WithClock(storetest.NewClock(testNow).Now))
 	e := &testEnv{t: t, st: st}
-	e.orgA = &store.Org{Name: "Alpha Clinic", Slug: "alpha"}
-	e.orgB = &store.Org{Name: "Beta Clinic", Slug: "beta"}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.orgA, e.orgB = storetest.Org(t, st, "Alpha Clinic", "alpha"), storetest.Org(t, st, "Beta Clinic", "beta")
 	e.room = &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true, Hours: store.WeekdayHours()}
 	must(t, st.CreateWaitingRoom(ctx, e.orgA.ID, e.room))
-	e.provider = &store.User{Email: "clara@alpha.example", Name: "Clara Oswald", Role: store.RoleClinician, Active: true}
-	must(t, st.CreateUser(ctx, e.orgA.ID, e.provider, "correct horse battery"))
+	e.provider = storetest.User(t, st, e.orgA.ID, "clara@alpha.example", "Clara Oswald", store.RoleClinician)
 	e.device = &store.Device{Name: "Cobas b 101", Protocol: store.ProtocolASTM, PortPath: "/dev/ttyUSB0", Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Active: true}
 	must(t, st.CreateDevice(ctx, e.orgA.ID, e.device))
 	e.patient = &store.Patient{NationalID: "0101901234", MRN: "MRN-1", HSID: "HS-9", ExternalID: "ext-1", AccountNumber: "AC-5",

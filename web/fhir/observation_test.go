@@ -34,6 +34,7 @@ func (e *testEnv) seedObservations() []store.Observation {
 }
 
 func TestObservationValuesVerbatim(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	obs := e.seedObservations()
 	cases := []struct {
@@ -106,6 +107,7 @@ func TestObservationValuesVerbatim(t *testing.T) {
 }
 
 func TestObservationSearch(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	obs := e.seedObservations()
 	pt := "Patient/" + e.patient.UUID
@@ -164,6 +166,7 @@ func TestObservationSearch(t *testing.T) {
 }
 
 func TestObservationSearchPagingAndInclude(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.seedObservations()
 	b := e.get("/fhir/R4/Observation?patient="+e.patient.UUID+"&_count=2&_sort=date&_include=Observation:patient", e.readA, 200)
@@ -210,6 +213,7 @@ func TestObservationSearchPagingAndInclude(t *testing.T) {
 }
 
 func TestSearchErrors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cases := []struct {
 		path string

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPatientSearch(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	second := &store.Patient{MRN: "MRN-2", Names: []store.HumanName{{FirstName: "Lars", LastName: "Larsen"}}, BirthDate: "1975-06-30", Gender: "male", Active: false}
@@ -58,6 +59,7 @@ func TestPatientSearch(t *testing.T) {
 }
 
 func TestPatientCreateUpdate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	in := map[string]any{
 		"resourceType": "Patient",
@@ -139,6 +141,7 @@ func TestPatientCreateUpdate(t *testing.T) {
 }
 
 func TestObservationCreateUpdate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	in := map[string]any{
 		"resourceType":      "Observation",
@@ -211,6 +214,7 @@ func TestObservationCreateUpdate(t *testing.T) {
 }
 
 func TestAppointmentAndEncounter(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	start := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	in := map[string]any{

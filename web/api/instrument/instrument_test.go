@@ -9,32 +9,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 type testEnv struct {
 	t                  *testing.T
 	st                 *store.Store
-	clock              *clock
+	clock              *storetest.Clock
 	srv                *httptest.Server
 	orgA, orgB         *store.Org
 	clientA, secretA   string
@@ -46,20 +33,10 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	c := &clock{now: time.Date(2025, 6, 30, 6, 0, 0, 0, time.UTC)}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"), store.WithClock(c.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	c := storetest.NewClock(time.Date(2025, 6, 30, 6, 0, 0, 0, time.UTC))
+	st := storetest.Open(t, store.WithClock(c.Now))
 	e := &testEnv{t: t, st: st, clock: c, vars: map[string]string{}}
-	e.orgA = &store.Org{Name: "Alpha", Slug: "alpha"}
-	e.orgB = &store.Org{Name: "Beta", Slug: "beta"}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.orgA, e.orgB = storetest.Org(t, st, "Alpha", "alpha"), storetest.Org(t, st, "Beta", "beta")
 	ca, secretA, err := st.CreateInstrumentClient(ctx, e.orgA.ID, "ECG vendor")
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +239,7 @@ func nothingStored(t *testing.T, e *testEnv) {
 }
 
 func TestIntegrationAuth(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	run(t, e, []scenario{
 		{name: "valid credentials", method: "POST", path: "/api/v1/integrationAuth",
@@ -281,6 +259,7 @@ func TestIntegrationAuth(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	path := "/api/v1/instrumentPatients?from=2025-06-30T00:00:00Z&to=2025-06-30T23:59:59Z"
 	run(t, e, []scenario{
@@ -312,6 +291,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestInstrumentPatients(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	run(t, e, []scenario{
 		{name: "window with one appointment", method: "GET",
@@ -345,6 +325,7 @@ func TestInstrumentPatients(t *testing.T) {
 }
 
 func TestInstrumentResults(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	pdf := base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 twelve-lead ecg"))
 	ok := `{"patientID":"{{patientA}}","measurementType":"Spirometry","measuredAt":"2025-06-30T07:10:00+02:00",
@@ -419,6 +400,7 @@ func TestInstrumentResults(t *testing.T) {
 }
 
 func TestResultLimits(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	big := base64.StdEncoding.EncodeToString(make([]byte, MaxFile+1))
 	body := `{"patientID":"{{patientA}}","measurementType":"ECG","measuredAt":"2025-06-30T07:10:00Z","files":[{"filename":"big.pdf","data":"` + big + `"}]}`

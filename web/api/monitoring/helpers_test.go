@@ -8,13 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // start is the tests' clock at its start: mid-January 2026.
@@ -48,19 +48,9 @@ func newEnv(t testing.TB) *env {
 	ctx := context.Background()
 	clk := &clock{}
 	clk.set(start)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "m.db"), store.WithClock(clk.now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.WithClock(clk.now))
 	e := &env{t: t, st: st, clk: clk}
-	e.orgA = &store.Org{Name: "Alpha", Slug: "alpha"}
-	e.orgB = &store.Org{Name: "Beta", Slug: "beta"}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.orgA, e.orgB = storetest.Org(t, st, "Alpha", "alpha"), storetest.Org(t, st, "Beta", "beta")
 	e.hdrA, e.hdrB = "org_"+e.orgA.UUID, "org_"+e.orgB.UUID
 	e.adminA = &store.User{Email: "admin@alpha.example", Name: "Ada Admin", Role: store.RoleAdmin}
 	e.clinA = &store.User{Email: "clin@alpha.example", Name: "Cleo Clinician", Role: store.RoleClinician}

@@ -12,6 +12,7 @@ import (
 // request field is the one enforced: a value of that length is stored, one
 // character more is refused (422), and the bound is the store's constant.
 func TestDocumentedBounds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	doc := e.do("GET", "/api/poct/v1/openapi.json", "", nil).json(t)
 	// Routes whose body can be sent alone, with only the field under test.

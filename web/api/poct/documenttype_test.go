@@ -12,6 +12,7 @@ import (
 // documented allow-list whose bytes are what the type says, and never
 // empty; a refusal answers 422 in the face's shape and stores nothing.
 func TestDocumentTypes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	enc := e.do("POST", "/api/poct/v1/encounters", e.tokenA, map[string]any{"patient_ref": e.patA.UUID, "station": "Lab"}).json(t)
 	path := "/api/poct/v1/encounters/" + enc["id"].(string) + "/documents?title=Report&filename="

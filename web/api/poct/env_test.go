@@ -7,29 +7,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/api/poct"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // env is two clinics (A and B), each with a token, a device and a
 // patient, served over HTTPS as a client reaches it.
@@ -37,7 +24,7 @@ type env struct {
 	t              *testing.T
 	ctx            context.Context
 	st             *store.Store
-	clock          *clock
+	clock          *storetest.Clock
 	srv            *httptest.Server
 	orgA, orgB     *store.Org
 	tokenA, tokenB string
@@ -48,19 +35,11 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "poct.db"), store.WithClock(c.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	c := storetest.NewClock(time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC))
+	st := storetest.Open(t, store.WithClock(c.Now))
+	var err error
 	e := &env{t: t, ctx: ctx, st: st, clock: c}
-	e.orgA, e.orgB = &store.Org{Name: "Clinic A", Slug: "a"}, &store.Org{Name: "Clinic B", Slug: "b"}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.orgA, e.orgB = storetest.Org(t, st, "Clinic A", "a"), storetest.Org(t, st, "Clinic B", "b")
 	if e.tokenA, err = st.CreatePoctToken(ctx, e.orgA.ID, &store.PoctToken{Name: "LIS A"}); err != nil {
 		t.Fatal(err)
 	}

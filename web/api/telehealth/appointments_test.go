@@ -9,6 +9,7 @@ import (
 )
 
 func TestAppointments(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	spid := e.createPatient("A", "p-1")
 	e.createPatient("A", "p-2")

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAssistanceRequests(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	e.createPatient("A", "ext-1")
@@ -142,6 +143,7 @@ func TestAssistanceRequests(t *testing.T) {
 }
 
 func TestAgeOn(t *testing.T) {
+	t.Parallel()
 	now := mustDay("2024-03-28")
 	for dob, want := range map[string]int{"2024-03-28": 0, "1990-03-28": 34, "1990-03-29": 33, "1990-12-31": 33, "": 0, "bad": 0, "2030-01-01": 0} {
 		if got := ageOn(dob, now); got != want {

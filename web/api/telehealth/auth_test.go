@@ -8,6 +8,7 @@ import (
 )
 
 func TestAPIKeyRevocationAndLastUse(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	k := &store.APIKey{Name: "short-lived"}

@@ -15,6 +15,7 @@ import (
 // SPID, while other clients keep filling the cache with what they read
 // before it.
 func TestPatientCacheCoherentWithWrites(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	status, _, body := e.do("POST", "/qapi/v1/patients", e.keyA, "application/json", []byte(`{"id":"race-1","name":[{"firstName":"Ada","lastName":"Lund"}]}`))
 	if status != 201 {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/cache"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
@@ -41,19 +41,10 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"), store.WithClock(func() time.Time { return testNow }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.WithClock(storetest.NewClock(testNow).Now))
+	var err error
 	e := &testEnv{t: t, st: st, vars: map[string]string{}}
-	e.orgA = &store.Org{Name: "Alpha Clinic", Slug: "alpha"}
-	e.orgB = &store.Org{Name: "Beta Clinic", Slug: "beta"}
-	for _, o := range []*store.Org{e.orgA, e.orgB} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.orgA, e.orgB = storetest.Org(t, st, "Alpha Clinic", "alpha"), storetest.Org(t, st, "Beta Clinic", "beta")
 	if e.keyA, err = st.CreateAPIKey(ctx, e.orgA.ID, &store.APIKey{Name: "integration A"}); err != nil {
 		t.Fatal(err)
 	}

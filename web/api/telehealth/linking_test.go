@@ -82,6 +82,7 @@ func goLinkingArg(secret, plain string, salt, iv []byte) string {
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 func TestLinking(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	e.createPatient("A", "ext-1")

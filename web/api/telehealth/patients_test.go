@@ -6,6 +6,7 @@ import (
 )
 
 func TestPatients(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.run([]scenario{
 		{name: "create with the spec's body answers the SPID as a bare integer", method: "POST", path: "/qapi/v1/patients",

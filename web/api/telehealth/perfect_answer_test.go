@@ -31,6 +31,7 @@ const specPerfectAnswer = `{
 }`
 
 func TestPerfectAnswer(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	loc := &store.Location{Name: "Main campus", GeolocationID: geoID, WaitingRoomID: e.roomA.ID}
@@ -147,6 +148,7 @@ func TestPerfectAnswer(t *testing.T) {
 // Identical requests that arrive together make one visit: the 24-hour check
 // and the visit it allows are one transaction.
 func TestPerfectAnswerConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	if err := e.st.SaveLocation(ctx, e.orgA.ID, &store.Location{Name: "Main campus", GeolocationID: geoID, WaitingRoomID: e.roomA.ID}); err != nil {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestCSVDataDump(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.createPatient("A", "ext-1")
 	said := e.createAppointment("A", "ext-1", `{"waitingRoom": "my waiting room", "date": 1505053800, "reasons": ["=cmd|' /C calc'!A0"]}`)
@@ -79,6 +80,7 @@ func TestCSVDataDump(t *testing.T) {
 }
 
 func TestEncounterReport(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	e.createPatient("A", "ext-1")

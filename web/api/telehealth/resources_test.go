@@ -12,6 +12,7 @@ import (
 )
 
 func TestSlots(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.createPatient("A", "p-1")
 	// 2017-09-10 is a Sunday; the room is open 14:30-16:00 UTC then.
@@ -44,6 +45,7 @@ func TestSlots(t *testing.T) {
 }
 
 func TestWaitingRooms(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.run([]scenario{
 		{name: "list", method: "GET", path: "/qapi/v1/waiting-rooms", status: 200, want: map[string]any{"": length(1),
@@ -55,6 +57,7 @@ func TestWaitingRooms(t *testing.T) {
 }
 
 func TestVisitNotes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.createPatient("A", "p-1")
 	e.vars["appt"] = fmt.Sprint(e.createAppointment("A", "p-1", `{"waitingRoom": "my waiting room", "date": 1505053800}`))
@@ -85,6 +88,7 @@ func TestVisitNotes(t *testing.T) {
 }
 
 func TestAttachments(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.createPatient("A", "p-1")
 	e.vars["appt"] = fmt.Sprint(e.createAppointment("A", "p-1", `{"waitingRoom": "my waiting room"}`))
@@ -130,6 +134,7 @@ func TestAttachments(t *testing.T) {
 }
 
 func TestPatientDocuments(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.createPatient("A", "p-1")
 	e.run([]scenario{
@@ -159,6 +164,7 @@ func TestPatientDocuments(t *testing.T) {
 }
 
 func TestEpisodes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	spid := e.createPatient("A", "05ade251")
 	e.createPatient("A", "p-2")
@@ -209,6 +215,7 @@ func TestEpisodes(t *testing.T) {
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	status, _, b := e.do("GET", "/qapi/v1/openapi.json", "", "", nil)
 	if status != 200 {
@@ -253,6 +260,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // The integrator's view of a webhook delivery: every subscribable event is
 // documented, and the decrypted payload's event is a string, not an object.
 func TestOpenAPIDocumentsWebhookPayload(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, _, b := e.do("GET", "/qapi/v1/openapi.json", "", "", nil)
 	var doc struct {

@@ -21,6 +21,7 @@ func encryptionKey(v any) error {
 }
 
 func TestWebhooks(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.run([]scenario{
 		{name: "add webhook (spec example)", method: "POST", path: "/qapi/v1/webhooks",
