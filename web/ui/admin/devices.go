@@ -56,7 +56,7 @@ func (h *handlers) devicesProps(w http.ResponseWriter, r *http.Request) (Devices
 		for _, d := range devs {
 			p.Devices = append(p.Devices, DeviceRow{Device: d})
 		}
-		p.PortsErr = "the server is not running instruments"
+		p.PortsErr = i18n.T(r.Context(), "DevNoRunner")
 		return p, nil
 	}
 	for _, d := range devs {

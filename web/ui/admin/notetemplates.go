@@ -300,7 +300,7 @@ func (h *handlers) saveTemplate(w http.ResponseWriter, r *http.Request) {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
 			for f, m := range ve.Fields {
-				errs[formField(f)] = layout.Message(ctx, m)
+				errs[formField(f)] = m
 			}
 		} else if err != nil {
 			h.fail(w, r, err)
@@ -308,7 +308,9 @@ func (h *handlers) saveTemplate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(errs) > 0 {
-		p.Errors = errs
+		// The builder's own checks are worded like the store's: both are
+		// shown in the reader's language.
+		p.Errors = layout.LocalFields(ctx, errs)
 		h.renderBuilder(w, r, http.StatusUnprocessableEntity, p)
 		return
 	}
