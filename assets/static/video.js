@@ -68,7 +68,6 @@
     }).then(function (s) {
       var old = local;
       local = s;
-      if (old) old.getTracks().forEach(function (t) { t.stop(); });
       s.getAudioTracks().forEach(function (t) { t.enabled = audioOn; });
       s.getVideoTracks().forEach(function (t) { t.enabled = videoOn; });
       if (els.preview) { els.preview.srcObject = s; els.preview.play().catch(function () {}); }
@@ -76,7 +75,12 @@
       root.setAttribute("data-devices", "ok");
       meter(s);
       listDevices();
-      replaceSending();
+      // The new camera goes on the senders first and the old one stops
+      // after: a sender whose track ended before the swap can leave the
+      // encoder paused (seen in Chromium: no frames encoded after a switch).
+      replaceSending().then(function () {
+        if (old) old.getTracks().forEach(function (t) { t.stop(); });
+      });
       return s;
     }).catch(function (err) {
       root.setAttribute("data-devices", "denied");
@@ -380,11 +384,11 @@
   // replaceSending puts the current tracks on the senders (a new camera or
   // microphone was picked).
   function replaceSending() {
-    if (!pc) return;
-    pc.getTransceivers().forEach(function (t) {
+    if (!pc) return Promise.resolve();
+    return Promise.all(pc.getTransceivers().map(function (t) {
       var slot = t.mid != null && slots[t.mid];
-      if (slot) t.sender.replaceTrack(trackFor(slot));
-    });
+      return slot ? t.sender.replaceTrack(trackFor(slot)).catch(function () {}) : null;
+    }));
   }
 
   function tileFor(stream) {
