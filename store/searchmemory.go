@@ -2,10 +2,7 @@ package store
 
 import (
 	"cmp"
-	"context"
-	"fmt"
 	"slices"
-	"strings"
 )
 
 // An observation search over rows a face already holds in memory (a
@@ -121,63 +118,4 @@ func PageObservations[T any](f *ObservationSearch, rows []T, facts func(T) *Obse
 		return rows[:0]
 	}
 	return rows[off:min(off+limit, len(rows))]
-}
-
-// PatientObservationFacts lists the search facts of the patient's current
-// results (neither QC nor superseded) in id order, at most limit of them.
-// It reads only the columns a search filters and orders on, so that a face
-// can index a patient's results without reading or mapping whole rows;
-// UUID is left empty (a face that searches by id asks SQL). The rows
-// themselves come from ObservationRowsByID when a page needs them.
-func (s *Store) PatientObservationFacts(ctx context.Context, orgID, patientID int64, limit int) ([]ObservationFacts, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, COALESCE(device_id, 0), COALESCE(message_id, 0), code, code_system, status,
-		category, measured_at
-		FROM observations
-		WHERE org_id = ? AND patient_id = ? AND is_qc = 0 AND superseded_at = 0
-		ORDER BY id LIMIT `+opaque, orgID, patientID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("observation facts: %w", err)
-	}
-	defer rows.Close()
-	var out []ObservationFacts
-	for rows.Next() {
-		f := ObservationFacts{PatientID: patientID}
-		if err := rows.Scan(&f.ID, &f.DeviceID, &f.MessageID, &f.Code, &f.CodeSystem, &f.Status, &f.Category, &f.MeasuredAt); err != nil {
-			return nil, fmt.Errorf("observation facts: %w", err)
-		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("observation facts: %w", err)
-	}
-	return out, nil
-}
-
-// ObservationRowsByID reads the organisation's observations with the given
-// ids (any version, QC results too), in id order; an id that is not the
-// organisation's is left out.
-func (s *Store) ObservationRowsByID(ctx context.Context, orgID int64, ids []int64) ([]ObservationRow, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	// The list is padded with its last id to a power of two (at least 8),
-	// so that a few statement texts serve every page size.
-	n := 8
-	for n < len(ids) {
-		n *= 2
-	}
-	args := make([]any, 0, n+1)
-	args = append(args, orgID)
-	for i := range n {
-		args = append(args, ids[min(i, len(ids)-1)])
-	}
-	// The ids find the rows; the organisation only checks them. Its column
-	// is kept from the planner (a unary plus), else from about 20 ids on it
-	// scanned all the organisation's observations by their org_id index,
-	// and so is its value (see opaque).
-	out, err := s.observationRows(ctx, `+o.org_id = `+opaque+` AND o.id IN (?`+strings.Repeat(`, ?`, n-1)+`) ORDER BY o.id`, args)
-	if err != nil {
-		return nil, fmt.Errorf("observations by id: %w", err)
-	}
-	return out, nil
 }

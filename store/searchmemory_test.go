@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -56,25 +55,6 @@ func TestObservationSearchInMemoryAgreesWithSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The face indexes a patient's results with PatientObservationFacts:
-	// the facts of the rows SearchObservations finds, without their uuids.
-	index, err := st.PatientObservationFacts(ctx, f.org.ID, f.patient.ID, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(index) != len(all) {
-		t.Fatalf("index of %d results, search finds %d", len(index), len(all))
-	}
-	for j := range all {
-		want := all[j].Facts()
-		want.UUID = ""
-		if index[j] != want {
-			t.Fatalf("index row %d:\n%+v\nwant\n%+v", j, index[j], want)
-		}
-	}
-	if short, err := st.PatientObservationFacts(ctx, f.org.ID, f.patient.ID, 10); err != nil || !slices.Equal(short, index[:10]) {
-		t.Fatalf("limit 10: %d rows, %v", len(short), err)
-	}
 	day := func(d int) time.Time { return base.AddDate(0, 0, d) }
 	filters := []store.ObservationSearch{
 		{},
@@ -101,9 +81,9 @@ func TestObservationSearchInMemoryAgreesWithSQL(t *testing.T) {
 				t.Fatal(err)
 			}
 			var hits []*store.ObservationFacts
-			for j := range index {
-				if fl.Match(&index[j]) {
-					hits = append(hits, &index[j])
+			for j := range all {
+				if facts := all[j].Facts(); fl.Match(&facts) {
+					hits = append(hits, &facts)
 				}
 			}
 			got := store.PageObservations(&fl, hits, func(r *store.ObservationFacts) *store.ObservationFacts { return r })
@@ -123,67 +103,5 @@ func TestObservationSearchInMemoryAgreesWithSQL(t *testing.T) {
 	}
 	if len(all) < 200 {
 		t.Fatalf("only %d current results", len(all))
-	}
-}
-
-// ObservationRowsByID reads the rows a page of an in-memory search needs:
-// exactly the rows SearchObservations answers for the same ids, in id
-// order, whatever they are (QC, superseded), and only the organisation's.
-func TestObservationRowsByID(t *testing.T) {
-	st, _ := newStore(t)
-	a, b := newFixture(t, st, "a"), newFixture(t, st, "b")
-	ctx := context.Background()
-	obs := []store.Observation{
-		{PatientID: a.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU02187", Value: "5.1", Unit: "mmol/L", Status: "F"},
-		{PatientID: a.patient.ID, Source: "serial", CodeSystem: "LN", Code: "6690-2", Value: "7.20", Status: "F", QC: true},
-		{PatientID: a.patient.ID, Source: "serial", CodeSystem: "local", Code: "CRP", Value: ">200", Status: "P"},
-	}
-	if err := st.AddObservations(ctx, a.org.ID, obs); err != nil {
-		t.Fatal(err)
-	}
-	theirs := []store.Observation{{PatientID: b.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU02187", Value: "6", Status: "F"}}
-	if err := st.AddObservations(ctx, b.org.ID, theirs); err != nil {
-		t.Fatal(err)
-	}
-	corrected, err := st.CorrectResult(ctx, a.org.ID, obs[2].UUID, store.Correction{Value: "150", Status: "C", Note: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name string
-		ids  []int64
-		want []string // uuids, in id order
-	}{
-		{"none", nil, nil},
-		{"one", []int64{obs[0].ID}, []string{obs[0].UUID}},
-		{"out of order, QC and superseded too", []int64{corrected.ID, obs[2].ID, obs[1].ID, obs[0].ID},
-			[]string{obs[0].UUID, obs[1].UUID, obs[2].UUID, corrected.UUID}},
-		{"another organisation's is left out", []int64{theirs[0].ID, obs[0].ID}, []string{obs[0].UUID}},
-		{"unknown", []int64{999999}, nil},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := st.ObservationRowsByID(ctx, a.org.ID, tc.ids)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("%d rows, want %d", len(got), len(tc.want))
-			}
-			for i := range got {
-				want, err := st.SearchObservations(ctx, a.org.ID, store.ObservationSearch{UUIDs: []string{tc.want[i]}})
-				if err != nil || len(want) != 1 {
-					// QC results are never searched: compare what is
-					// searchable, and the id for the rest.
-					if got[i].UUID != tc.want[i] {
-						t.Fatalf("row %d: %s, want %s", i, got[i].UUID, tc.want[i])
-					}
-					continue
-				}
-				if !reflect.DeepEqual(got[i], want[0]) {
-					t.Fatalf("row %d:\n%+v\nwant\n%+v", i, got[i], want[0])
-				}
-			}
-		})
 	}
 }

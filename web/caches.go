@@ -15,9 +15,9 @@ type apiCaches struct {
 
 // splitCache divides the one --cache-mb budget between the faces that
 // cache: a quarter for the telehealth API's patient answers (about a
-// kilobyte each), three quarters for FHIR, whose entries are mostly
-// encoded Observations (under a kilobyte each, many per patient) beside
-// each patient's index of them and Patient answers. A budget of 0 turns every cache off (nil caches: the
+// kilobyte each), three quarters for FHIR, whose entries are mostly a
+// patient's encoded Observations (tens of kilobytes each) beside its
+// Patient answers. A budget of 0 turns every cache off (nil caches: the
 // faces read the store each time).
 func splitCache(budget int) apiCaches {
 	if budget <= 0 {

@@ -14,12 +14,11 @@ import (
 //   - encoded Patient answers, and FHIR ids resolved to the model's, under
 //     "patient:ID": dropped by the patient's own events (created, updated,
 //     deactivated: every write of a patient row has one);
-//   - each patient's index of current Observations under
-//     "observations:ID", and each Observation, mapped and encoded, under
-//     its patient's "observations:ID" and "device:ID" (a device's name is
-//     in each of its results): dropped by the observation events that name
-//     the patient (created, assigned) and by device updates. An event about
-//     results that does not name their patient (a correction, a re-ingested
+//   - each patient's current Observations, mapped and encoded, under
+//     "observations:ID" and "device:ID" (a device's name is in each of its
+//     results): dropped by the observation events that name the patient
+//     (created, assigned) and by device updates. An event about results
+//     that does not name their patient (a correction, a re-ingested
 //     instrument message) drops every patient's: "observations".
 
 const tagAllObservations = "observations"

@@ -285,7 +285,7 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 	var found []match
 	cached := false
 	if ok {
-		if found, cached, err = h.searchCachedObservations(r, &f, p); err != nil {
+		if found, cached, err = h.searchCachedObservations(r, &f); err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -28,17 +28,11 @@ type Deps struct {
 
 // Cache is the memory the face keeps answers in. Get answers the value
 // under key or makes it with fill, which names the tags the value depends
-// on; Invalidate drops the entries of tags, also those being filled. Peek,
-// Mark and Put do what Get does for several keys read at once: Peek finds
-// a kept value, Mark is taken before the read, and Put keeps a value
-// unless one of its tags was dropped since the mark. The face drops tags
-// as the store's outbox reports changes (see invalidate), before the write
-// that changed them is acknowledged.
+// on; Invalidate drops the entries of tags, also those being filled. The
+// face drops tags as the store's outbox reports changes (see invalidate),
+// before the write that changed them is acknowledged.
 type Cache interface {
 	Get(key string, fill func() (value any, size int, tags []string, err error)) (any, error)
-	Peek(key string) (any, bool)
-	Mark() uint64
-	Put(mark uint64, key string, value any, size int, tags []string)
 	Invalidate(tags ...string)
 }
 
