@@ -109,16 +109,15 @@ func (h *Handler) createObservation(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := h.patient(r, in.PatientID)
-	if err != nil {
-		h.fail(w, r, &store.ValidationError{Fields: map[string]string{"patientId": "no such patient"}})
-		return
-	}
+	// The store resolves the patient inside the reading's write (an unknown
+	// or malformed id is refused there as "no such patient"): a lookup here
+	// first would cost every reading a reader query and a whole patient row.
+	patientUUID, _ := modelID(prefixPatient, in.PatientID)
 	o := &store.Observation{
-		PatientID: p.ID, MetricKey: metric, ValueNum: value, Unit: in.Unit, Source: source,
+		MetricKey: metric, ValueNum: value, Unit: in.Unit, Source: source,
 		ExternalDevice: in.DeviceID, MeasuredAt: at.UTC(), MeasuredAtText: in.RecordedAt,
 	}
-	res, err := h.store.RecordReading(r.Context(), orgID(r), o)
+	res, err := h.store.RecordReadingFor(r.Context(), orgID(r), patientUUID, o)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -129,6 +129,9 @@ func TestObservations(t *testing.T) {
 		{"bad time", strings.Replace(body, "2026-01-15T07:00:00Z", "yesterday", 1), "recordedAt"},
 		{"future time", strings.Replace(body, "2026-01-15T07:00:00Z", "2026-01-16T07:00:00Z", 1), "recordedAt"},
 		{"another organisation's patient", strings.Replace(body, e.patA, e.patB, 1), "patientId"},
+		{"unknown patient", strings.Replace(body, e.patA, "patient_0190a1b2-0000-7000-8000-000000000000", 1), "patientId"},
+		{"not a patient id", strings.Replace(body, e.patA, strings.TrimPrefix(e.patA, "patient_"), 1), "patientId"},
+		{"no patient", strings.Replace(body, `"patientId":"`+e.patA+`",`, "", 1), "patientId"},
 	}
 	for _, b := range bad {
 		r := e.do("POST", "/api/observations", e.tokA, e.hdrA, b.body).want(t, 400)
