@@ -191,8 +191,12 @@ func (h *handlers) enrollmentProps(w http.ResponseWriter, r *http.Request) (*Enr
 		month = now.Format("2006-01")
 		from, to, _ = store.ParseMonth(month)
 	}
-	loc := time.UTC
-	chartFrom := now.AddDate(0, 0, -30).Truncate(24 * time.Hour)
+	// Times are shown in the clinic's zone, as on the other pages; the
+	// chart's 30 days start at a local midnight so that its day ticks fall
+	// on the days they name.
+	loc := h.clinicLocation(ctx, u.OrgID)
+	y, m, d := now.In(loc).AddDate(0, 0, -30).Date()
+	chartFrom := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	if to.Before(now) {
 		chartFrom, now = from, to
 	}
@@ -235,6 +239,16 @@ func (h *handlers) enrollmentProps(w http.ResponseWriter, r *http.Request) (*Enr
 		p.TotalMins += int(t.Duration / time.Minute)
 	}
 	return p, nil
+}
+
+// clinicLocation is the zone the organisation's times are shown in, as
+// the board and the notes pages do: its first waiting room's, else the
+// server's.
+func (h *handlers) clinicLocation(ctx context.Context, orgID int64) *time.Location {
+	if rooms, err := h.st.WaitingRooms(ctx, orgID); err == nil && len(rooms) > 0 {
+		return rooms[0].Location()
+	}
+	return time.Local
 }
 
 // logTime: POST /monitoring/enrollments/{id}/time (minutes, interactive,
