@@ -323,28 +323,44 @@ func linkDeviceCorrections(tx *txn, orgID int64, obs []Observation) error {
 
 // beforeIngestion completes, within the ingestion's write, what a message
 // did not say: the encounter of each patient result (the sample order's,
-// else the patient's open encounter).
+// else the patient's open encounter). A message carries many results of
+// one patient and sample, so each answer is looked up once per message:
+// nothing in this loop writes, so it cannot change.
 func beforeIngestion(tx *txn, orgID int64, obs []Observation) error {
+	type sample struct {
+		id      string
+		patient int64
+	}
+	ofSample := map[sample]int64{}
+	ofPatient := map[int64]int64{}
 	for i := range obs {
 		o := &obs[i]
 		if o.QC || o.PatientID == 0 || o.AppointmentID > 0 {
 			continue
 		}
 		if o.SpecimenID != "" {
-			var appt int64
-			err := tx.QueryRow(`SELECT COALESCE(appointment_id, 0) FROM sample_orders WHERE org_id = ? AND sample_id = ?
-				AND patient_id = ?`, orgID, o.SpecimenID, o.PatientID).Scan(&appt)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("result encounter: %w", err)
+			key := sample{o.SpecimenID, o.PatientID}
+			appt, seen := ofSample[key]
+			if !seen {
+				err := tx.QueryRow(`SELECT COALESCE(appointment_id, 0) FROM sample_orders WHERE org_id = ? AND sample_id = ?
+					AND patient_id = ?`, orgID, o.SpecimenID, o.PatientID).Scan(&appt)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("result encounter: %w", err)
+				}
+				ofSample[key] = appt
 			}
 			if appt > 0 {
 				o.AppointmentID = appt
 				continue
 			}
 		}
-		id, err := openEncounterOf(tx, orgID, o.PatientID)
-		if err != nil {
-			return err
+		id, seen := ofPatient[o.PatientID]
+		if !seen {
+			var err error
+			if id, err = openEncounterOf(tx, orgID, o.PatientID); err != nil {
+				return err
+			}
+			ofPatient[o.PatientID] = id
 		}
 		o.AppointmentID = id
 	}
