@@ -265,7 +265,7 @@ func (h *handlers) loadBoard(r *http.Request, day string) (boardProps, error) {
 // events to the open board, which then re-fetches its fragment.
 func (h *handlers) boardEvents(w http.ResponseWriter, r *http.Request) {
 	if h.live == nil {
-		http.Error(w, "live updates are off", http.StatusServiceUnavailable)
+		http.Error(w, i18n.T(r.Context(), "PlainLiveOff"), http.StatusServiceUnavailable)
 		return
 	}
 	h.live.Stream(w, r, user(r).OrgID, func(e store.Event) bool {

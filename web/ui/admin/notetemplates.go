@@ -49,8 +49,8 @@ func (h *handlers) templates(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) setRoomTemplates(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := user(r)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form could not be read", http.StatusBadRequest)
+	if err := parseForm(w, r); err != nil {
+		layout.BadForm(w, r, err)
 		return
 	}
 	rooms, err := h.st.WaitingRooms(ctx, u.OrgID)
@@ -262,7 +262,7 @@ func (h *handlers) saveTemplate(w http.ResponseWriter, r *http.Request) {
 	u := user(r)
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form could not be read", http.StatusBadRequest)
+		layout.BadForm(w, r, err)
 		return
 	}
 	p := parseBuilder(r)

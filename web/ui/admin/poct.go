@@ -100,7 +100,7 @@ func (h *handlers) fleet(w http.ResponseWriter, r *http.Request) {
 // the open fleet page refresh its table.
 func (h *handlers) fleetEvents(w http.ResponseWriter, r *http.Request) {
 	if h.live == nil {
-		http.Error(w, "live updates are off", http.StatusServiceUnavailable)
+		http.Error(w, i18n.T(r.Context(), "PlainLiveOff"), http.StatusServiceUnavailable)
 		return
 	}
 	keep := func(e store.Event) bool {

@@ -38,7 +38,7 @@ func (h *handlers) videoCheckPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) videoCheckICE(w http.ResponseWriter, r *http.Request) {
 	if h.video == nil {
-		http.Error(w, "video is not running", http.StatusServiceUnavailable)
+		http.Error(w, i18n.T(r.Context(), "PlainVideoOff"), http.StatusServiceUnavailable)
 		return
 	}
 	h.video.ServeCheckICE(w, r)
@@ -46,7 +46,7 @@ func (h *handlers) videoCheckICE(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) videoCheckProbe(w http.ResponseWriter, r *http.Request) {
 	if h.video == nil {
-		http.Error(w, "video is not running", http.StatusServiceUnavailable)
+		http.Error(w, i18n.T(r.Context(), "PlainVideoOff"), http.StatusServiceUnavailable)
 		return
 	}
 	h.video.Probe(w, r)

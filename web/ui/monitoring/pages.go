@@ -86,7 +86,7 @@ func (h *handlers) worklist(w http.ResponseWriter, r *http.Request) {
 // worklistEvents: GET /monitoring/events, the live stream of alert events.
 func (h *handlers) worklistEvents(w http.ResponseWriter, r *http.Request) {
 	if h.live == nil {
-		http.Error(w, "live updates are not running", http.StatusServiceUnavailable)
+		http.Error(w, i18n.T(r.Context(), "PlainLiveOff"), http.StatusServiceUnavailable)
 		return
 	}
 	h.live.Stream(w, r, user(r).OrgID, func(e store.Event) bool { return strings.HasPrefix(e.Type, "alert:") })

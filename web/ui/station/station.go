@@ -268,7 +268,7 @@ func (h *handlers) stationEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.live == nil {
-		http.Error(w, "live updates are off", http.StatusServiceUnavailable)
+		http.Error(w, i18n.T(r.Context(), "PlainLiveOff"), http.StatusServiceUnavailable)
 		return
 	}
 	ids := map[int64]bool{}
