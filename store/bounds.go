@@ -27,7 +27,17 @@ const (
 	MaxLabel             = 200  // a label: an episode's, a waiting room's, a person's full name
 	MaxParagraph         = 2000 // a paragraph: an episode's objective
 	MaxNote              = 4000 // a monitoring note: an alert's resolution, a time entry's
+	MaxMetricKey         = 63   // an organisation's own metric's key (metricKeyRE)
+	// Sign-in inputs, checked by the API handlers before any look-up: a
+	// longer value cannot be a user's, so it is refused as invalid input
+	// rather than hashed or parsed.
+	MaxPassword = 1024 // a password as typed
+	MaxToken    = 512  // a refresh token
+	MaxJWT      = 2048 // a signed short-lived token (an MFA token)
 )
+
+// MaxTimeEntryMinutes is the longest monitoring time entry: a day.
+const MaxTimeEntryMinutes = 24 * 60
 
 // Bounds names the limits for API documents: a wire type's field tagged
 // `bound:"namePart"` is documented with that maxLength, one tagged
@@ -46,9 +56,16 @@ var Bounds = map[string]int{
 	"label":             MaxLabel,
 	"paragraph":         MaxParagraph,
 	"note":              MaxNote,
+	"metricKey":         MaxMetricKey,
+	"password":          MaxPassword,
+	"token":             MaxToken,
+	"jwt":               MaxJWT,
 	// Numeric ranges (`range:"duration"`: minimum, maximum).
 	"duration.min": 1,
 	"duration.max": MaxDuration,
+	// A range with only a maximum: more than 0 (a fraction of a minute
+	// counts), which a minimum cannot state.
+	"minutes.max": MaxTimeEntryMinutes,
 }
 
 // AppointmentHorizon bounds appointment dates: within this of now.

@@ -157,7 +157,8 @@ func (e *Enrollment) Validate() error {
 	checkList := func(field string, list []string) {
 		v.Check(len(list) <= 50, field, "must have at most 50 entries")
 		for _, c := range list {
-			v.Check(strings.TrimSpace(c) != "" && len(c) <= 200 && !hasControl(c), field, "entries must be 1-200 characters of text")
+			v.Check(strings.TrimSpace(c) != "", field, "entries must not be blank")
+			v.Line(field, c, MaxLabel)
 		}
 	}
 	checkList("conditions", e.Conditions)

@@ -97,13 +97,16 @@ func (m *MetricDefinition) Validate() error {
 	if _, ok := builtinByKey[m.Key]; ok {
 		v.Add("key", "is a built-in metric")
 	}
-	v.Check(m.Name != "" && len(m.Name) <= 200, "name", "is required, at most 200 characters")
-	v.Check(m.Unit != "" && len(m.Unit) <= 50, "unit", "is required (a UCUM unit), at most 50 characters")
+	v.Check(m.Name != "", "name", "is required")
+	v.Line("name", m.Name, MaxLabel)
+	v.Check(m.Unit != "", "unit", "is required (a UCUM unit)")
+	v.Line("unit", m.Unit, MaxCode)
 	v.Check(len(m.UnitNames) <= 10, "unitNames", "must have at most 10 entries")
 	for _, u := range m.UnitNames {
-		v.Check(u != "" && len(u) <= 50 && !strings.Contains(u, ","), "unitNames", "must be 1-50 characters without commas")
+		v.Check(u != "" && !strings.Contains(u, ","), "unitNames", "entries must not be empty or hold commas")
+		v.Line("unitNames", u, MaxCode)
 	}
-	v.Check(len(m.Code) <= 100, "code", "must be at most 100 characters")
+	v.Line("code", m.Code, MaxShortID)
 	if m.CodeSystem == "" {
 		m.CodeSystem = "local"
 	}

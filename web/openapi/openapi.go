@@ -124,7 +124,7 @@ func Document(info Info, ops []Operation, security string, components map[string
 // document states the constant that is enforced; on a []string field each
 // item gets it); a bound not in bounds is a programming error and panics.
 // A number field tagged `range:"name"` gets minimum bounds["name.min"] and
-// maximum bounds["name.max"], and `format:"date"` (or date-time, uri, email) is copied as the
+// maximum bounds["name.max"] (either may be absent, not both), and `format:"date"` (or date-time, uri, email) is copied as the
 // schema's format.
 func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 	for t.Kind() == reflect.Pointer {
@@ -166,10 +166,17 @@ func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 			if rg := f.Tag.Get("range"); rg != "" {
 				lo, ok1 := bounds[rg+".min"]
 				hi, ok2 := bounds[rg+".max"]
-				if !ok1 || !ok2 {
+				if !ok1 && !ok2 {
 					panic("openapi: unknown range " + rg + " on " + t.Name() + "." + f.Name)
 				}
-				target["minimum"], target["maximum"] = lo, hi
+				// A range may state one side only (a value that must be
+				// more than 0 has no inclusive minimum).
+				if ok1 {
+					target["minimum"] = lo
+				}
+				if ok2 {
+					target["maximum"] = hi
+				}
 			}
 			if fm := f.Tag.Get("format"); fm != "" {
 				target["format"] = fm

@@ -3,12 +3,14 @@ package monitoring
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
@@ -38,8 +40,8 @@ type claims struct {
 }
 
 type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string `json:"email" bound:"shortText" format:"email"`
+	Password string `json:"password" bound:"password"`
 }
 
 type tokenResponse struct {
@@ -73,6 +75,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.TrimSpace(req.Email) == "" || req.Password == "" {
 		h.fail(w, r, &store.ValidationError{Fields: map[string]string{"email": "and password are required"}})
+		return
+	}
+	if err := tooLong("email", req.Email, store.MaxShortText, "password", req.Password, store.MaxPassword); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	if !h.allowLogin(w, r) {
@@ -133,8 +139,8 @@ func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 type mfaVerifyRequest struct {
-	MFAToken string `json:"mfaToken"`
-	Code     string `json:"code"`
+	MFAToken string `json:"mfaToken" bound:"jwt"`
+	Code     string `json:"code" bound:"code"` // six digits, or a recovery code
 }
 
 // verifyMFA: POST /api/auth/mfa/verify.
@@ -146,6 +152,10 @@ func (h *Handler) verifyMFA(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.MFAToken == "" || strings.TrimSpace(req.Code) == "" {
 		h.fail(w, r, &store.ValidationError{Fields: map[string]string{"mfaToken": "and code are required"}})
+		return
+	}
+	if err := tooLong("mfaToken", req.MFAToken, store.MaxJWT, "code", req.Code, store.MaxCode); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	c, err := h.parse(req.MFAToken, audienceMFA)
@@ -204,7 +214,7 @@ func (h *Handler) answerTokens(w http.ResponseWriter, r *http.Request, si *store
 }
 
 type refreshRequest struct {
-	RefreshToken string `json:"refreshToken"`
+	RefreshToken string `json:"refreshToken" bound:"token"`
 }
 
 // refresh: POST /api/auth/refresh.
@@ -214,8 +224,12 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if req.RefreshToken == "" || len(req.RefreshToken) > 200 {
+	if req.RefreshToken == "" {
 		h.fail(w, r, &store.ValidationError{Fields: map[string]string{"refreshToken": "is required"}})
+		return
+	}
+	if err := tooLong("refreshToken", req.RefreshToken, store.MaxToken); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	next := store.NewToken(32)
@@ -486,4 +500,16 @@ func (h *Handler) allowLogin(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.RetryAfter.Seconds())))))
 	writeError(w, http.StatusTooManyRequests, codeRateLimited, "too many failed sign-in attempts from this address; try again later")
 	return false
+}
+
+// tooLong checks sign-in inputs against their documented limits (field,
+// value, limit triples), before any look-up: a longer value is invalid
+// input (400), never a failed sign-in that counts towards a lock-out.
+func tooLong(args ...any) error {
+	var v store.Validator
+	for i := 0; i+2 < len(args); i += 3 {
+		field, s, max := args[i].(string), args[i+1].(string), args[i+2].(int)
+		v.Check(utf8.RuneCountInString(s) <= max, field, fmt.Sprintf("must be at most %d characters", max))
+	}
+	return v.Err()
 }

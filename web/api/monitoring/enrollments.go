@@ -142,8 +142,8 @@ type enrollmentInput struct {
 	PatientID  *string     `json:"patientId"`
 	Program    *string     `json:"program"`
 	Status     *string     `json:"status"`
-	Conditions *[]string   `json:"conditions"`
-	Devices    *[]string   `json:"devices"`
+	Conditions *[]string   `json:"conditions" bound:"label"`
+	Devices    *[]string   `json:"devices" bound:"label"`
 	CareTeam   *[]string   `json:"careTeam"`
 	StartDate  *string     `json:"startDate" format:"date"`
 	EndDate    *string     `json:"endDate" format:"date"`

@@ -44,12 +44,12 @@ func (h *Handler) listMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 type metricInput struct {
-	Key        string   `json:"key"`
-	Name       string   `json:"name"`
-	Unit       string   `json:"unit"`
-	UnitNames  []string `json:"unitAliases"`
+	Key        string   `json:"key" bound:"metricKey"`
+	Name       string   `json:"name" bound:"label"`
+	Unit       string   `json:"unit" bound:"code"`
+	UnitNames  []string `json:"unitAliases" bound:"code"`
 	CodeSystem string   `json:"codeSystem"`
-	Code       string   `json:"code"`
+	Code       string   `json:"code" bound:"shortID"`
 	Min        *float64 `json:"min"`
 	Max        *float64 `json:"max"`
 }

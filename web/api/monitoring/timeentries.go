@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -38,7 +39,7 @@ func toWireTime(t *store.TimeEntry) wireTimeEntry {
 
 type timeInput struct {
 	StartedAt   string  `json:"startedAt" format:"date-time"`
-	Minutes     float64 `json:"minutes"`
+	Minutes     float64 `json:"minutes" range:"minutes"` // more than 0
 	Interactive bool    `json:"interactive"`
 	Note        string  `json:"note" bound:"note"`
 }
@@ -56,8 +57,8 @@ func (h *Handler) createTimeEntry(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, notFound("enrollment"))
 		return
 	}
-	if in.Minutes <= 0 || in.Minutes > 24*60 || math.IsNaN(in.Minutes) {
-		h.fail(w, r, store.Invalid("minutes", "must be more than 0 and at most 1440"))
+	if in.Minutes <= 0 || in.Minutes > store.MaxTimeEntryMinutes || math.IsNaN(in.Minutes) {
+		h.fail(w, r, store.Invalid("minutes", fmt.Sprintf("must be more than 0 and at most %d", store.MaxTimeEntryMinutes)))
 		return
 	}
 	d := time.Duration(in.Minutes * float64(time.Minute)).Round(time.Second)
