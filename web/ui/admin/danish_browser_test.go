@@ -86,5 +86,11 @@ func TestBrowserDanishFormErrorAndFleet(t *testing.T) {
 	if body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`))); strings.Contains(body, "never") || strings.Contains(body, "connected") || strings.Contains(body, "none") {
 		t.Errorf("the Danish fleet page has English words:\n%s", body)
 	}
+	// The whole table fits a laptop's width: no sideways scrolling to
+	// reach the last error.
+	over, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const w = document.querySelector('[data-testid="fleet"]').closest('.table-wrap'); return w.scrollWidth > w.clientWidth + 1; })()`))
+	if err != nil || over {
+		t.Errorf("the fleet table scrolls sideways at 1366 px (%v)", err)
+	}
 	shot("admin-fleet-da-laptop")
 }
