@@ -22,12 +22,13 @@ const (
 	// MaxPatientIdentifier bounds a patient's MRN, HSID, national id and
 	// account number.
 	MaxPatientIdentifier = 100
-	MaxCode              = 50   // a coded word: a name's or a phone's use, a QC level or unit
-	MaxShortID           = 100  // a short identifier: an episode type, a sample id, a QC lot
-	MaxLabel             = 200  // a label: an episode's, a waiting room's, a person's full name
-	MaxParagraph         = 2000 // a paragraph: an episode's objective
-	MaxNote              = 4000 // a monitoring note: an alert's resolution, a time entry's
-	MaxMetricKey         = 63   // an organisation's own metric's key (metricKeyRE)
+	MaxCode              = 50    // a coded word: a name's or a phone's use, a QC level or unit
+	MaxShortID           = 100   // a short identifier: an episode type, a sample id, a QC lot
+	MaxLabel             = 200   // a label: an episode's, a waiting room's, a person's full name
+	MaxParagraph         = 2000  // a paragraph: an episode's objective
+	MaxNote              = 4000  // a monitoring note: an alert's resolution, a time entry's
+	MaxMetricKey         = 63    // an organisation's own metric's key (metricKeyRE)
+	MaxResultValue       = 10000 // a result's value as corrected by hand (a text result may be a report)
 	// Sign-in inputs, checked by the API handlers before any look-up: a
 	// longer value cannot be a user's, so it is refused as invalid input
 	// rather than hashed or parsed.
@@ -57,6 +58,7 @@ var Bounds = map[string]int{
 	"paragraph":         MaxParagraph,
 	"note":              MaxNote,
 	"metricKey":         MaxMetricKey,
+	"resultValue":       MaxResultValue,
 	"password":          MaxPassword,
 	"token":             MaxToken,
 	"jwt":               MaxJWT,

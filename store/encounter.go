@@ -34,7 +34,8 @@ func (s *Store) CreateWalkIn(ctx context.Context, orgID, patientID int64, statio
 	station = strings.TrimSpace(station)
 	var v Validator
 	v.Check(patientID > 0, "patient", "is required")
-	v.Check(station != "" && len(station) <= 100, "station", "is required (at most 100 characters)")
+	v.Check(station != "", "station", "is required (at most 100 characters)")
+	v.Line("station", station, MaxShortID)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -228,8 +228,15 @@ type Correction struct {
 // version and marks the old one superseded; nothing is overwritten.
 func (s *Store) CorrectResult(ctx context.Context, orgID int64, uuid string, c Correction) (*ResultRow, error) {
 	var v Validator
-	v.Check(len(c.Value) <= 10000, "value", "must be at most 10000 characters")
-	v.Check(len(c.Note) <= 1000, "note", "must be at most 1000 characters")
+	v.Text("value", c.Value, MaxResultValue)
+	// A unit, a reference range and flags are short coded words as an
+	// instrument sends them (OBX-6, -7, -8).
+	for field, p := range map[string]*string{"unit": c.Unit, "reference_range": c.ReferenceRange, "flags": c.Flags} {
+		if p != nil {
+			v.Line(field, *p, map[string]int{"unit": MaxCode, "reference_range": MaxShortID, "flags": MaxCode}[field])
+		}
+	}
+	v.Text("note", c.Note, MaxParagraph)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

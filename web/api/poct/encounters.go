@@ -93,7 +93,7 @@ func (h *Handler) getEncounter(w http.ResponseWriter, r *http.Request) {
 
 type walkInInput struct {
 	PatientRef string `json:"patient_ref"`
-	Station    string `json:"station"`
+	Station    string `json:"station" bound:"shortID"`
 }
 
 // createEncounter: POST /api/poct/v1/encounters {"patient_ref","station"}:

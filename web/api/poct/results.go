@@ -79,12 +79,12 @@ func (h *Handler) resultVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 type correctionInput struct {
-	Value          *string `json:"value"`
-	Unit           *string `json:"unit"`
-	ReferenceRange *string `json:"reference_range"`
-	Flags          *string `json:"flags"`
+	Value          *string `json:"value" bound:"resultValue"`
+	Unit           *string `json:"unit" bound:"code"`
+	ReferenceRange *string `json:"reference_range" bound:"shortID"`
+	Flags          *string `json:"flags" bound:"code"`
 	Status         string  `json:"status"`
-	Note           string  `json:"note"`
+	Note           string  `json:"note" bound:"paragraph"`
 }
 
 // correctResult: POST /api/poct/v1/results/{result_id}/corrections. The
