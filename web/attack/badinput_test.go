@@ -121,7 +121,9 @@ func (e *env) targets() []target {
 			base: `{"firstName":"Ann","lastName":"Bee","mrn":"MM-{{n}}","birthDate":"1950-02-03"}`},
 		{face: "monitoring", method: "POST", path: "/api/observations", cred: mon,
 			base: `{"patientId":"patient_` + a.ids["patientUUID"] + `","metricDefinitionId":"metric_spo2","value":97,"unit":"%","source":"DEVICE","recordedAt":"` +
-				time.Now().Add(-time.Minute).UTC().Format(time.RFC3339) + `"}`},
+				// Not a minute ago: the env's own reading (value 80) is stored at
+				// that second when the table is built in the same second (409).
+				time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339) + `"}`},
 		{face: "kv", method: "PUT", path: "/api/kv/v1/ns-bad/{{file}}", cred: oauth, ctype: "application/json", raw: []byte(`{"a":1}`)},
 		{face: "fhir", method: "POST", path: "/fhir/R4/Patient", cred: oauth,
 			base: `{"resourceType":"Patient","name":[{"family":"Fhir{{n}}","given":["Ann"]}],"birthDate":"1970-01-01","gender":"female"}`},
