@@ -71,3 +71,26 @@ func Where(ctx context.Context) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// Laptop starts a headless Chromium of its own (a fresh profile, no
+// background networking) with a 1366×900 window, a laptop's screen, closed
+// when the test ends. The context is bounded by limit, the whole test's
+// budget for the browser.
+func Laptop(t testing.TB, limit time.Duration) context.Context {
+	t.Helper()
+	exe := Chromium(t)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	t.Cleanup(func() { cancel(); cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}

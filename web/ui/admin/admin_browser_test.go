@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clinicbox/clinicbox/web/internal/browsertest"
 )
 
 // TestBrowserCredentialAndDevicePages: an admin creates a telehealth API
@@ -18,20 +19,12 @@ import (
 // the pictures are written to docs/screenshots (committed), else to a
 // temporary folder.
 func TestBrowserCredentialAndDevicePages(t *testing.T) {
-	exe := chromium(t)
 	s := newSite(t)
 	dir := t.TempDir()
 	if os.Getenv("CLINICBOX_UPDATE_SCREENSHOTS") == "1" {
 		dir = filepath.Join("..", "..", "..", "docs", "screenshots")
 	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browsertest.Laptop(t, 90*time.Second)
 	base := s.srv.URL
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/signin"),

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clinicbox/clinicbox/web/internal/browsertest"
 )
 
 // TestBrowserDanishFormErrorAndFleet: a Danish admin submits the device
@@ -17,21 +19,13 @@ import (
 // laptop size; with CLINICBOX_UPDATE_SCREENSHOTS=1 the pictures are written
 // to docs/screenshots (committed), else to a temporary folder.
 func TestBrowserDanishFormErrorAndFleet(t *testing.T) {
-	exe := chromium(t)
 	s := newSite(t)
 	must(t, s.st.SetUserLanguage(context.Background(), s.north.ID, s.distributor.ID, "da"))
 	dir := t.TempDir()
 	if os.Getenv("CLINICBOX_UPDATE_SCREENSHOTS") == "1" {
 		dir = filepath.Join("..", "..", "..", "docs", "screenshots")
 	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browsertest.Laptop(t, 90*time.Second)
 	base := s.srv.URL
 	shot := func(name string) {
 		t.Helper()

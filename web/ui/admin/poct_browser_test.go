@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,35 +10,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/web/internal/browsertest"
 )
-
-func chromium(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CLINICBOX_REQUIRE_BROWSER") == "1" {
-		t.Fatal("chromium not found and CLINICBOX_REQUIRE_BROWSER=1: install chromium (apt-get install chromium)")
-	}
-	t.Skip("chromium not found: skipping the browser test (set CLINICBOX_REQUIRE_BROWSER=1 to make this fail)")
-	return ""
-}
 
 // TestBrowserFleetAndQC: the fleet page follows a device that drops off
 // without a reload, and the QC page draws its Levey-Jennings charts.
 // Screenshots go to $CLINICBOX_SCREENSHOTS when set.
 func TestBrowserFleetAndQC(t *testing.T) {
-	exe := chromium(t)
 	s := newSite(t)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := browsertest.Laptop(t, 60*time.Second)
 	shots := os.Getenv("CLINICBOX_SCREENSHOTS")
 	shot := func(name string) {
 		t.Helper()

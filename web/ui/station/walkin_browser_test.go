@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -13,29 +14,7 @@ import (
 )
 
 // The shared browser-test steps (web/internal/browsertest).
-var (
-	chromium = browsertest.Chromium
-	run      = browsertest.Run
-)
-
-func newBrowser(t *testing.T, exe string) context.Context {
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+var run = browsertest.Run
 
 // screenshot keeps a full-page PNG when CLINICBOX_SCREENSHOT_DIR is set.
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -56,11 +35,10 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // starts the visit; the page shows the patient selected with the open
 // walk-in, and the patient and visit are stored.
 func TestBrowserStationWalkIn(t *testing.T) {
-	exe := chromium(t)
 	e := newEnv(t)
 	ctx := context.Background()
 	must(t, e.st.CreateDevice(ctx, e.org.ID, &store.Device{Name: "CX300", Protocol: "astm", PortPath: "/dev/null-cx300", Station: "Lab"}))
-	b := newBrowser(t, exe)
+	b := browsertest.Laptop(t, 5*time.Minute)
 	run(t, b, "sign in",
 		chromedp.Navigate(e.srv.URL+"/signin"),
 		chromedp.WaitVisible(chromedp.CSS(`#f-email`)),
