@@ -144,6 +144,7 @@ func TestBrowserMonitoringTimer(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-note`), "Telefonsamtale"),
 		chromedp.Click(chromedp.CSS(`[data-testid="log-time"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="time-log"]`)))
+	screenshot(t, b, "monitoring-enrollment.png")
 	from, to, _ := store.ParseMonth(c.st.Now().Format("2006-01"))
 	te, err := c.st.TimeEntries(context.Background(), c.org.ID, c.enr.UUID, from, to)
 	must(t, err)
