@@ -261,22 +261,38 @@ func listenMedia(cfg Config) (net.PacketConn, net.Listener, error) {
 		}
 		return cfg.MediaConn, tcp, nil
 	}
-	kernelPicks := strings.HasSuffix(cfg.MediaAddr, ":0")
-	for attempt := 0; ; attempt++ {
+	if cfg.NoTCP {
 		udp, err := net.ListenPacket("udp", cfg.MediaAddr)
 		if err != nil {
 			return nil, nil, fmt.Errorf("media port: %w", err)
 		}
-		if cfg.NoTCP {
-			return udp, nil, nil
+		return udp, nil, nil
+	}
+	udp, tcp, err := listenUDPAndTCP("udp", "tcp", cfg.MediaAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("media port: %w", err)
+	}
+	return udp, tcp, nil
+}
+
+// listenUDPAndTCP opens addr over UDP and the same port number over TCP
+// (the media port, the TURN port). When the port is left to the kernel
+// (":0", as in tests), the number it picks for UDP may already be taken
+// over TCP, so it tries a few fresh numbers before giving up.
+func listenUDPAndTCP(udpNet, tcpNet, addr string) (net.PacketConn, net.Listener, error) {
+	kernelPicks := strings.HasSuffix(addr, ":0")
+	for attempt := 0; ; attempt++ {
+		udp, err := net.ListenPacket(udpNet, addr)
+		if err != nil {
+			return nil, nil, err
 		}
-		tcp, err := net.Listen("tcp", tcpAddrFor(cfg.MediaAddr, udp.LocalAddr()))
+		tcp, err := net.Listen(tcpNet, tcpAddrFor(addr, udp.LocalAddr()))
 		if err == nil {
 			return udp, tcp, nil
 		}
 		udp.Close()
 		if !kernelPicks || attempt == 9 {
-			return nil, nil, fmt.Errorf("media port (TCP): %w", err)
+			return nil, nil, fmt.Errorf("the same port over TCP: %w", err)
 		}
 	}
 }

@@ -52,12 +52,8 @@ func startTURN(cfg TURNConfig, log *slog.Logger) (*turnServer, error) {
 	rand.Read(b)
 	t := &turnServer{cfg: cfg, secret: base64.RawStdEncoding.EncodeToString(b)}
 	var err error
-	if t.udp, err = net.ListenPacket("udp4", cfg.Addr); err != nil {
+	if t.udp, t.tcp, err = listenUDPAndTCP("udp4", "tcp4", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("turn port: %w", err)
-	}
-	if t.tcp, err = net.Listen("tcp4", tcpAddrFor(cfg.Addr, t.udp.LocalAddr())); err != nil {
-		t.udp.Close()
-		return nil, fmt.Errorf("turn port (TCP): %w", err)
 	}
 	sc := t.serverConfig()
 	sc.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: t.udp, RelayAddressGenerator: t.relay(), PermissionHandler: ownPeer}}
