@@ -97,12 +97,18 @@ func startBrowserCall(t *testing.T) *browserCall {
 	t.Cleanup(srv.Close)
 
 	c := &browserCall{patient: newBrowser(t, exe), provider: newBrowser(t, exe), media: cut}
-	run(t, c.patient, "patient checks in",
+	// The check-in page grows as its camera and connection checks finish
+	// (a mouse click aimed before that can land beside the moved button):
+	// wait for both, then press the button (TestBrowserVideoVisit presses
+	// it as a user does; here it only sets the call up).
+	run(t, c.patient, "patient opens the check-in page",
 		chromedp.Navigate(srv.URL+"/visit/"+a.PatientToken),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="checkin-button"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="checkin-button"]`)),
-		chromedp.WaitReady(chromedp.CSS(`[data-call="lobby"]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-devices]`)),
+		chromedp.WaitReady(chromedp.CSS(`[data-connection]`)),
 	)
+	evalString(t, c.patient, `(document.querySelector('[data-testid="checkin-button"]').click(), "")`)
+	run(t, c.patient, "patient checks in", chromedp.WaitReady(chromedp.CSS(`[data-call="lobby"]`)))
 	run(t, c.provider, "provider sees the patient waiting",
 		chromedp.Navigate(srv.URL+"/visit/"+a.ProviderToken),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="admit-patient"]`)),
