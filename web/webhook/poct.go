@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/web/api/poct"
+	"github.com/clinicbox/clinicbox/web/api/poct/poctwire"
 )
 
 // PoctConsumer is the POCT webhook worker's name in the outbox cursors: it
@@ -177,7 +177,7 @@ func PoctBody(ctx context.Context, st *store.Store, ev store.Event) (*store.Poct
 		if r.QC || (ev.Type == store.EventObservationCreated && r.PrevID > 0) {
 			return nil, nil // QC is not a result; a device's correction has its own event
 		}
-		name, key, obj = "result.updated", "result", poct.ResultJSON(r)
+		name, key, obj = "result.updated", "result", poctwire.ResultOf(r)
 		if ev.Type == store.EventObservationCreated {
 			name = "result.created"
 		}
@@ -189,7 +189,7 @@ func PoctBody(ctx context.Context, st *store.Store, ev store.Event) (*store.Poct
 		if err != nil {
 			return nil, err
 		}
-		name, key, obj = "order.updated", "order", poct.OrderJSON(o)
+		name, key, obj = "order.updated", "order", poctwire.OrderOf(o)
 	case store.EventDeviceStatus:
 		d, err := st.Device(ctx, ev.OrgID, ev.SubjectID)
 		if err != nil {
@@ -211,7 +211,7 @@ func PoctBody(ctx context.Context, st *store.Store, ev store.Event) (*store.Poct
 		if p.QCState != "" {
 			f.Status.QCState = p.QCState
 		}
-		name, key, obj = "device.status_changed", "device", poct.DeviceJSON(f)
+		name, key, obj = "device.status_changed", "device", poctwire.DeviceOf(f)
 	case store.EventQCFailed:
 		q, err := st.QCRunRecord(ctx, ev.OrgID, ev.SubjectID)
 		if err != nil {
@@ -221,7 +221,7 @@ func PoctBody(ctx context.Context, st *store.Store, ev store.Event) (*store.Poct
 		if err != nil {
 			return nil, ignoreNotFound(err)
 		}
-		name, key, obj = "qc.failed", "qc_run", poct.QCRunJSON(q, d.UUID)
+		name, key, obj = "qc.failed", "qc_run", poctwire.QCRunOf(q, d.UUID)
 	default:
 		return nil, nil
 	}
