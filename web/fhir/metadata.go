@@ -108,7 +108,11 @@ func (h *Handler) Capabilities() *CapabilityStatement {
 		}
 	}
 	sort.Strings(types)
-	c := &CapabilityStatement{ResourceType: "CapabilityStatement", Status: "active", Date: time.Now().UTC().Format(time.RFC3339),
+	now := time.Now() // a handler built without a store (its tests) has no other clock
+	if h.store != nil {
+		now = h.store.Now()
+	}
+	c := &CapabilityStatement{ResourceType: "CapabilityStatement", Status: "active", Date: now.UTC().Format(time.RFC3339),
 		Publisher: "Clinicbox", Kind: "instance", FHIRVersion: "4.0.1", Format: []string{"application/fhir+json", "json"},
 		Software:       &CapSoftware{Name: "Clinicbox", Version: h.version},
 		Implementation: &CapImpl{Description: "Clinicbox clinic appliance FHIR R4 endpoint", URL: h.publicURL + Base}}
