@@ -239,6 +239,10 @@ const (
 	CredentialOAuthClient      = "oauth-client"
 	CredentialInstrumentClient = "instrument-client"
 	CredentialSignIn           = "sign-in"
+	// CredentialUser: every sign-in of one staff account at once (the
+	// account deactivated, its role changed or its password replaced);
+	// SubjectID is the user's id.
+	CredentialUser = "user"
 )
 
 // EndedSignIn returns the monitoring sign-in (token family) that e ended,
@@ -252,6 +256,14 @@ func EndedSignIn(e Event) (familyID string, ok bool) {
 		return "", false
 	}
 	return p.FamilyID, true
+}
+
+// EndedUser returns the user whose every sign-in e ended, if e says so.
+func EndedUser(e Event) (userID int64, ok bool) {
+	if e.Type != EventCredentialRevoked || e.SubjectType != CredentialUser {
+		return 0, false
+	}
+	return e.SubjectID, true
 }
 
 // credentialRevoked appends EventCredentialRevoked to the write.

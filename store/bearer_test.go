@@ -166,6 +166,26 @@ func TestRevocationsReachWatchers(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Changes to a staff account end every sign-in of it at once.
+	staff := &store.User{Email: "staff@rv.example", Name: "Staff", Role: store.RoleClinician}
+	if err := st.CreateUser(ctx, org, staff, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	staffFamily, err := st.StartTokenFamily(ctx, org, staff.ID, "refresh-staff", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(change func(u *store.User)) func() error {
+		return func() error {
+			u, err := st.User(ctx, org, staff.ID)
+			if err != nil {
+				return err
+			}
+			change(u)
+			return st.UpdateUser(ctx, org, u)
+		}
+	}
+
 	tests := []struct {
 		name    string
 		revoke  func() error
@@ -173,16 +193,20 @@ func TestRevocationsReachWatchers(t *testing.T) {
 		id      int64
 		family  string
 		wantErr error
+		again   bool // doing it again is a new revocation too
 	}{
-		{"api key", func() error { return st.RevokeAPIKey(ctx, org, key.ID) }, store.CredentialAPIKey, key.ID, "", nil},
-		{"poct token", func() error { return st.RevokePoctToken(ctx, org, poct.ID) }, store.CredentialPoctToken, poct.ID, "", nil},
-		{"oauth client", func() error { return st.RevokeOAuthClient(ctx, org, oc.ClientID) }, store.CredentialOAuthClient, oc.ID, "", nil},
-		{"instrument client", func() error { return st.RevokeInstrumentClient(ctx, org, ic.ClientID) }, store.CredentialInstrumentClient, ic.ID, "", nil},
-		{"sign-out", func() error { return st.RevokeTokenFamily(ctx, org, out.ID) }, store.CredentialSignIn, f.user.ID, out.ID, nil},
+		{"api key", func() error { return st.RevokeAPIKey(ctx, org, key.ID) }, store.CredentialAPIKey, key.ID, "", nil, false},
+		{"poct token", func() error { return st.RevokePoctToken(ctx, org, poct.ID) }, store.CredentialPoctToken, poct.ID, "", nil, false},
+		{"oauth client", func() error { return st.RevokeOAuthClient(ctx, org, oc.ClientID) }, store.CredentialOAuthClient, oc.ID, "", nil, false},
+		{"instrument client", func() error { return st.RevokeInstrumentClient(ctx, org, ic.ClientID) }, store.CredentialInstrumentClient, ic.ID, "", nil, false},
+		{"sign-out", func() error { return st.RevokeTokenFamily(ctx, org, out.ID) }, store.CredentialSignIn, f.user.ID, out.ID, nil, false},
 		{"refresh token reused", func() error {
 			_, err := st.RotateRefreshToken(ctx, "refresh-1", "refresh-3", time.Hour)
 			return err
-		}, store.CredentialSignIn, f.user.ID, reuse.ID, store.ErrTokenReuse},
+		}, store.CredentialSignIn, f.user.ID, reuse.ID, store.ErrTokenReuse, false},
+		{"role changed", update(func(u *store.User) { u.Role = store.RoleFrontDesk }), store.CredentialUser, staff.ID, "", nil, false},
+		{"password replaced", func() error { return st.SetPassword(ctx, org, staff.ID, "another horse battery") }, store.CredentialUser, staff.ID, "", nil, true},
+		{"account deactivated", update(func(u *store.User) { u.Active = false }), store.CredentialUser, staff.ID, "", nil, false},
 	}
 	for _, tt := range tests {
 		for round := range 2 {
@@ -190,7 +214,7 @@ func TestRevocationsReachWatchers(t *testing.T) {
 			seen = nil
 			mu.Unlock()
 			err := tt.revoke()
-			if round == 1 {
+			if round == 1 && !tt.again {
 				// The second time: a repeated revoke, or a sign-in already ended.
 				mu.Lock()
 				n := len(seen)
@@ -217,6 +241,26 @@ func TestRevocationsReachWatchers(t *testing.T) {
 			if fam != tt.family || ok != (tt.family != "") {
 				t.Errorf("%s: EndedSignIn = %q %v, want %q", tt.name, fam, ok, tt.family)
 			}
+			uid, ok := store.EndedUser(e)
+			if want := tt.kind == store.CredentialUser; ok != want || (want && uid != staff.ID) {
+				t.Errorf("%s: EndedUser = %d %v", tt.name, uid, ok)
+			}
 		}
+	}
+	// The password change ended the staff member's monitoring sign-in for
+	// good, and a change that grants nothing new tells nothing.
+	if _, err := st.LiveSignIn(ctx, staffFamily.ID); !errors.Is(err, store.ErrTokenInvalid) {
+		t.Errorf("sign-in after the password change: %v, want ErrTokenInvalid", err)
+	}
+	mu.Lock()
+	seen = nil
+	mu.Unlock()
+	if err := update(func(u *store.User) { u.Name = "Staff renamed" })(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 0 {
+		t.Errorf("a rename revoked: %d events", len(seen))
 	}
 }

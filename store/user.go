@@ -162,6 +162,15 @@ func (s *Store) UpdateUser(ctx context.Context, orgID int64, u *User) error {
 		return err
 	}
 	return s.write(ctx, func(tx *txn) error {
+		var oldRole string
+		var wasActive bool
+		err := tx.QueryRow(`SELECT role, active FROM users WHERE org_id = ? AND id = ?`, orgID, u.ID).Scan(&oldRole, &wasActive)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
 		res, err := tx.Exec(`UPDATE users SET name = ?, role = ?, active = ?, email = ?, updated_at = ?
 			WHERE org_id = ? AND id = ?`, u.Name, u.Role, boolInt(u.Active), u.Email, unix(tx.Now), orgID, u.ID)
 		if isUnique(err) {
@@ -176,6 +185,14 @@ func (s *Store) UpdateUser(ctx context.Context, orgID int64, u *User) error {
 		if !u.Active {
 			if _, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
 				return fmt.Errorf("update user: %w", err)
+			}
+		}
+		// A sign-in held in memory (the monitoring API's) carries the
+		// user's role and was checked while the user was active: tell
+		// its holders in this write, so the next request reads it anew.
+		if (wasActive && !u.Active) || oldRole != u.Role {
+			if err := tx.credentialRevoked(orgID, CredentialUser, u.ID, nil); err != nil {
+				return err
 			}
 		}
 		return tx.Audit(orgID, "update", "user", u.Email, 0, fmt.Sprintf("role %s active %t", u.Role, u.Active))
@@ -199,6 +216,15 @@ func (s *Store) SetPassword(ctx context.Context, orgID, userID int64, password s
 		}
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("set password: %w", err)
+		}
+		// Everywhere includes the monitoring API: its refresh tokens stop
+		// working and so do the access tokens issued under them.
+		if _, err := tx.Exec(`UPDATE refresh_families SET revoked_at = ?, revoked_why = 'password'
+			WHERE org_id = ? AND user_id = ? AND revoked_at = 0`, unix(tx.Now), orgID, userID); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if err := tx.credentialRevoked(orgID, CredentialUser, userID, nil); err != nil {
+			return err
 		}
 		return tx.Audit(orgID, "update", "user-password", fmt.Sprint(userID), 0, "")
 	})

@@ -381,8 +381,10 @@ func (h *Handler) rateLimit(w http.ResponseWriter, r *http.Request, si *store.Si
 // signInCache keeps live sign-ins for a moment so that a busy client does
 // not cost a database read per request. An ended sign-in (sign-out, a
 // reused refresh token, here or on another node) is dropped by its outbox
-// event (forget) before the ending write is answered; signInTTL bounds the
-// rest (a user deactivated meanwhile).
+// event (forget) before the ending write is answered, and so are all of a
+// user's when the account is deactivated, its role changed or its password
+// replaced; signInTTL bounds what no event tells (another node's cache
+// between its event polls).
 const signInTTL = 2 * time.Second
 
 type signInCache struct {
@@ -435,6 +437,16 @@ func (c *signInCache) forget(evs []store.Event) {
 			c.mu.Lock()
 			c.ended++
 			delete(c.m, sid)
+			c.mu.Unlock()
+		}
+		if uid, ok := store.EndedUser(e); ok {
+			c.mu.Lock()
+			c.ended++
+			for sid, cs := range c.m {
+				if cs.si.UserID == uid {
+					delete(c.m, sid)
+				}
+			}
 			c.mu.Unlock()
 		}
 	}

@@ -267,3 +267,43 @@ func TestPlanFromAdminSettings(t *testing.T) {
 		t.Fatalf("standard limit: %v", r.header)
 	}
 }
+
+// TestAccountChangesEndSignInsAtOnce: a sign-in the API holds in memory
+// stops working with the answer to the change that ends it, not after the
+// cache's few seconds: the clock does not move here, so only the store's
+// event can drop it.
+func TestAccountChangesEndSignInsAtOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(e *env, u *store.User) error
+	}{
+		{"deactivated", func(e *env, u *store.User) error {
+			u.Active = false
+			return e.st.UpdateUser(context.Background(), u.OrgID, u)
+		}},
+		{"password replaced", func(e *env, u *store.User) error {
+			return e.st.SetPassword(context.Background(), u.OrgID, u.ID, "a brand new passphrase")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			j := e.login(e.clinA.Email)
+			tok, ref := j["accessToken"].(string), j["refreshToken"].(string)
+			e.do("GET", "/api/patients", tok, e.hdrA, "").want(t, 200) // now cached
+			u, err := e.st.User(context.Background(), e.orgA.ID, e.clinA.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.change(e, u); err != nil {
+				t.Fatal(err)
+			}
+			e.do("GET", "/api/patients", tok, e.hdrA, "").want(t, 401)
+			e.do("POST", "/api/auth/refresh", "", "", `{"refreshToken":"`+ref+`"}`).want(t, 401)
+			// Another user's sign-in is not affected.
+			e.do("GET", "/api/patients", e.tokB, e.hdrB, "").want(t, 200)
+		})
+	}
+}
