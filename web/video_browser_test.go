@@ -5,11 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -199,4 +202,112 @@ func signInTo(base, email, password string) chromedp.Action[chromedp.Void] {
 		chromedp.Click(chromedp.CSS(`[data-testid="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`nav`)),
 	)
+}
+
+// holdChecksJS runs before the check-in page's own script: the camera
+// (and so the connection check, which starts after it) waits until the
+// test calls window.releaseChecks(), so the page can be measured before
+// any check result is there.
+const holdChecksJS = `(() => {
+  const md = navigator.mediaDevices;
+  if (!md || window.releaseChecks) return;
+  let release;
+  const held = new Promise(r => { release = r; });
+  window.releaseChecks = () => release();
+  const open = md.getUserMedia.bind(md);
+  md.getUserMedia = c => held.then(() => open(c));
+})()`
+
+// checkinButtonBoxJS is the check-in button's place on the page (CSS
+// pixels from the document's top left), once the styles and fonts are in.
+const checkinButtonBoxJS = `(async () => {
+  await document.fonts.ready;
+  const r = document.querySelector('[data-testid="checkin-button"]').getBoundingClientRect();
+  return [r.left + scrollX, r.top + scrollY, r.width, r.height].map(v => v.toFixed(1)).join(",");
+})()`
+
+// TestBrowserCheckinButtonStays: on the patient's check-in page the camera
+// and connection checks' results have their room from the start, so the
+// check-in button is where it was when the checks finish (a tap aimed at
+// it before then would otherwise miss), on a phone and on a laptop, in
+// English and Danish. With CLINICBOX_UPDATE_SCREENSHOTS=1 the finished
+// pages are written to docs/screenshots.
+func TestBrowserCheckinButtonStays(t *testing.T) {
+	exe := chromium(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "checkin.db"))
+	must(t, err)
+	defer st.Close()
+	org := &store.Org{Name: "Check-in Clinic", Slug: "checkin"}
+	must(t, st.CreateOrg(ctx, org))
+	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
+	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
+	p := &store.Patient{ExternalID: "k1", Names: []store.HumanName{{FirstName: "Kaja", LastName: "Berg"}}, Active: true}
+	must(t, st.CreatePatient(ctx, org.ID, p))
+	a := &store.Appointment{PatientID: p.ID, WaitingRoomID: room.ID}
+	must(t, st.CreateAppointment(ctx, org.ID, a))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", LoopbackCandidates: true}, video.StoreVisits{Store: st}, log)
+	must(t, err)
+	defer vs.Close()
+	srv := httptest.NewServer(web.New(web.Deps{Store: st, Log: log, PublicURL: "http://127.0.0.1", Video: vs,
+		SessionKeys: [][]byte{[]byte("browser-test-key-0123456789abcdef")}}))
+	defer srv.Close()
+	shots := ""
+	if os.Getenv("CLINICBOX_UPDATE_SCREENSHOTS") == "1" {
+		shots = filepath.Join("..", "docs", "screenshots")
+	}
+
+	for _, tc := range []struct {
+		name, lang string
+		w, h       int64
+	}{
+		{"phone", "en", 390, 844},
+		{"laptop", "en", 1366, 900},
+		{"phone", "da", 390, 844},
+		{"laptop", "da", 1366, 900},
+	} {
+		t.Run(tc.lang+"-"+tc.name, func(t *testing.T) {
+			b := newBrowser(t, exe)
+			run(t, b, "open the check-in page with the checks held",
+				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument,
+						page.AddScriptToEvaluateOnNewDocumentParams{Source: holdChecksJS})
+					return err
+				}),
+				chromedp.EmulateViewport(tc.w, tc.h),
+				chromedp.Navigate(srv.URL+"/visit/"+a.PatientToken+"?lang="+tc.lang),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="checkin-button"]`)),
+			)
+			run(t, b, "the page loaded", until(`document.readyState === "complete"`))
+			if held := evalString(t, b, `String(!!window.releaseChecks && !document.querySelector("[data-devices],[data-connection]"))`); held != "true" {
+				t.Fatalf("the checks were not held back (%s)", held)
+			}
+			before := evalAsync(t, b, checkinButtonBoxJS)
+			evalString(t, b, `(window.releaseChecks(), "")`)
+			run(t, b, "the checks finish",
+				chromedp.WaitReady(chromedp.CSS(`[data-devices="ok"]`)),
+				chromedp.WaitReady(chromedp.CSS(`[data-connection]`)),
+				until(`document.querySelector("#pick-camera").options.length > 0`),
+			)
+			after := evalAsync(t, b, checkinButtonBoxJS)
+			if before != after {
+				t.Errorf("the check-in button moved when the checks finished: %s (left, top, width, height) then %s", before, after)
+			}
+			if shots != "" {
+				png, err := chromedp.Run(b, chromedp.FullScreenshot(100))
+				must(t, err)
+				must(t, os.WriteFile(filepath.Join(shots, "video-checkin-"+tc.lang+"-"+tc.name+".png"), png, 0o644))
+			}
+		})
+	}
+}
+
+// until waits for a script expression to be true.
+func until(expr string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](expr)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := poll(ctx, t)
+		return chromedp.Void{}, err
+	}
 }

@@ -100,7 +100,8 @@
       sel.appendChild(o);
     });
     if (cur) sel.value = cur;
-    show(sel.closest("label") || sel, sel.options.length > 0);
+    // Hidden but keeping its place: the check-in button below must not move.
+    (sel.closest("label") || sel).style.visibility = sel.options.length > 0 ? "" : "hidden";
   }
 
   function listDevices() {
@@ -108,12 +109,17 @@
     navigator.mediaDevices.enumerateDevices().then(function (ds) {
       fill(els.camSel, ds, "videoinput", "camera");
       fill(els.micSel, ds, "audioinput", "microphone");
-      if (els.spkSel && "setSinkId" in HTMLMediaElement.prototype) fill(els.spkSel, ds, "audiooutput", "speaker");
-      else if (els.spkSel) show(els.spkSel.closest("label") || els.spkSel, false);
+      if (els.spkSel && canPickSpeaker) fill(els.spkSel, ds, "audiooutput", "speaker");
       var cams = ds.filter(function (d) { return d.kind === "videoinput"; }).length;
       show(els.flip, cams > 1);
     });
   }
+
+  // A browser that cannot choose the speaker (Safari) loses the picker at
+  // once, before anything is measured or tapped, not when the devices are
+  // listed.
+  var canPickSpeaker = "setSinkId" in HTMLMediaElement.prototype;
+  if (els.spkSel && !canPickSpeaker) show(els.spkSel.closest("label") || els.spkSel, false);
 
   function meter(s) {
     if (!els.meter || !s.getAudioTracks().length) return;
