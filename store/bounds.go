@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -35,6 +37,10 @@ const (
 	MaxPassword = 1024 // a password as typed
 	MaxToken    = 512  // a refresh token
 	MaxJWT      = 2048 // a signed short-lived token (an MFA token)
+	// An encounter report's password (held in memory only, never stored),
+	// in characters.
+	MinReportPassword = 8
+	MaxReportPassword = 200
 )
 
 // MaxTimeEntryMinutes is the longest monitoring time entry: a day.
@@ -62,12 +68,36 @@ var Bounds = map[string]int{
 	"password":          MaxPassword,
 	"token":             MaxToken,
 	"jwt":               MaxJWT,
+	// A bound with a .min also states a minLength.
+	"reportPassword":     MaxReportPassword,
+	"reportPassword.min": MinReportPassword,
 	// Numeric ranges (`range:"duration"`: minimum, maximum).
 	"duration.min": 1,
 	"duration.max": MaxDuration,
 	// A range with only a maximum: more than 0 (a fraction of a minute
 	// counts), which a minimum cannot state.
 	"minutes.max": MaxTimeEntryMinutes,
+}
+
+// Enums names the value lists the store accepts for API documents: a wire
+// type's field tagged `enum:"program"` is documented with Enums["program"]
+// (TestDocumentedBounds sends a value outside each list).
+var Enums = map[string][]string{
+	"program":          Programs,
+	"enrollmentStatus": EnrollmentStatuses,
+	"correctionStatus": CorrectionStatuses,
+	"gender":           Genders,
+	// Stored in lower case and accepted in any case; the spec writes them
+	// in upper case.
+	"episodeStatus": append(slices.Clone(EpisodeStatuses), upper(EpisodeStatuses)...),
+}
+
+func upper(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
 }
 
 // AppointmentHorizon bounds appointment dates: within this of now.

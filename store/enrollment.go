@@ -25,6 +25,12 @@ const (
 	EnrollmentEnded  = "ENDED"
 )
 
+// Programs and EnrollmentStatuses are the values an enrollment accepts.
+var (
+	Programs           = []string{ProgramRPM, ProgramRTM, ProgramCCM}
+	EnrollmentStatuses = []string{EnrollmentActive, EnrollmentPaused, EnrollmentEnded}
+)
+
 // Event types of the monitoring model.
 const (
 	EventEnrollmentCreated = "enrollment:created"
@@ -137,8 +143,8 @@ func DefaultAlertRules() []AlertRule {
 // team and metrics exist: the write does that).
 func (e *Enrollment) Validate() error {
 	var v Validator
-	v.Check(e.Program == ProgramRPM || e.Program == ProgramRTM || e.Program == ProgramCCM, "program", "must be RPM, RTM or CCM")
-	v.Check(e.Status == EnrollmentActive || e.Status == EnrollmentPaused || e.Status == EnrollmentEnded, "status", "must be ACTIVE, PAUSED or ENDED")
+	v.Check(slices.Contains(Programs, e.Program), "program", "must be RPM, RTM or CCM")
+	v.Check(slices.Contains(EnrollmentStatuses, e.Status), "status", "must be ACTIVE, PAUSED or ENDED")
 	start, err := time.Parse(time.DateOnly, e.StartDate)
 	if err != nil {
 		v.Add("startDate", "must be a date as YYYY-MM-DD")

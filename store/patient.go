@@ -79,6 +79,9 @@ type Address struct {
 // Genders accepted for a patient.
 var Genders = []string{"male", "female", "other", "unknown"}
 
+// TelecomSystems are the kinds of a patient's contact point.
+var TelecomSystems = []string{"phone", "email", "fax", "sms", "other"}
+
 // FirstName is the first name of the shown name.
 func (p *Patient) FirstName() string {
 	if len(p.Names) == 0 {
@@ -195,7 +198,7 @@ func (p *Patient) validateAt(now time.Time) error {
 		v.Add("sharedEmailGroup", "is required when isLinkedByEmail is true")
 	}
 	for i, t := range p.Telecom {
-		if t.System != "" && t.System != "phone" && t.System != "email" && t.System != "fax" && t.System != "sms" && t.System != "other" {
+		if t.System != "" && !slices.Contains(TelecomSystems, t.System) {
 			v.Add(fmt.Sprintf("telecom[%d].system", i), "must be phone, email, fax, sms or other")
 		}
 	}

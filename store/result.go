@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -220,9 +221,14 @@ type Correction struct {
 	Unit           *string
 	ReferenceRange *string
 	Flags          *string
-	Status         string // default "C" (corrected, as HL7 OBX-11 says it)
+	Status         string // default "C" (corrected, as HL7 OBX-11 says it); one of CorrectionStatuses
 	Note           string // why, for the audit log
 }
+
+// CorrectionStatuses are the statuses a correction may give its version:
+// HL7 v2 table 0085 (OBX-11), which the LIS message carries on. A device's
+// own status is stored as sent; a person's correction names one of these.
+var CorrectionStatuses = []string{"C", "D", "F", "I", "N", "O", "P", "R", "S", "U", "W", "X"}
 
 // CorrectResult stores a correction of the current version uuid as a new
 // version and marks the old one superseded; nothing is overwritten.
@@ -237,11 +243,12 @@ func (s *Store) CorrectResult(ctx context.Context, orgID int64, uuid string, c C
 		}
 	}
 	v.Text("note", c.Note, MaxParagraph)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
 	if c.Status == "" {
 		c.Status = "C"
+	}
+	v.Check(slices.Contains(CorrectionStatuses, c.Status), "status", "must be one of "+strings.Join(CorrectionStatuses, ", ")+" (HL7 OBX-11)")
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	var newID int64
 	err := s.write(ctx, func(tx *txn) error {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // WalkIn is a patient who arrives without an appointment: found by MRN (or
@@ -104,5 +105,11 @@ func (p *Patient) setFirstLast(first, last string) {
 	}
 	n := &p.Names[0]
 	n.FirstName, n.LastName = first, last
+	// The full name is derived; when both parts are long it would exceed the
+	// bound each part keeps, so it is left empty rather than cut (the
+	// faces then show first and last name).
 	n.Family = strings.TrimSpace(first + " " + last)
+	if utf8.RuneCountInString(n.Family) > MaxNamePart {
+		n.Family = ""
+	}
 }

@@ -3,6 +3,7 @@ package attack
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,12 @@ func (e *env) boundBases() map[string]string {
 	appt := fmt.Sprintf(`{"waitingRoom":"Room Qalpha","date":%d,"duration":900,"reasons":["Cough"],"externalId":"bx-{{n}}"}`, when)
 	episode := `{"name":"E{{n}}","type":"T","from":"2026-01-01","status":"active","objective":"better","reasonIncomplete":"none"}`
 	monPatient := `{"firstName":"Ann","lastName":"Bee","mrn":"BMM-{{n}}","birthDate":"1950-02-03","email":"ann@example.com","phone":"+4511111111"}`
+	notified := time.Now().Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+	// A fresh MRN each time: a new patient, so the 24-hour rule never
+	// answers 409. An EEG reason fills both note templates.
+	perfect := `{"firstName":"Ann","lastName":"Bee","dob":"1970-01-02","locationId":"` + a.ids["geolocation"] + `","mrn":"PA-{{n}}",
+"requestingProvider":"Dr Who","consultType":"new","reason":"EEG Stat","physicianCallbackNumber":"+4512345678",
+"callCenterNotified":"` + notified + `","physicianNotified":"` + notified + `","patientLocation":"Ward 3","caller":"Nurse Joy"}`
 	return map[string]string{
 		"POST /qapi/v1/patients":                                                   patient,
 		"PUT /qapi/v1/patients/{patient_id}":                                       update,
@@ -54,13 +61,15 @@ func (e *env) boundBases() map[string]string {
 		"PUT /qapi/v1/appointments/{appointment_id}/visit-note":                    e.visitNoteBase(),
 		"POST /qapi/v1/patients/{patient_id}/episodes":                             episode,
 		"PUT /qapi/v1/episodes/{episode_id}":                                       episode,
+		"POST /qapi/v1/perfect-answer":                                             perfect,
+		"POST /qapi/v1/encounter-report/create":                                    `{"from":"2026-01-01T00:00:00+00:00","to":"2026-02-01T00:00:00+00:00","presetId":"` + a.ids["preset"] + `","password":"secret-{{n}}"}`,
 		"POST /api/patients":                                                       monPatient,
 		"PUT /api/patients/{id}":                                                   strings.Replace(monPatient, "BMM-", "BMU-", 1),
 		"POST /api/enrollments/{id}/time-entries":                                  `{"startedAt":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `","minutes":5,"interactive":true,"note":"called"}`,
 		"POST /api/alerts/{id}/resolve":                                            `{"note":"seen"}`,
 		"POST /api/metric-definitions":                                             `{"key":"k{{n}}","name":"Steps {{n}}","unit":"{steps}","unitAliases":["steps"],"codeSystem":"local","code":"C{{n}}"}`,
-		"POST /api/enrollments":                                                    `{"patientId":"patient_` + a.ids["patientUUID"] + `","program":"RTM","conditions":["COPD"],"devices":["Inhaler"]}`,
-		"PUT /api/enrollments/{id}":                                                `{"conditions":["COPD"],"devices":["Inhaler"]}`,
+		"POST /api/enrollments":                                                    `{"patientId":"patient_` + a.ids["patientUUID"] + `","program":"RTM","status":"ACTIVE","conditions":["COPD"],"devices":["Inhaler"]}`,
+		"PUT /api/enrollments/{id}":                                                `{"program":"RPM","status":"ACTIVE","conditions":["COPD"],"devices":["Inhaler"]}`,
 		"POST /api/auth/login":                                                     `{"email":"nobody{{n}}@example.com","password":"wrong"}`,
 		"POST /api/auth/mfa/verify":                                                `{"mfaToken":"not-a-token","code":"123456"}`,
 		"POST /api/auth/refresh":                                                   `{"refreshToken":"not-a-token"}`,
@@ -123,8 +132,9 @@ func (e *env) visitNoteBase() string {
 // (object keys and array indexes) and what the schema says.
 type bounded struct {
 	path          []string
-	kind          string // maxLength, maximum, minimum
+	kind          string // maxLength, minLength, maximum, minimum, enum
 	limit         int
+	values        []string // an enum's
 	format, where string
 }
 
@@ -143,10 +153,17 @@ func boundsOf(sc map[string]any, path []string) []bounded {
 		}
 	default:
 		format, _ := sc["format"].(string)
-		for _, kind := range []string{"maxLength", "maximum", "minimum"} {
+		for _, kind := range []string{"maxLength", "minLength", "maximum", "minimum"} {
 			if v, ok := sc[kind].(float64); ok {
 				out = append(out, bounded{path: path, kind: kind, limit: int(v), format: format, where: strings.Join(path, ".")})
 			}
+		}
+		if list, ok := sc["enum"].([]any); ok {
+			b := bounded{path: path, kind: "enum", where: strings.Join(path, ".")}
+			for _, v := range list {
+				b.values = append(b.values, fmt.Sprint(v))
+			}
+			out = append(out, b)
 		}
 	}
 	return out
@@ -210,18 +227,79 @@ func text(n int, tag int, format string) string {
 	return s + strings.Repeat("x", n-len(s))
 }
 
+// pathValue is the value at path in doc (decoded JSON), if any.
+func pathValue(doc any, path []string) (any, bool) {
+	for _, p := range path {
+		switch d := doc.(type) {
+		case map[string]any:
+			v, ok := d[p]
+			if !ok {
+				return nil, false
+			}
+			doc = v
+		case []any:
+			n, err := strconv.Atoi(p)
+			if err != nil || n >= len(d) {
+				return nil, false
+			}
+			doc = d[n]
+		default:
+			return nil, false
+		}
+	}
+	return doc, true
+}
+
+// boundFixtures gives organisation A what the bases of boundBases name
+// beyond the seed: a location with a waiting room (perfect answer) and a
+// report preset (encounter report).
+func (e *env) boundFixtures() {
+	a := e.a
+	room, err := strconv.ParseInt(a.ids["roomID"], 10, 64)
+	e.check(err, "room id")
+	loc := &store.Location{Name: "Ward Q" + a.m, GeolocationID: store.NewUUID(), WaitingRoomID: room}
+	e.check(e.st.SaveLocation(e.ctx, a.org.ID, loc), "location")
+	a.ids["geolocation"] = loc.GeolocationID
+	preset := &store.ReportPreset{Name: "Preset Q" + a.m, Columns: store.ReportColumns[:5]}
+	e.check(e.st.CreateReportPreset(e.ctx, a.org.ID, preset), "report preset")
+	a.ids["preset"] = preset.UUID
+}
+
+// settle waits for what an accepted write started in the background to
+// finish, so that it does not change rows while the refused request's
+// "nothing stored" is checked: an encounter report is generated after its
+// 201.
+func (e *env) settle(rt string, r resp, cred http.Header) {
+	if rt != "POST /qapi/v1/encounter-report/create" {
+		return
+	}
+	id, _ := r.json()["id"].(string)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		s := e.do(req{method: "GET", path: "/qapi/v1/encounter-report/status/" + id, header: cred})
+		if st, _ := s.json()["status"].(string); s.status != 200 || st != store.ReportPending {
+			if st != store.ReportCompleted {
+				e.t.Errorf("encounter report %s: %d %.300s", id, s.status, s.body)
+			}
+			return
+		}
+	}
+	e.t.Errorf("encounter report %s still pending after 20 s", id)
+}
+
 // TestDocumentedBounds: every JSON write of the telehealth, monitoring and
 // point-of-care faces (from web.Build's routes) has a request schema in
 // its face's OpenAPI document, and every bound a schema states holds: a
-// value at the bound (maxLength characters, the maximum, the minimum) is
-// accepted, one past it is refused with a 4xx in the face's error shape
-// and nothing is stored. A new route or a new documented bound is covered
-// without a line here, except a body it accepts (boundBases).
+// value at the bound (maxLength or minLength characters, the maximum, the
+// minimum, the base's value of an enum) is accepted, one past it (a value
+// outside the enum) is refused with a 4xx in the face's error shape and
+// nothing is stored. A new route or a new documented bound is covered
+// without a line here, except a body it accepts (boundBases). For a write
+// that starts background work (an encounter report), nothing stored means
+// no row in any table: no order, and so no job to run.
 func TestDocumentedBounds(t *testing.T) {
 	e := newEnv(t)
 	a := e.a
 	a.ids["orgUUID"] = a.org.UUID
-	bases := e.boundBases()
 	// The telehealth API names a patient by HSID but cannot set one: the
 	// EHR's id comes from an integration.
 	keepIDs := func() {
@@ -232,6 +310,8 @@ func TestDocumentedBounds(t *testing.T) {
 		e.check(err, "patient ids")
 	}
 	keepIDs()
+	e.boundFixtures()
+	bases := e.boundBases()
 	schemas := map[string]map[string]any{} // route key -> request schema
 	for face, path := range documents {
 		r := e.do(req{method: "GET", path: path})
@@ -307,6 +387,9 @@ func TestDocumentedBounds(t *testing.T) {
 		for _, b := range bs {
 			checked++
 			where := fmt.Sprintf("%s %s (%s %d)", rt.Key(), b.where, b.kind, b.limit)
+			if b.kind == "enum" {
+				where = fmt.Sprintf("%s %s (enum %v)", rt.Key(), b.where, b.values)
+			}
 			var ok, bad any
 			switch b.kind {
 			case "maxLength":
@@ -315,6 +398,20 @@ func TestDocumentedBounds(t *testing.T) {
 				ok, bad = b.limit, b.limit+1
 			case "minimum":
 				ok, bad = b.limit, b.limit-1
+			case "minLength":
+				ok, bad = text(b.limit, n+1, b.format), text(b.limit-1, n+2, b.format)
+			case "enum":
+				// The base's own value, which must be a documented one:
+				// sending another could end what later checks use (an
+				// enrollment, an appointment).
+				var doc any
+				json.Unmarshal([]byte(base), &doc)
+				v, found := pathValue(doc, b.path)
+				if s, _ := v.(string); found && !slices.Contains(b.values, s) {
+					t.Errorf("%s: the base's value %q is not one the document lists %v", where, s, b.values)
+					continue
+				}
+				ok, bad = v, "not-"+b.values[0]
 			}
 			body := prepare(b, ok)
 			if body == nil {
@@ -336,6 +433,8 @@ func TestDocumentedBounds(t *testing.T) {
 				}
 			} else if r.status < 200 || r.status > 299 {
 				t.Errorf("%s: the bound itself refused: %d %.300s", where, r.status, r.body)
+			} else {
+				e.settle(rt.Key(), r, cred)
 			}
 			if strings.Contains(rt.Pattern, "/qapi/v1/patients/") && rt.Method == "PUT" {
 				keepIDs() // the update may have renamed the patient other routes' paths name

@@ -86,8 +86,15 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub := live.NewHub(st, log)
 	t.Cleanup(hub.Close)
+	// The report worker runs as serve runs it: an ordered encounter report
+	// is generated (and stops before the store closes).
+	jobs := reports.NewJobs(st, log)
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() { jobs.Run(jobsCtx); close(jobsDone) }()
+	t.Cleanup(func() { stopJobs(); <-jobsDone })
 	h, routes := web.Build(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://clinic.test", Version: "attack",
-		Reports: reports.NewJobs(st, log), PDFs: reports.PDF{},
+		Reports: jobs, PDFs: reports.PDF{},
 		SessionKeys: [][]byte{[]byte("attack-suite-key-0123456789abcdef")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -56,7 +56,7 @@ type wire struct {
 }
 
 func TestSchemaOf(t *testing.T) {
-	got := SchemaOf(reflect.TypeOf(&wire{}), map[string]int{"value": 40})
+	got := SchemaOf(reflect.TypeOf(&wire{}), map[string]int{"value": 40}, nil)
 	want := map[string]any{"type": "object", "properties": map[string]any{
 		"id": map[string]any{"type": "integer"}, "value": map[string]any{"type": "string", "maxLength": 40},
 		"ok": map[string]any{"type": "boolean"}, "ratio": map[string]any{"type": "number"},
@@ -132,24 +132,31 @@ func TestSchemaOfUnknownBound(t *testing.T) {
 			t.Error("an unknown bound did not panic")
 		}
 	}()
-	SchemaOf(reflect.TypeOf(wire{}), nil)
+	SchemaOf(reflect.TypeOf(wire{}), nil, nil)
 }
 
 type tagged struct {
 	Names    []string `json:"names" bound:"name"`
 	Duration int      `json:"duration" range:"duration"`
 	Day      string   `json:"day" format:"date"`
+	Kind     *string  `json:"kind" enum:"kind"`
+	Secret   string   `json:"secret" bound:"secret"`
 }
 
 // A bound on a list of strings bounds each item; a range documents
 // minimum and maximum from bounds' name.min and name.max; a format is
-// copied; a range not in bounds panics like an unknown bound.
+// copied; an enum lists its values; a bound with name.min also states a
+// minLength; a range or an enum not given panics like an unknown bound.
 func TestSchemaOfTags(t *testing.T) {
-	got := SchemaOf(reflect.TypeOf(tagged{}), map[string]int{"name": 10, "duration.min": 1, "duration.max": 86400})
+	bounds := map[string]int{"name": 10, "duration.min": 1, "duration.max": 86400, "secret": 200, "secret.min": 8}
+	enums := map[string][]string{"kind": {"a", "b"}}
+	got := SchemaOf(reflect.TypeOf(tagged{}), bounds, enums)
 	want := map[string]any{"type": "object", "properties": map[string]any{
 		"names":    map[string]any{"type": "array", "items": map[string]any{"type": "string", "maxLength": 10}},
 		"duration": map[string]any{"type": "integer", "minimum": 1, "maximum": 86400},
 		"day":      map[string]any{"type": "string", "format": "date"},
+		"kind":     map[string]any{"type": "string", "enum": []string{"a", "b"}},
+		"secret":   map[string]any{"type": "string", "maxLength": 200, "minLength": 8},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("SchemaOf =\n%#v\nwant\n%#v", got, want)
@@ -159,5 +166,14 @@ func TestSchemaOfTags(t *testing.T) {
 			t.Error("an unknown range did not panic")
 		}
 	}()
-	SchemaOf(reflect.TypeOf(tagged{}), map[string]int{"name": 10})
+	SchemaOf(reflect.TypeOf(tagged{}), map[string]int{"name": 10, "secret": 200}, enums)
+}
+
+func TestSchemaOfUnknownEnum(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("an unknown enum did not panic")
+		}
+	}()
+	SchemaOf(reflect.TypeOf(tagged{}), map[string]int{"name": 10, "duration.min": 1, "secret": 200}, nil)
 }

@@ -119,8 +119,10 @@ func Document(info Info, ops []Operation, security string, components map[string
 // item gets it); a bound not in bounds is a programming error and panics.
 // A number field tagged `range:"name"` gets minimum bounds["name.min"] and
 // maximum bounds["name.max"] (either may be absent, not both), and `format:"date"` (or date-time, uri, email) is copied as the
-// schema's format.
-func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
+// schema's format. A bound with a bounds["name.min"] also gets that
+// minLength. A string field tagged `enum:"name"` lists enums[name], the
+// values the handler or the store accepts (unknown: panics, as a bound).
+func SchemaOf(t reflect.Type, bounds map[string]int, enums map[string][]string) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -134,9 +136,9 @@ func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
 	case reflect.Slice, reflect.Array:
-		return map[string]any{"type": "array", "items": SchemaOf(t.Elem(), bounds)}
+		return map[string]any{"type": "array", "items": SchemaOf(t.Elem(), bounds, enums)}
 	case reflect.Map:
-		return map[string]any{"type": "object", "additionalProperties": SchemaOf(t.Elem(), bounds)}
+		return map[string]any{"type": "object", "additionalProperties": SchemaOf(t.Elem(), bounds, enums)}
 	case reflect.Struct:
 		props := map[string]any{}
 		for i := 0; i < t.NumField(); i++ {
@@ -145,7 +147,7 @@ func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 			if name == "" || name == "-" { // not on the wire
 				continue
 			}
-			sc := SchemaOf(f.Type, bounds)
+			sc := SchemaOf(f.Type, bounds, enums)
 			target := sc // where string facets go: the items of a list of strings
 			if items, ok := sc["items"].(map[string]any); ok && sc["type"] == "array" {
 				target = items
@@ -156,6 +158,16 @@ func SchemaOf(t reflect.Type, bounds map[string]int) map[string]any {
 					panic("openapi: unknown bound " + b + " on " + t.Name() + "." + f.Name)
 				}
 				target["maxLength"] = max
+				if lo, ok := bounds[b+".min"]; ok {
+					target["minLength"] = lo
+				}
+			}
+			if en := f.Tag.Get("enum"); en != "" {
+				vals, ok := enums[en]
+				if !ok {
+					panic("openapi: unknown enum " + en + " on " + t.Name() + "." + f.Name)
+				}
+				target["enum"] = vals
 			}
 			if rg := f.Tag.Get("range"); rg != "" {
 				lo, ok1 := bounds[rg+".min"]

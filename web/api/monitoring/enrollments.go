@@ -140,8 +140,8 @@ func toWireEnrollment(e *store.Enrollment, t *team) wireEnrollment {
 // out keeps its value (alertRules, when sent, is the whole new list).
 type enrollmentInput struct {
 	PatientID  *string     `json:"patientId"`
-	Program    *string     `json:"program"`
-	Status     *string     `json:"status"`
+	Program    *string     `json:"program" enum:"program"`
+	Status     *string     `json:"status" enum:"enrollmentStatus"`
 	Conditions *[]string   `json:"conditions" bound:"label"`
 	Devices    *[]string   `json:"devices" bound:"label"`
 	CareTeam   *[]string   `json:"careTeam"`

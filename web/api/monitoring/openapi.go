@@ -105,7 +105,7 @@ func (h *Handler) OpenAPI() map[string]any {
 		op := openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Access == Public,
 			ID: openapi.OperationID(rt.Method, rt.Pattern, "api"), Params: params, Responses: responses}
 		if b := requestBodies[key]; b != nil {
-			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b), store.Bounds))}
+			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b), store.Bounds, store.Enums))}
 		} else if rt.Method == "POST" || rt.Method == "PUT" {
 			op.RequestBody = map[string]any{"content": openapi.JSONContent(map[string]any{"type": "object"})}
 		}

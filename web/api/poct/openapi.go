@@ -92,13 +92,13 @@ func (h *Handler) OpenAPI() map[string]any {
 		ok := map[string]any{"description": "Success"}
 		b := bodies[key]
 		if b[1] != nil {
-			ok["content"] = openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b[1]), store.Bounds))
+			ok["content"] = openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b[1]), store.Bounds, store.Enums))
 		}
 		op := openapi.Operation{Method: rt.Method, Pattern: rt.Pattern, Summary: rt.Summary, Public: rt.Public,
 			ID: openapi.OperationID(rt.Method, rt.Pattern, "api", "poct", "v1"), Params: params,
 			Responses: map[string]any{successStatus(rt.Method, rt.Pattern): ok, "default": openapi.ErrorResponse("Error")}}
 		if b[0] != nil {
-			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b[0]), store.Bounds))}
+			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b[0]), store.Bounds, store.Enums))}
 		}
 		ops = append(ops, op)
 	}
@@ -111,13 +111,13 @@ func (h *Handler) OpenAPI() map[string]any {
 	}, ops, "bearer", map[string]any{
 		"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
 			"description": "A token issued in the admin pages or by clinicbox client create --kind poct"}},
-		"schemas": map[string]any{"Error": openapi.SchemaOf(reflect.TypeOf(errorBody{}), store.Bounds)},
+		"schemas": map[string]any{"Error": openapi.SchemaOf(reflect.TypeOf(errorBody{}), store.Bounds, store.Enums)},
 	})
 	doc["webhooks"] = map[string]any{"result.created": map[string]any{"post": map[string]any{
 		"summary": "A result was stored (also result.updated, order.updated, device.status_changed, qc.failed); signed with X-Clinicbox-Signature",
 		"requestBody": map[string]any{"content": openapi.JSONContent(map[string]any{"type": "object", "properties": map[string]any{
 			"event": openapi.String(), "id": openapi.String(),
-			"created_at": openapi.String(), "result": openapi.SchemaOf(reflect.TypeOf(resultJSON{}), store.Bounds)}})},
+			"created_at": openapi.String(), "result": openapi.SchemaOf(reflect.TypeOf(resultJSON{}), store.Bounds, store.Enums)}})},
 		"responses": map[string]any{"2XX": map[string]any{"description": "Received"}}}}}
 	return doc
 }

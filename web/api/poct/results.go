@@ -83,7 +83,7 @@ type correctionInput struct {
 	Unit           *string `json:"unit" bound:"code"`
 	ReferenceRange *string `json:"reference_range" bound:"shortID"`
 	Flags          *string `json:"flags" bound:"code"`
-	Status         string  `json:"status"`
+	Status         string  `json:"status" enum:"correctionStatus"`
 	Note           string  `json:"note" bound:"paragraph"`
 }
 

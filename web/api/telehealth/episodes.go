@@ -17,7 +17,7 @@ type episodeInput struct {
 	Type             *string `json:"type" bound:"shortID"`
 	From             *string `json:"from" format:"date"`
 	To               *string `json:"to" format:"date"`
-	Status           *string `json:"status"`
+	Status           *string `json:"status" enum:"episodeStatus"`
 	Objective        *string `json:"objective" bound:"paragraph"`
 	ReasonIncomplete *string `json:"reasonIncomplete" bound:"paragraph"`
 }

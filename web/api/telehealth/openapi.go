@@ -1,6 +1,7 @@
 package telehealth
 
 import (
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -22,6 +23,14 @@ var queryParams = map[string][]openapi.Param{
 		{Name: "fileName", In: "query", Description: "File name shown in the UI", Schema: map[string]any{"type": "string"}},
 	},
 }
+
+// enums are the value lists the writes document (`enum:"name"`): the
+// store's, and this face's own.
+var enums = func() map[string][]string {
+	m := maps.Clone(store.Enums)
+	m["consultType"], m["paReason"] = consultTypes, paReasons
+	return m
+}()
 
 // requestBodies are the JSON bodies of the writes, by wire type: their
 // schemas carry the store's bounds (maxLength, minimum, maximum; see
@@ -94,7 +103,7 @@ func (h *Handler) OpenAPI() map[string]any {
 				"default":                            openapi.ErrorResponse("Error"),
 			}}
 		if b := requestBodies[rt.Method+" "+rt.Pattern]; b != nil {
-			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b), store.Bounds))}
+			op.RequestBody = map[string]any{"required": true, "content": openapi.JSONContent(openapi.SchemaOf(reflect.TypeOf(b), store.Bounds, enums))}
 		}
 		ops = append(ops, op)
 	}

@@ -95,7 +95,7 @@ type patientInput struct {
 	AccountNumber     *string             `json:"accountNumber" bound:"patientIdentifier"`
 	Name              *[]nameJSON         `json:"name"`
 	BirthDate         *string             `json:"birthDate" format:"date"`
-	Gender            *string             `json:"gender"`
+	Gender            *string             `json:"gender" enum:"gender"`
 	MaritalStatus     *string             `json:"maritalStatus" bound:"namePart"`
 	Telecom           *[]contactPointJSON `json:"telecom"`
 	Contact           *[]contactJSON      `json:"contact"`

@@ -2,10 +2,12 @@ package telehealth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -43,20 +45,24 @@ const duplicateWindow = 24 * time.Hour
 // MsgDuplicateVisit is the documented rejection.
 const MsgDuplicateVisit = "A visit has already been created for the patient within 24 hours"
 
+// perfectAnswerInput's bounds are the store's for the same data (a
+// patient's name parts and MRN) and a label's for the answers that name a
+// person or a place; the OpenAPI document states them from these tags and
+// validate enforces the same constants.
 type perfectAnswerInput struct {
-	FirstName               *string `json:"firstName"`
-	LastName                *string `json:"lastName"`
-	DOB                     *string `json:"dob"`
-	LocationID              *string `json:"locationId"`
-	MRN                     *string `json:"mrn"`
-	PhysicianCallbackNumber *string `json:"physicianCallbackNumber"`
-	RequestingProvider      *string `json:"requestingProvider"`
-	CallCenterNotified      *string `json:"callCenterNotified"`
-	PhysicianNotified       *string `json:"physicianNotified"`
-	PatientLocation         *string `json:"patientLocation"`
-	ConsultType             *string `json:"consultType"`
-	Reason                  *string `json:"reason"`
-	Caller                  *string `json:"caller"`
+	FirstName               *string `json:"firstName" bound:"namePart"`
+	LastName                *string `json:"lastName" bound:"namePart"`
+	DOB                     *string `json:"dob" format:"date"`
+	LocationID              *string `json:"locationId" format:"uuid"`
+	MRN                     *string `json:"mrn" bound:"patientIdentifier"`
+	PhysicianCallbackNumber *string `json:"physicianCallbackNumber" bound:"label"`
+	RequestingProvider      *string `json:"requestingProvider" bound:"label"`
+	CallCenterNotified      *string `json:"callCenterNotified" format:"date-time"`
+	PhysicianNotified       *string `json:"physicianNotified" format:"date-time"`
+	PatientLocation         *string `json:"patientLocation" bound:"label"`
+	ConsultType             *string `json:"consultType" enum:"consultType"`
+	Reason                  *string `json:"reason" enum:"paReason"`
+	Caller                  *string `json:"caller" bound:"label"`
 }
 
 func val(p *string) string {
@@ -75,10 +81,22 @@ func (in *perfectAnswerInput) validate(now time.Time) error {
 	for name, p := range required {
 		v.Check(val(p) != "", name, "This value should not be blank.")
 	}
-	for name, p := range map[string]*string{"firstName": in.FirstName, "lastName": in.LastName, "mrn": in.MRN,
-		"requestingProvider": in.RequestingProvider, "physicianCallbackNumber": in.PhysicianCallbackNumber,
-		"patientLocation": in.PatientLocation, "caller": in.Caller} {
-		v.Check(len(val(p)) <= 200, name, "This value is too long. It should have 200 characters or less.")
+	for _, f := range []struct {
+		name string
+		p    *string
+		max  int
+	}{
+		{"firstName", in.FirstName, store.MaxNamePart}, {"lastName", in.LastName, store.MaxNamePart},
+		{"mrn", in.MRN, store.MaxPatientIdentifier}, {"requestingProvider", in.RequestingProvider, store.MaxLabel},
+		{"physicianCallbackNumber", in.PhysicianCallbackNumber, store.MaxLabel},
+		{"patientLocation", in.PatientLocation, store.MaxLabel}, {"caller", in.Caller, store.MaxLabel},
+	} {
+		s := val(f.p)
+		if utf8.RuneCountInString(s) > f.max {
+			v.Add(f.name, fmt.Sprintf("This value is too long. It should have %d characters or less.", f.max))
+			continue
+		}
+		v.Line(f.name, s, f.max) // control characters, invalid UTF-8
 	}
 	if s := val(in.DOB); s != "" {
 		if d, err := time.Parse("2006-01-02", s); err != nil {

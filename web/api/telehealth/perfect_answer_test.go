@@ -88,6 +88,15 @@ func TestPerfectAnswer(t *testing.T) {
 		{name: "bad datetime", method: "POST", path: "/qapi/v1/perfect-answer", body: with("callCenterNotified", `"yesterday"`),
 			status: 400, msg: "Bad parameters [callCenterNotified: This value is not a valid datetime.]"},
 		{name: "wrong type", method: "POST", path: "/qapi/v1/perfect-answer", body: with("mrn", `12`), status: 400, msg: "mrn"},
+		// Limits are the store's, in characters: ø is two bytes.
+		{name: "first name of 101 characters", method: "POST", path: "/qapi/v1/perfect-answer", body: with("firstName", `"`+strings.Repeat("ø", 101)+`"`),
+			status: 400, msg: "Bad parameters [firstName: This value is too long. It should have 100 characters or less.]"},
+		{name: "mrn of 101 characters", method: "POST", path: "/qapi/v1/perfect-answer", body: with("mrn", `"`+strings.Repeat("M", 101)+`"`),
+			status: 400, msg: "Bad parameters [mrn: This value is too long. It should have 100 characters or less.]"},
+		{name: "caller of 201 characters", method: "POST", path: "/qapi/v1/perfect-answer", body: with("caller", `"`+strings.Repeat("ø", 201)+`"`),
+			status: 400, msg: "Bad parameters [caller: This value is too long. It should have 200 characters or less.]"},
+		{name: "control character in a name", method: "POST", path: "/qapi/v1/perfect-answer", body: with("lastName", `"Do\u0000e"`),
+			status: 400, msg: "Bad parameters [lastName: must not contain control characters.]"},
 		{name: "other organisation has no such location", method: "POST", path: "/qapi/v1/perfect-answer", key: "B", body: specPerfectAnswer,
 			status: 400, msg: "Bad parameters [locationId: Location not found.]"},
 
@@ -97,6 +106,12 @@ func TestPerfectAnswer(t *testing.T) {
 			capture: map[string]string{"p1": "patientId", "enc1": "encounterId"}},
 		{name: "second within 24 hours is rejected", method: "POST", path: "/qapi/v1/perfect-answer", body: with("firstName", `"Johnny"`),
 			status: 409, msg: "A visit has already been created for the patient within 24 hours"},
+		// Both names at the limit: the full name they would make is longer
+		// than a name part may be, and is left out rather than refused.
+		{name: "names of 100 characters each", method: "POST", path: "/qapi/v1/perfect-answer",
+			body: strings.NewReplacer(`"John"`, `"`+strings.Repeat("ø", 100)+`"`, `"Doe"`, `"`+strings.Repeat("å", 100)+`"`,
+				`"AA-00000001"`, `"AA-3"`).Replace(specPerfectAnswer),
+			status: 201, want: map[string]any{"patientId": "<uuid>", "encounterId": "<uuid>"}},
 		{name: "known MRN updates the patient", method: "POST", path: "/qapi/v1/perfect-answer", body: with("mrn", `"AA-2"`),
 			status: 201, want: map[string]any{"patientId": "{{knownUUID}}", "encounterId": "<uuid>"},
 			events: []string{store.EventPatientUpdated, store.EventAppointmentScheduled}, capture: map[string]string{"enc2": "encounterId"}},
@@ -105,6 +120,10 @@ func TestPerfectAnswer(t *testing.T) {
 	p, err := e.st.PatientBy(ctx, e.orgA.ID, store.ByMRN, "AA-00000001")
 	if err != nil || p.FirstName() != "John" || p.LastName() != "Doe" || p.BirthDate != "2001-01-20" || p.UUID != e.vars["p1"] {
 		t.Fatalf("patient after perfect answer: %+v %v", p, err)
+	}
+	if long, err := e.st.PatientBy(ctx, e.orgA.ID, store.ByMRN, "AA-3"); err != nil ||
+		long.FirstName() != strings.Repeat("ø", 100) || long.LastName() != strings.Repeat("å", 100) {
+		t.Errorf("patient with long names: %+v %v", long, err)
 	}
 	k, _ := e.st.PatientBy(ctx, e.orgA.ID, store.ByMRN, "AA-2")
 	if k.FirstName() != "John" || k.BirthDate != "2001-01-20" || k.ExternalID != "known" {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -70,10 +71,10 @@ func (h *Handler) csvDataDump(w http.ResponseWriter, r *http.Request) {
 }
 
 type encounterReportInput struct {
-	From     *string `json:"from"`
-	To       *string `json:"to"`
-	PresetID *string `json:"presetId"`
-	Password *string `json:"password"`
+	From     *string `json:"from" format:"date-time"`
+	To       *string `json:"to" format:"date-time"`
+	PresetID *string `json:"presetId" format:"uuid"`
+	Password *string `json:"password" bound:"reportPassword"`
 }
 
 type reportStatusJSON struct {
@@ -130,10 +131,10 @@ func (h *Handler) createEncounterReport(w http.ResponseWriter, r *http.Request) 
 	switch {
 	case in.Password == nil || *in.Password == "":
 		v.Add("password", "This value should not be blank.")
-	case len([]rune(*in.Password)) < 8:
-		v.Add("password", "This value is too short. It should have 8 characters or more.")
-	case len(*in.Password) > 200:
-		v.Add("password", "This value is too long. It should have 200 characters or less.")
+	case utf8.RuneCountInString(*in.Password) < store.MinReportPassword:
+		v.Add("password", fmt.Sprintf("This value is too short. It should have %d characters or more.", store.MinReportPassword))
+	case utf8.RuneCountInString(*in.Password) > store.MaxReportPassword:
+		v.Add("password", fmt.Sprintf("This value is too long. It should have %d characters or less.", store.MaxReportPassword))
 	}
 	if err := v.Err(); err != nil {
 		h.fail(w, r, err)
