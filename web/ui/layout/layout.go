@@ -350,11 +350,25 @@ func crumbs(ctx context.Context, p PageProps) []Crumb {
 // 413 when it is over its route's limit, 400 when it is malformed (a bare
 // text answer would leave the browser on a blank page).
 func BadForm(w http.ResponseWriter, r *http.Request, err error) {
+	_, msg := FormError(r.Context(), err)
+	Fail(w, r, slog.Default(), nil, &httpx.DecodeError{Msg: msg, Err: err})
+}
+
+// FormError is the status (413 over the limit, else 400) and the reader's
+// words for a form body that could not be read: a person sees what to do,
+// not the limit in bytes the APIs state.
+func FormError(ctx context.Context, err error) (int, string) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		err = httpx.TooLarge(tooBig)
-	} else {
-		err = &httpx.DecodeError{Msg: "the form could not be read", Err: err}
+		return http.StatusRequestEntityTooLarge, i18n.T(ctx, "FormTooLarge", "Size", formSize(tooBig.Limit))
 	}
-	Fail(w, r, slog.Default(), nil, err)
+	return http.StatusBadRequest, i18n.T(ctx, "FormUnreadable")
+}
+
+// formSize words a body limit as people do: 256 KB, 2 MB.
+func formSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d KB", (n+1023)>>10)
 }

@@ -182,7 +182,7 @@ func (h *handlers) saveAnswers(w http.ResponseWriter, r *http.Request) {
 	u := user(r)
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		h.formError(w, r, http.StatusBadRequest, "the form could not be read")
+		h.badForm(w, r, err)
 		return
 	}
 	apptID := pathID(r)
@@ -264,6 +264,13 @@ func (h *handlers) saveAnswers(w http.ResponseWriter, r *http.Request) {
 
 // formError answers a refused note action: JSON for the script, else a
 // flash on the note page.
+// badForm answers a form body that could not be read, in the reader's
+// words (413 over the limit, else 400).
+func (h *handlers) badForm(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := layout.FormError(r.Context(), err)
+	h.formError(w, r, status, msg)
+}
+
 func (h *handlers) formError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	if wantsJSON(r) {
 		httpx.JSON(w, status, saveResult{Message: msg})
@@ -306,7 +313,7 @@ func nonNilStrings(v []string) []string {
 func (h *handlers) startNote(w http.ResponseWriter, r *http.Request) {
 	u := user(r)
 	if err := r.ParseForm(); err != nil {
-		h.formError(w, r, http.StatusBadRequest, "the form could not be read")
+		h.badForm(w, r, err)
 		return
 	}
 	tid, _ := strconv.ParseInt(r.PostForm.Get("template"), 10, 64)
@@ -326,7 +333,7 @@ func (h *handlers) startNote(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) addComment(w http.ResponseWriter, r *http.Request) {
 	u := user(r)
 	if err := r.ParseForm(); err != nil {
-		h.formError(w, r, http.StatusBadRequest, "the form could not be read")
+		h.badForm(w, r, err)
 		return
 	}
 	tid, _ := strconv.ParseInt(r.PostForm.Get("template"), 10, 64)
@@ -369,7 +376,7 @@ func (h *handlers) signNote(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := user(r)
 	if err := r.ParseForm(); err != nil {
-		h.formError(w, r, http.StatusBadRequest, "the form could not be read")
+		h.badForm(w, r, err)
 		return
 	}
 	t := texts(r)
@@ -428,7 +435,7 @@ func summaryFileName(sum *store.VisitSummary, at time.Time) string {
 func (h *handlers) addAddendum(w http.ResponseWriter, r *http.Request) {
 	u := user(r)
 	if err := r.ParseForm(); err != nil {
-		h.formError(w, r, http.StatusBadRequest, "the form could not be read")
+		h.badForm(w, r, err)
 		return
 	}
 	t := texts(r)
