@@ -82,13 +82,19 @@ func (e *env) boundBases() map[string]string {
 	}
 }
 
+// alertBase is where freshAlert's readings are stamped: an hour before the
+// suite started, n seconds earlier for request n, so no two share a second
+// with each other or with the seed's readings of a minute or two ago (a
+// reading of the same second answers 200 as the one already stored).
+var alertBase = time.Now().Add(-time.Hour).Truncate(time.Second)
+
 // freshAlert raises a new open alert for A's patient (a low SpO2 reading)
 // and answers its id, for a write that resolves one.
 func (e *env) freshAlert(n int) string {
 	mon := hdr("Authorization", "Bearer "+e.a.monTok, "X-Organization-ID", e.a.monOrg)
 	e.must(e.do(jsonReq("POST", "/api/observations", mon, map[string]any{"patientId": "patient_" + e.a.ids["patientUUID"],
 		"metricDefinitionId": "metric_spo2", "value": 80, "unit": "%", "source": "DEVICE",
-		"recordedAt": time.Now().Add(-time.Duration(n) * time.Second).UTC().Format(time.RFC3339)})), 201, "low reading")
+		"recordedAt": alertBase.Add(-time.Duration(n) * time.Second).UTC().Format(time.RFC3339)})), 201, "low reading")
 	r := e.must(e.do(req{method: "GET", path: "/api/alerts?status=OPEN&limit=1", header: mon}), 200, "open alerts")
 	var out struct {
 		Data []struct {
