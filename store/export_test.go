@@ -66,6 +66,31 @@ func (s *Store) ReadingQueryPlans(ctx context.Context) (map[string][]string, err
 	return out, nil
 }
 
+// ObservationSearchPlan is the query plan of SearchObservations' query
+// for f (EXPLAIN QUERY PLAN, one line per step).
+func (s *Store) ObservationSearchPlan(ctx context.Context, orgID int64, f ObservationSearch) ([]string, error) {
+	q, args := observationSearchSQL(orgID, f)
+	rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT o.id FROM observations o
+		LEFT JOIN patients p ON p.id = o.patient_id
+		LEFT JOIN devices d ON d.id = o.device_id
+		LEFT JOIN appointments a ON a.id = o.appointment_id
+		WHERE `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			return nil, err
+		}
+		out = append(out, detail)
+	}
+	return out, rows.Err()
+}
+
 // NewTimeUUID is newTimeUUID.
 var NewTimeUUID = newTimeUUID
 
