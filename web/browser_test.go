@@ -54,7 +54,10 @@ func newBrowser(t *testing.T, exe string) context.Context {
 			chromedp.DisableGPU,
 			chromedp.NoFirstRun,
 			chromedp.NoDefaultBrowserCheck,
-			chromedp.Flag("use-fake-device-for-media-stream", true),
+			// Three fake cameras, so that "Switch camera" has somewhere to
+			// switch to: fake_device_0 and fake_device_2 send, fake_device_1
+			// is a depth camera (16-bit Y16 frames, which WebRTC cannot send).
+			chromedp.Flag("use-fake-device-for-media-stream", "device-count=3"),
 			chromedp.Flag("use-fake-ui-for-media-stream", true),
 			chromedp.Flag("disable-background-networking", true),
 			chromedp.Flag("disable-component-update", true),

@@ -97,10 +97,9 @@ func startBrowserCall(t *testing.T) *browserCall {
 	t.Cleanup(srv.Close)
 
 	c := &browserCall{patient: newBrowser(t, exe), provider: newBrowser(t, exe), media: cut}
-	// The check-in page grows as its camera and connection checks finish
-	// (a mouse click aimed before that can land beside the moved button):
-	// wait for both, then press the button (TestBrowserVideoVisit presses
-	// it as a user does; here it only sets the call up).
+	// Wait for the camera and connection checks (the call starts with the
+	// camera open), then press the button (TestBrowserVideoVisit presses it
+	// as a user does; here it only sets the call up).
 	run(t, c.patient, "patient opens the check-in page",
 		chromedp.Navigate(srv.URL+"/visit/"+a.PatientToken),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="checkin-button"]`)),
@@ -143,7 +142,9 @@ func framesJS(selector string) string {
 
 func frames(t *testing.T, b context.Context, selector string) float64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b, 5*time.Second)
+	// A renderer starved by a loaded machine (load 20-30 on two cores)
+	// answers getStats in seconds, not milliseconds.
+	ctx, cancel := context.WithTimeout(b, 20*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](framesJS(selector), chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -256,3 +257,96 @@ func evalAsync(t *testing.T, ctx context.Context, expr string) string {
 	}
 	return v
 }
+
+// senderLabelJS is the label of the camera the patient's page sends now
+// (Chromium's fake cameras are fake_device_0, fake_device_1).
+const senderLabelJS = `(() => {
+  const pc = window.clinicboxCall && window.clinicboxCall.pc;
+  const s = pc && pc.getSenders().find(s => s.track && s.track.kind === "video");
+  return s ? s.track.label : "";
+})()`
+
+// sendStatsJS describes what a page's video sender does, per simulcast
+// layer, for a failure message: frames encoded, whether the layer is
+// active, why its quality is limited, and the connection's outgoing
+// bitrate estimate.
+const sendStatsJS = `(async () => {
+  const pc = window.clinicboxCall && window.clinicboxCall.pc;
+  if (!pc) return "no connection";
+  const out = [];
+  const st = await pc.getStats();
+  st.forEach(s => {
+    if (s.type === "outbound-rtp" && s.kind === "video")
+      out.push((s.rid || "-") + ": encoded=" + s.framesEncoded + " sent=" + s.framesSent + " active=" + s.active +
+        " " + (s.frameWidth || 0) + "x" + (s.frameHeight || 0) + " limit=" + s.qualityLimitationReason + " pli=" + s.pliCount + " key=" + s.keyFramesEncoded + " pk=" + s.packetsSent + " target=" + Math.round(s.targetBitrate || 0));
+    if (s.type === "candidate-pair" && s.nominated && s.availableOutgoingBitrate)
+      out.push("availableOutgoingBitrate=" + Math.round(s.availableOutgoingBitrate));
+  });
+  const snd = pc.getSenders().find(s => s.track && s.track.kind === "video");
+  if (snd) {
+    const tr = snd.track, ts = tr.stats || {};
+    out.push("track " + tr.label + " " + tr.readyState + " muted=" + tr.muted + " enabled=" + tr.enabled +
+      " delivered=" + ts.deliveredFrames + " discarded=" + ts.discardedFrames + " total=" + ts.totalFrames +
+      " active=" + JSON.stringify(snd.getParameters().encodings.map(e => e.rid + ":" + e.active + ":" + (e.scaleResolutionDownBy || 1))));
+  }
+  const pv = document.getElementById("self-view");
+  if (pv && pv.getVideoPlaybackQuality) out.push("preview frames=" + pv.getVideoPlaybackQuality().totalVideoFrames);
+  return out.join("; ");
+})()`
+
+// TestBrowserVideoSwitchCamera: the patient presses "Switch camera" and the
+// clinician's tile keeps decoding frames: framesDecoded rises in every
+// three-second window for twelve seconds after the switch, not only once.
+// Chromium's fake cameras are fake_device_0, fake_device_1 (a depth camera:
+// its 16-bit frames show in the preview, but WebRTC refuses to encode them,
+// so the clinician's picture froze on it) and fake_device_2; the page sees
+// that fake_device_1 is not sent and moves on to fake_device_2.
+func TestBrowserVideoSwitchCamera(t *testing.T) {
+	c := startBrowserCall(t)
+	if got := evalString(t, c.patient, senderLabelJS); got != "fake_device_0" {
+		t.Fatalf("the patient sends %q before the switch, want fake_device_0", got)
+	}
+	run(t, c.patient, "switch camera",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="btn-flip"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="btn-flip"]`)),
+	)
+	deadline := time.Now().Add(45 * time.Second)
+	for evalString(t, c.patient, senderLabelJS) != "fake_device_2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the patient sends %q after the switch, want fake_device_2 (past the depth camera)\npatient's sender: %s",
+				evalString(t, c.patient, senderLabelJS), evalAsync(t, c.patient, sendStatsJS))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	last := frames(t, c.provider, "#tiles video")
+	for i := 1; i <= 4; i++ {
+		time.Sleep(3 * time.Second)
+		f := frames(t, c.provider, "#tiles video")
+		if f <= last {
+			t.Fatalf("the clinician's picture froze %ds after the switch (framesDecoded %v then %v)\npatient's sender: %s\nclinician's receiver: %s",
+				3*i, last, f, evalAsync(t, c.patient, sendStatsJS), evalAsync(t, c.provider, recvStatsJS))
+		}
+		last = f
+	}
+	// Switching again skips the depth camera at once: back to fake_device_0.
+	run(t, c.patient, "switch camera again", chromedp.Click(chromedp.CSS(`[data-testid="btn-flip"]`)))
+	deadline = time.Now().Add(20 * time.Second)
+	for evalString(t, c.patient, senderLabelJS) != "fake_device_0" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second switch sends %q, want fake_device_0", evalString(t, c.patient, senderLabelJS))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// recvStatsJS describes a page's video receivers, for a failure message.
+const recvStatsJS = `(async () => {
+  const pc = window.clinicboxCall && window.clinicboxCall.pc;
+  if (!pc) return "no connection";
+  const out = [];
+  (await pc.getStats()).forEach(s => {
+    if (s.type === "inbound-rtp" && s.kind === "video")
+      out.push("in: recv=" + s.framesReceived + " dec=" + s.framesDecoded + " key=" + s.keyFramesDecoded + " drop=" + s.framesDropped + " pli=" + s.pliCount + " nack=" + s.nackCount + " lost=" + s.packetsLost + " pk=" + s.packetsReceived + " " + (s.frameWidth||0) + "x" + (s.frameHeight||0));
+  });
+  return out.join("; ");
+})()`

@@ -552,11 +552,8 @@
     send({ type: "state", video: videoOn });
   });
   if (els.flip) els.flip.addEventListener("click", function () {
-    var opts = els.camSel ? Array.prototype.map.call(els.camSel.options, function (o) { return o.value; }) : [];
-    if (opts.length < 2) return;
-    els.camSel.value = opts[(opts.indexOf(els.camSel.value) + 1) % opts.length];
-    store("camera", els.camSel.value);
-    openDevices();
+    var to = nextCamera();
+    if (to) switchCamera(to);
   });
   if (els.screen) els.screen.addEventListener("click", function () {
     if (screenTrack) { screenTrack.stop(); stopScreen(); return; }
@@ -569,6 +566,65 @@
       send({ type: "state", screen: true });
     }).catch(function () {});
   });
+  // Cameras whose picture this browser cannot send. A depth or infrared
+  // camera delivers frames the encoder refuses (Chromium logs "We cannot
+  // send frame with storage type: format:PIXEL_FORMAT_Y16"): the preview
+  // shows it, the others' picture freezes. "Switch camera" moves on past
+  // such a camera, and skips it from then on.
+  var unsendable = {};
+
+  function nextCamera() {
+    var opts = els.camSel ? Array.prototype.map.call(els.camSel.options, function (o) { return o.value; }) : [];
+    var at = opts.indexOf(els.camSel.value);
+    for (var k = 1; k < opts.length; k++) {
+      var id = opts[(at + k) % opts.length];
+      if (!unsendable[id]) return id;
+    }
+    return "";
+  }
+
+  function switchCamera(to) {
+    els.camSel.value = to;
+    store("camera", to);
+    openDevices().then(function () { watchSending(to); });
+  }
+
+  function cameraSender() {
+    var found = null;
+    if (pc) pc.getTransceivers().forEach(function (t) { if (t.mid != null && slots[t.mid] === "camera") found = t.sender; });
+    return found;
+  }
+
+  function shownFrames() {
+    var q = els.preview && els.preview.getVideoPlaybackQuality && els.preview.getVideoPlaybackQuality();
+    return q ? q.totalVideoFrames : 0;
+  }
+
+  // watchSending checks, for eight seconds after a switch, that the camera
+  // sender encodes the new camera's frames; when the preview shows frames
+  // and none are encoded, the camera is marked and the next one taken.
+  function watchSending(id) {
+    var base = -1, shown = 0, ticks = 0;
+    var tick = function () {
+      var snd = cameraSender();
+      var cam = local && local.getVideoTracks()[0];
+      if (!snd || !cam || !videoOn || state !== "call" || els.camSel.value !== id) return;
+      if (snd.track !== cam) { setTimeout(tick, 500); return; } // not swapped yet
+      snd.getStats().then(function (st) {
+        var n = 0;
+        st.forEach(function (s) { if (s.type === "outbound-rtp") n += s.framesEncoded || 0; });
+        if (base < 0) { base = n; shown = shownFrames(); }
+        else if (n > base) return; // it sends
+        if (++ticks < 16) { setTimeout(tick, 500); return; }
+        if (shownFrames() <= shown) return; // no frames at all: not this camera's format
+        unsendable[id] = true;
+        var next = nextCamera();
+        if (next && next !== id) switchCamera(next);
+      });
+    };
+    setTimeout(tick, 500);
+  }
+
   function stopScreen() {
     screenTrack = null;
     replaceSending();
