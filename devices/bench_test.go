@@ -3,13 +3,13 @@ package devices
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/devices/astm"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // message50 is an ASTM transcript (ENQ, frames, EOT) carrying 50 results.
@@ -32,19 +32,10 @@ func message50() []byte {
 // benchStore is a store with a patient and an ASTM device.
 func benchStore(b *testing.B) (*store.Store, *store.Device) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	org := &store.Org{Name: "Clinic", Slug: "clinic"}
-	st.CreateOrg(ctx, org)
-	st.CreatePatient(ctx, org.ID, &store.Patient{MRN: "PAT-100234", Active: true})
-	dev := &store.Device{Name: "CX300", Protocol: "astm", PortPath: "/dev/null"}
-	if err := st.CreateDevice(ctx, org.ID, dev); err != nil {
-		b.Fatal(err)
-	}
-	return st, dev
+	st := storetest.Open(b)
+	org := storetest.Org(b, st, "Clinic", "clinic")
+	storetest.Must(b, st.CreatePatient(ctx, org.ID, &store.Patient{MRN: "PAT-100234", Active: true}))
+	return st, storetest.Device(b, st, org.ID, &store.Device{Name: "CX300", Protocol: "astm", PortPath: "/dev/null"})
 }
 
 // BenchmarkIngest50 is a 50-result ASTM message parsed and stored: from
@@ -94,13 +85,8 @@ func BenchmarkStoreAndIngest50(b *testing.B) {
 // BenchmarkParse50 is the parsing and mapping alone (no writes).
 func BenchmarkParse50(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	org := &store.Org{Name: "Clinic", Slug: "clinic"}
-	st.CreateOrg(ctx, org)
+	st := storetest.Open(b)
+	org := storetest.Org(b, st, "Clinic", "clinic")
 	dev := &store.Device{ID: 1, OrgID: org.ID, Name: "CX300", Protocol: "astm"}
 	raw := message50()
 	b.SetBytes(int64(len(raw)))

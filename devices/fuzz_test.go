@@ -2,12 +2,12 @@ package devices
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/devices/sim"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // FuzzIngest feeds arbitrary bytes, as each protocol, through the mapping
@@ -24,20 +24,11 @@ func FuzzIngest(f *testing.F) {
 	}
 	f.Add([]byte("\x05\x021H|\\^&\rP|1|X\rO|1|S1||^^^A|||||||Q\rR|1|^^^A|1\rL|1\r\x0300\r\n\x04"))
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	org := &store.Org{Name: "C", Slug: "c"}
-	st.CreateOrg(ctx, org)
+	st := storetest.Open(f)
+	org := storetest.Org(f, st, "C", "c")
 	devs := map[string]*store.Device{}
 	for _, p := range store.DeviceProtocols {
-		d := &store.Device{Name: p, Protocol: p, PortPath: "/dev/null", Station: "Lab"}
-		if err := st.CreateDevice(ctx, org.ID, d); err != nil {
-			f.Fatal(err)
-		}
-		devs[p] = d
+		devs[p] = storetest.Device(f, st, org.ID, &store.Device{Name: p, Protocol: p, PortPath: "/dev/null", Station: "Lab"})
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, p := range store.DeviceProtocols {

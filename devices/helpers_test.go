@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // env is a store with one clinic, a patient, and a running Manager.
@@ -29,14 +29,8 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{st: st, ctx: ctx, org: &store.Org{Name: "Clinic", Slug: "clinic"}}
-	if err := st.CreateOrg(ctx, e.org); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t) // closed after the manager has stopped
+	e := &env{st: st, ctx: ctx, org: storetest.Org(t, st, "Clinic", "clinic")}
 	e.patient = &store.Patient{MRN: "PAT-100234", NationalID: "NI-7781234", Active: true,
 		Names: []store.HumanName{{FirstName: "Erika", LastName: "Mustermann"}}, BirthDate: "1978-05-12", Gender: "female"}
 	if err := st.CreatePatient(ctx, e.org.ID, e.patient); err != nil {
@@ -53,7 +47,6 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
-		st.Close()
 	})
 	return e
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/clinicbox/clinicbox/devices/hl7"
 	"github.com/clinicbox/clinicbox/devices/sim"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // sendHL7 writes one MLLP message and returns the acknowledgement code.
@@ -133,11 +134,7 @@ func TestHL7AndLineOverPTY(t *testing.T) {
 // does not exist reports its error without stopping the others.
 func TestDevicesFromAnotherProcess(t *testing.T) {
 	e := newEnv(t)
-	other, err := store.Open(e.ctx, e.st.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := storetest.OpenFile(t, e.st.Path()) // a second handle, as another process has
 	broken := &store.Device{Name: "Unplugged", Protocol: "astm", PortPath: "/dev/does-not-exist"}
 	if err := other.CreateDevice(e.ctx, e.org.ID, broken); err != nil {
 		t.Fatal(err)

@@ -2,13 +2,13 @@ package devices
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/clinicbox/clinicbox/devices/hl7"
 	"github.com/clinicbox/clinicbox/devices/sim"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // TestHL7DeviceIdentity: firmware from SFT-2, serial number from OBX-18
@@ -55,19 +55,9 @@ func TestHL7DeviceIdentity(t *testing.T) {
 // the device as the fleet shows it; a message without them keeps both.
 func TestHL7IdentityOnDevice(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "id.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	org := &store.Org{Name: "C", Slug: "c"}
-	if err := st.CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
-	dev := &store.Device{Name: "GlucoScan", Protocol: "hl7", TCPAddr: "127.0.0.1:2575"}
-	if err := st.CreateDevice(ctx, org.ID, dev); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	org := storetest.Org(t, st, "C", "c")
+	dev := storetest.Device(t, st, org.ID, &store.Device{Name: "GlucoScan", Protocol: "hl7", TCPAddr: "127.0.0.1:2575"})
 	pcd, err := sim.Sample("poct-glucose-oru.hl7")
 	if err != nil {
 		t.Fatal(err)

@@ -2,21 +2,16 @@ package devices
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 func TestMatch(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	org := &store.Org{Name: "C", Slug: "c"}
-	st.CreateOrg(ctx, org)
+	st := storetest.Open(t)
+	org := storetest.Org(t, st, "C", "c")
 	anna := &store.Patient{MRN: "M1", NationalID: "0101801234", Active: true}
 	bo := &store.Patient{MRN: "M2", Active: true}
 	sel := &store.Patient{MRN: "M3", Active: true}

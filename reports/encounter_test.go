@@ -4,26 +4,18 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 func TestEncounterJobs(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "db")
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	org := &store.Org{Name: "A", Slug: "a"}
-	if err := st.CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	org := storetest.Org(t, st, "A", "a")
 	room := &store.WaitingRoom{Name: "r", SlotDuration: 900, Timezone: "UTC", Active: true}
 	if err := st.CreateWaitingRoom(ctx, org.ID, room); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // readAuditCounts pages through the organisation's whole audit log and
@@ -43,10 +44,7 @@ func TestReadAuditsVisibleBeforeTheyAreMoved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "test.db")
-	st, err := store.Open(ctx, path, store.WithReadMoveEvery(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenFile(t, path, store.WithReadMoveEvery(time.Hour))
 	f := newFixture(t, st, "a")
 	actx := store.WithActor(ctx, store.Actor{OrgID: f.org.ID, Name: "apikey:journal"})
 	for _, id := range []string{"r1", "r2", "r3"} {
@@ -83,11 +81,7 @@ func TestReadAuditsVisibleBeforeTheyAreMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st, err = store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = storetest.OpenFile(t, path)
 	counts := readAuditCounts(t, st, f.org.ID, "apikey:journal")
 	if fmt.Sprint(counts) != "map[r1:1 r2:1 r3:1 r4:1]" {
 		t.Fatalf("after a restart: %v, want r1..r4 once each", counts)
@@ -104,17 +98,9 @@ func TestReadAuditsOfASecondProcess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "test.db")
-	owner, err := store.Open(ctx, path, store.WithReadMoveEvery(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
+	owner := storetest.OpenFile(t, path, store.WithReadMoveEvery(time.Hour))
 	f := newFixture(t, owner, "a")
-	tool, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tool.Close()
+	tool := storetest.OpenFile(t, path)
 	if files, err := tool.ReadJournalFiles(); err != nil || len(files) != 1 {
 		t.Fatalf("journal files %v (%v), want the owner's one", files, err)
 	}
@@ -192,11 +178,7 @@ func TestReadAuditJournalExactlyOnceAcrossKills(t *testing.T) {
 		t.Fatalf("only %d reads answered in %d rounds", len(answered), rounds)
 	}
 
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = storetest.OpenFile(t, path)
 	counts := readAuditCounts(t, st, f.org.ID, "apikey:kill-test")
 	for _, id := range answered {
 		if counts[id] != 1 {
@@ -265,10 +247,7 @@ func TestReadAuditJournalTornTail(t *testing.T) {
 			}
 			jf.Close()
 
-			st, err = store.Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			st = storetest.OpenFile(t, path)
 			counts := readAuditCounts(t, st, f.org.ID, "apikey:kill-test")
 			for i := range reads {
 				if n := counts[fmt.Sprintf("r%d", i)]; n != 1 {
@@ -287,11 +266,7 @@ func TestReadAuditJournalTornTail(t *testing.T) {
 				t.Errorf("journal files left after a clean close: %v", files)
 			}
 
-			st, err = store.Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st = storetest.OpenFile(t, path)
 			if counts := readAuditCounts(t, st, f.org.ID, "apikey:kill-test"); len(counts) != reads+1 || counts["after"] != 1 {
 				t.Errorf("after a second restart: %d reads (after: %d), want %d", len(counts), counts["after"], reads+1)
 			}

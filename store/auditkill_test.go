@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // TestAuditChild is the server that TestReadAuditSurvivesKill starts in a
@@ -28,10 +29,7 @@ func TestAuditChild(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("CLINICBOX_AUDIT_CHILD_MOVE")); err == nil {
 		opts = append(opts, store.WithReadMoveEvery(d))
 	}
-	st, err := store.Open(context.Background(), path, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenFile(t, path, opts...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -91,11 +89,7 @@ func TestReadAuditSurvivesKill(t *testing.T) {
 		t.Fatalf("only %d reads answered in %d rounds", len(answered), rounds)
 	}
 
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = storetest.OpenFile(t, path)
 	rows, err := st.AuditLog(ctx, f.org.ID, store.AuditFilter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)

@@ -3,13 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // TestBearerCredentials: the telehealth API keys and the POCT tokens are
@@ -18,11 +18,7 @@ import (
 // listed and revoked within its organisation only.
 func TestBearerCredentials(t *testing.T) {
 	ctx := store.WithActor(context.Background(), store.Actor{Name: "admin@a"})
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	a, b := &store.Org{Name: "A", Slug: "a"}, &store.Org{Name: "B", Slug: "b"}
 	for _, o := range []*store.Org{a, b} {
 		if err := st.CreateOrg(ctx, o); err != nil {

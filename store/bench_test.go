@@ -15,6 +15,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/store/demo"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // seedPatients creates n patients with concurrent writers (as a busy API
@@ -53,12 +54,9 @@ func BenchmarkPatientSearch100k(b *testing.B) {
 	ctx := context.Background()
 	// Seeding 100,000 patients takes a while: keep the database between runs.
 	path := filepath.Join(os.TempDir(), "clinicbox-bench-100k.db")
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.OpenFile(b, path)
 	f := fixture{org: &store.Org{}}
+	var err error
 	if f.org, err = st.OrgBySlug(ctx, "bench"); err != nil {
 		f = newFixture(b, st, "bench")
 		seedPatients(b, st, f.org.ID, 100_000)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // watched collects what a watcher was given.
@@ -129,20 +130,12 @@ func TestWatchEventsBeforeTheWriteReturns(t *testing.T) {
 func TestWatchEventsOfAnotherProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	ctx := context.Background()
-	a, err := store.Open(ctx, path, store.WithEventPoll(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := storetest.OpenFile(t, path, store.WithEventPoll(20*time.Millisecond))
 	org := &store.Org{Name: "Shared", Slug: "shared"}
 	if err := a.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	b, err := store.Open(ctx, path, store.WithEventPoll(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b := storetest.OpenFile(t, path, store.WithEventPoll(0))
 
 	var w watched
 	a.WatchEvents(w.add)

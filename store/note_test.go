@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 func ptr(f float64) *float64 { return &f }
@@ -31,7 +32,7 @@ func noteTemplate(name string) *store.VisitNoteTemplate {
 type noteFixture struct {
 	fixture
 	st    *store.Store
-	clock *fixedClock
+	clock *storetest.Clock
 	tmpl  *store.VisitNoteTemplate
 	appt  *store.Appointment
 }

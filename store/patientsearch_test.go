@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // TestPatientSearchAsTyped: each way staff type a patient finds them, and
@@ -19,11 +19,7 @@ import (
 func TestPatientSearchAsTyped(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "search.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Search", Slug: "search"}
 	if err := st.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)
@@ -103,21 +99,14 @@ func TestPatientSearchAsTyped(t *testing.T) {
 func TestSearchReindexedOnOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	org := &store.Org{Name: "Old", Slug: "old"}
-	if err := st.CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	org := storetest.Org(t, st, "Old", "old")
 	p := &store.Patient{Names: []store.HumanName{{FirstName: "Søren", LastName: "Sørensen"}}}
 	if err := st.CreatePatient(ctx, org.ID, p); err != nil {
 		t.Fatal(err)
 	}
 	// Forge the old index: the unfolded words, and no version mark.
-	err = st.Write(ctx, func(tx *store.Tx) error {
+	err := st.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(`DELETE FROM patient_terms`); err != nil {
 			return err
 		}
@@ -133,12 +122,7 @@ func TestSearchReindexedOnOpen(t *testing.T) {
 	if _, n, _ := st.Patients(ctx, org.ID, store.PatientFilter{Query: "sorensen"}); n != 0 {
 		t.Fatalf("the forged old index already finds the folded word")
 	}
-	st.Close()
-	st, err = store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = storetest.Reopen(t, st)
 	if _, n, _ := st.Patients(ctx, org.ID, store.PatientFilter{Query: "sorensen"}); n != 1 {
 		t.Errorf("after reopening: %d found", n)
 	}
@@ -151,11 +135,7 @@ func TestSearchReindexedOnOpen(t *testing.T) {
 func TestPatientSearchPagesByName(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "cap.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Cap", Slug: "cap"}
 	if err := st.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)

@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // TestWestgard checks the multirules against their published definitions:
@@ -74,11 +74,7 @@ func TestWestgard(t *testing.T) {
 // rejection writes qc:failed.
 func TestQCRunsFlagRunAndDevice(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "qc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Q", Slug: "q"}
 	if err := st.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // The writer keeps each patient's alert rules in memory; every change
@@ -63,11 +64,7 @@ func TestAlertRulesFollowChanges(t *testing.T) {
 	if got := alerts(st); got != 0 {
 		t.Fatalf("paused: %d alerts, want 0", got)
 	}
-	other, err := store.Open(ctx, st.Path(), store.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := storetest.OpenFile(t, st.Path(), store.WithClock(clock.Now))
 	pause(other, store.EnrollmentActive)
 	if got := alerts(st); got != 1 {
 		t.Fatalf("re-activated by another connection: %d alerts, want 1", got)

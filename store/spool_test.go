@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // A spooled file is stored in chunks and read back byte for byte, whatever
@@ -186,13 +187,7 @@ func TestSpoolLimitsAndRollback(t *testing.T) {
 	if err := os.WriteFile(left, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	path := st.Path()
-	st.Close()
-	st2, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
+	storetest.Reopen(t, st)
 	if _, err := os.Stat(left); !os.IsNotExist(err) {
 		t.Fatalf("left-over spool: %v", err)
 	}

@@ -12,34 +12,13 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
-// fixedClock is a test clock that only moves when told to.
-type fixedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fixedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func newStore(t testing.TB) (*store.Store, *fixedClock) {
+func newStore(t testing.TB) (*store.Store, *storetest.Clock) {
 	t.Helper()
-	clock := &fixedClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), store.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st := storetest.Open(t, store.WithClock(clock.Now))
 	return st, clock
 }
 
@@ -115,11 +94,7 @@ func TestMigrationsAndReady(t *testing.T) {
 	// Re-opening an up-to-date database applies nothing and stays ready.
 	path := st.Path()
 	st.Close()
-	st2, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
+	st2 := storetest.OpenFile(t, path)
 	if err := st2.Ready(context.Background()); err != nil {
 		t.Fatalf("ready after reopen: %v", err)
 	}
@@ -482,11 +457,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if err := st.Backup(ctx, dest); err != nil {
 		t.Fatal(err)
 	}
-	b, err := store.Open(ctx, dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := storetest.OpenFile(t, dest)
 	p, err := b.Patient(ctx, f.org.ID, f.patient.ID)
 	if err != nil || p.LastName() != "Jensen" {
 		t.Fatalf("backup lacks the patient: %v", err)

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/video"
 	"github.com/clinicbox/clinicbox/video/testpeer"
 )
@@ -33,15 +33,8 @@ type env struct {
 func newEnv(t *testing.T, turn bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "v.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	org := &store.Org{Name: "Harbour Clinic", Slug: "harbour"}
-	if err := st.CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	org := storetest.Org(t, st, "Harbour Clinic", "harbour")
 	room := &store.WaitingRoom{Name: "Video clinic", SlotDuration: 900, Timezone: "UTC", Active: true}
 	if err := st.CreateWaitingRoom(ctx, org.ID, room); err != nil {
 		t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 )
@@ -21,11 +21,7 @@ import (
 func TestBrowserAPIClients(t *testing.T) {
 	exe := chromium(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "browser.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Browser Clinic", Slug: "browser"}
 	must(t, st.CreateOrg(ctx, org))
 	const pw = "a long enough password"

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/internal/browsertest"
 	"github.com/clinicbox/clinicbox/web/live"
@@ -103,11 +104,7 @@ func signIn(base, email, password string) chromedp.Action[chromedp.Void] {
 func TestBrowserLiveBoard(t *testing.T) {
 	exe := chromium(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "browser.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Browser Clinic", Slug: "browser"}
 	must(t, st.CreateOrg(ctx, org))
 	const pw = "a long enough password"

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 	"github.com/clinicbox/clinicbox/web/mailer/smtptest"
@@ -40,11 +41,7 @@ type dayClinic struct {
 func newDayClinic(t *testing.T, perRoom int) *dayClinic {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "day.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	c := &dayClinic{st: st}
 	c.org = &store.Org{Name: "Lægehuset Nørrebro", Slug: "day"}
 	must(t, st.CreateOrg(ctx, c.org))

@@ -8,13 +8,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/cache"
@@ -32,11 +32,7 @@ func BenchmarkFHIRvsTelehealth(b *testing.B) {
 	const patients, perPatient = 2000, 50 // 100,000 observations
 	codes := []string{"NPU02187", "NPU27300", "NPU01685", "NPU19748", "NPU03230"}
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := storetest.Open(b)
 	org := &store.Org{Name: "Bench", Slug: "bench"}
 	if err := st.CreateOrg(ctx, org); err != nil {
 		b.Fatal(err)

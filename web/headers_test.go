@@ -12,17 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 )
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "h.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	h := web.New(web.Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "https://x",
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}, SecureCookies: true})
 	tests := []struct {

@@ -12,13 +12,12 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
@@ -90,11 +89,7 @@ func TestForwardedFor(t *testing.T) {
 // the request log, and sign-in's per-address backoff, so one guessing
 // client does not slow down the clinic behind the same proxy.
 func TestTrustedProxyEndToEnd(t *testing.T) {
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	logs := &logBuffer{}
 	proxy := netip.MustParsePrefix("10.0.0.1/32")
 	h := New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(logs, nil)), PublicURL: "http://x",
@@ -160,11 +155,7 @@ func TestCookieFlags(t *testing.T) {
 
 // The flash cookie of a real page action through New comes out Secure.
 func TestFlashCookieSecure(t *testing.T) {
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "f.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	h := New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "https://x",
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}, SecureCookies: true})
 	// Signing out sets the flash message ("signed out") on the redirect.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 )
@@ -34,9 +34,7 @@ type monitoringClinic struct {
 func newMonitoringClinic(t *testing.T) *monitoringClinic {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "rpm.db"))
-	must(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	c := &monitoringClinic{st: st, org: &store.Org{Name: "Hjemmeklinikken", Slug: "rpm"}}
 	must(t, st.CreateOrg(ctx, c.org))
 	c.doc = &store.User{Email: "doc@rpm.example", Name: "Dora Doc", Role: store.RoleClinician}

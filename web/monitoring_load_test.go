@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/api/monitoring"
 	"github.com/clinicbox/clinicbox/web/api/telehealth"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -54,11 +55,7 @@ func TestIngestLoad(t *testing.T) {
 	if d := os.Getenv("CLINICBOX_LOAD_DIR"); d != "" {
 		dir = d
 	}
-	st, err := store.Open(ctx, filepath.Join(dir, "load.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.OpenFile(t, filepath.Join(dir, "load.db")) // on the disk CLINICBOX_LOAD_DIR names
 	org := &store.Org{Name: "Load", Slug: "load"}
 	if err := st.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)

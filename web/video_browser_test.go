@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/video"
 	"github.com/clinicbox/clinicbox/web"
 )
@@ -57,9 +58,7 @@ func readStats(t *testing.T, ctx context.Context) mediaStats {
 func TestBrowserVideoVisit(t *testing.T) {
 	exe := chromium(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "video.db"))
-	must(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Video Clinic", Slug: "video"}
 	must(t, st.CreateOrg(ctx, org))
 	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
@@ -161,9 +160,7 @@ func evalString(t *testing.T, ctx context.Context, expr string) string {
 func TestBrowserVideoSelfTest(t *testing.T) {
 	exe := chromium(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "selftest.db"))
-	must(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Check Clinic", Slug: "check"}
 	must(t, st.CreateOrg(ctx, org))
 	const pw = "a long enough password"

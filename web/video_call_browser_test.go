@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/video"
 	"github.com/clinicbox/clinicbox/web"
 )
@@ -73,9 +73,7 @@ type browserCall struct {
 func startBrowserCall(t *testing.T) *browserCall {
 	exe := chromium(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "call.db"))
-	must(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Call Clinic", Slug: "call"}
 	must(t, st.CreateOrg(ctx, org))
 	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/devices/lis"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // --- A test LIS with its own minimal HL7 reader (not devices/hl7). ---
@@ -210,18 +210,9 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...func(*lis.Config)) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "lis.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{ctx: ctx, st: st, org: &store.Org{Name: "Clinic", Slug: "clinic"}}
-	if err := st.CreateOrg(ctx, f.org); err != nil {
-		t.Fatal(err)
-	}
-	f.dev = &store.Device{Name: "Yumizen", Protocol: "astm", PortPath: "/dev/ttyUSB1", Station: "Lab"}
-	if err := st.CreateDevice(ctx, f.org.ID, f.dev); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t) // closed after the worker has stopped
+	f := &fixture{ctx: ctx, st: st, org: storetest.Org(t, st, "Clinic", "clinic")}
+	f.dev = storetest.Device(t, st, f.org.ID, &store.Device{Name: "Yumizen", Protocol: "astm", PortPath: "/dev/ttyUSB1", Station: "Lab"})
 	f.pat = &store.Patient{MRN: "MRN-1", NationalID: "0101801234", BirthDate: "1980-01-01", Gender: "female", Active: true,
 		Names: []store.HumanName{{FirstName: "Anna", LastName: "Jensen"}}}
 	if err := st.CreatePatient(ctx, f.org.ID, f.pat); err != nil {
@@ -241,7 +232,7 @@ func newFixture(t *testing.T, opts ...func(*lis.Config)) *fixture {
 	f.w = lis.New(cfg)
 	done := make(chan struct{})
 	go func() { f.w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	t.Cleanup(func() { cancel(); <-done })
 	return f
 }
 

@@ -18,12 +18,32 @@ const Password = "correct horse battery"
 // worker stopped in a cleanup still has its store).
 func Open(t testing.TB, opts ...store.Option) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), opts...)
+	return OpenFile(t, filepath.Join(t.TempDir(), "test.db"), opts...)
+}
+
+// OpenFile opens a store on the SQLite file at path, migrated, and closes
+// it when the test ends. It is for the tests about the file itself: a
+// second handle on a file another store has open (a second process), or
+// the same file again after its store was closed (what survives a restart).
+// Closing a store twice is harmless, so a test may close either one early.
+func OpenFile(t testing.TB, path string, opts ...store.Option) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// Reopen closes st and opens its file again with opts, as a restart does:
+// what st wrote in batches (read audits) is flushed by the close.
+func Reopen(t testing.TB, st *store.Store, opts ...store.Option) *store.Store {
+	t.Helper()
+	if err := st.Close(); err != nil {
+		t.Fatalf("storetest: close before reopening: %v", err)
+	}
+	return OpenFile(t, st.Path(), opts...)
 }
 
 // Clock is a clock a test sets and moves; pass its Now to store.WithClock.
@@ -83,4 +103,24 @@ func Must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Device creates d (an instrument) in the organisation and returns it.
+func Device(t testing.TB, st *store.Store, orgID int64, d *store.Device) *store.Device {
+	t.Helper()
+	if err := st.CreateDevice(context.Background(), orgID, d); err != nil {
+		t.Fatalf("storetest: device %s: %v", d.Name, err)
+	}
+	return d
+}
+
+// APIKey creates a telehealth API key named name in the organisation and
+// returns its token (shown once, as the admin page shows it).
+func APIKey(t testing.TB, st *store.Store, orgID int64, name string) string {
+	t.Helper()
+	token, err := st.CreateAPIKey(context.Background(), orgID, &store.APIKey{Name: name})
+	if err != nil {
+		t.Fatalf("storetest: api key %s: %v", name, err)
+	}
+	return token
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 func TestTokenEndpoint(t *testing.T) {
@@ -117,9 +118,7 @@ func TestTokenExpires(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	now := testNow
-	st, err := store.Open(ctx, t.TempDir()+"/t.db", store.WithClock(func() time.Time { return now }))
-	must(t, err)
-	defer st.Close()
+	st := storetest.Open(t, store.WithClock(func() time.Time { return now }))
 	o := &store.Org{Name: "A", Slug: "a"}
 	must(t, st.CreateOrg(ctx, o))
 	c, secret, err := st.CreateOAuthClient(ctx, o.ID, store.ClientKindFHIR, "x", []string{"system/*.read"})

@@ -6,20 +6,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/httpx"
 )
 
 type visitEnv struct {
 	st    *store.Store
 	srv   *httptest.Server
-	now   *atomic.Int64
+	clock *storetest.Clock
 	appt  *store.Appointment
 	orgID int64
 }
@@ -27,18 +26,10 @@ type visitEnv struct {
 func newVisitEnv(t *testing.T) *visitEnv {
 	t.Helper()
 	ctx := context.Background()
-	now := &atomic.Int64{}
 	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	now.Store(start.Add(-time.Hour).Unix())
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "v.db"), store.WithClock(func() time.Time { return time.Unix(now.Load(), 0) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	org := &store.Org{Name: "Harbour Clinic", Slug: "harbour"}
-	if err := st.CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	clock := storetest.NewClock(start.Add(-time.Hour))
+	st := storetest.Open(t, store.WithClock(clock.Now))
+	org := storetest.Org(t, st, "Harbour Clinic", "harbour")
 	room := &store.WaitingRoom{Name: "Video clinic", SlotDuration: 900, Timezone: "Europe/Copenhagen", Active: true}
 	if err := st.CreateWaitingRoom(ctx, org.ID, room); err != nil {
 		t.Fatal(err)
@@ -55,7 +46,7 @@ func newVisitEnv(t *testing.T) *visitEnv {
 	httpx.Register(mux, New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &visitEnv{st: st, srv: srv, now: now, appt: a, orgID: org.ID}
+	return &visitEnv{st: st, srv: srv, clock: clock, appt: a, orgID: org.ID}
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -178,11 +169,11 @@ func TestProviderLink(t *testing.T) {
 func TestLinkExpiryAndUnknown(t *testing.T) {
 	e := newVisitEnv(t)
 	end := e.appt.Start.Add(15 * time.Minute)
-	e.now.Store(end.Add(24 * time.Hour).Unix()) // the last second a link works
+	e.clock.Set(end.Add(24 * time.Hour)) // the last second a link works
 	if code, _ := e.get(t, "/visit/"+e.appt.PatientToken); code != 200 {
 		t.Fatalf("24 h after the end: %d", code)
 	}
-	e.now.Store(end.Add(24*time.Hour + time.Second).Unix())
+	e.clock.Set(end.Add(24*time.Hour + time.Second))
 	for _, tok := range []string{e.appt.PatientToken, e.appt.ProviderToken} {
 		code, body := e.get(t, "/visit/"+tok)
 		if code != http.StatusGone {

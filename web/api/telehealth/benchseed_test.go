@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 // TestSeedBenchDB seeds the database for the HTTP benchmark in
@@ -23,11 +24,7 @@ func TestSeedBenchDB(t *testing.T) {
 		t.Skip("set CLINICBOX_BENCH_DATA to seed a benchmark database")
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(dir, "clinicbox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.OpenFile(t, filepath.Join(dir, "clinicbox.db"))
 	org := &store.Org{Name: "Bench Clinic", Slug: "bench"}
 	if err := st.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)

@@ -400,12 +400,7 @@ func (e *testEnv) createAppointment(key, patientID, body string) int64 {
 // reopen opens the test database again (after e.st was closed).
 func reopen(t *testing.T, e *testEnv) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), e.st.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return storetest.OpenFile(t, e.st.Path())
 }
 
 func storeAuditFilter() store.AuditFilter { return store.AuditFilter{Limit: 500} }

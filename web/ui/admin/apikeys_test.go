@@ -3,56 +3,22 @@ package admin_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/web"
-	"github.com/clinicbox/clinicbox/web/live"
+	"github.com/clinicbox/clinicbox/store/storetest"
 )
 
 func TestAPIKeysPage(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "i.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	org := &store.Org{Name: "North", Slug: "north"}
-	if err := st.CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []*store.User{
-		{Email: "admin@north.example", Name: "Ada Admin", Role: store.RoleAdmin, Active: true},
-		{Email: "doc@north.example", Name: "Dan Doc", Role: store.RoleClinician, Active: true},
-	} {
-		if err := st.CreateUser(ctx, org.ID, u, "a long enough password"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := live.NewHub(st, log)
-	hctx, cancel := context.WithCancel(ctx)
-	go hub.Run(hctx)
-	srv := httptest.NewServer(web.New(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://x",
-		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}}))
-	t.Cleanup(func() { hub.Close(); srv.Close(); cancel(); st.Close() })
-
-	signIn := func(email string) *client {
-		jar, _ := cookiejar.New(nil)
-		c := &client{t: t, url: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-		if code, _, body := c.do("POST", "/signin", url.Values{"email": {email}, "password": {"a long enough password"}}); code != http.StatusSeeOther {
-			t.Fatalf("sign in %s: %d %s", email, code, body)
-		}
-		return c
-	}
+	s := newNorth(t, storetest.Open(t))
+	st, org := s.st, s.north
+	s.srv = serve(t, st)
+	signIn := func(email string) *client { return s.signIn(t, email) }
 
 	doc := signIn("doc@north.example")
 	if code, _, _ := doc.do("GET", "/admin/integrations/api-keys", nil); code != http.StatusForbidden {

@@ -9,18 +9,18 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
-const pw = "a long enough password"
+const pw = storetest.Password
 
 type site struct {
 	st          *store.Store
@@ -34,21 +34,12 @@ type site struct {
 // which one series breaks Westgard rules, a LIS and its log.
 func newSite(t *testing.T) *site {
 	ctx := context.Background()
-	now := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
-	clock := &now
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "ui.db"), store.WithClock(func() time.Time { return *clock }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &site{st: st, north: &store.Org{Name: "North Clinic", Slug: "north"}, east: &store.Org{Name: "East Clinic", Slug: "east"}}
-	for _, o := range []*store.Org{s.north, s.east} {
-		must(t, st.CreateOrg(ctx, o))
-	}
-	s.distributor = &store.User{Email: "dist@north.example", Name: "Dina Distributor", Role: store.RoleAdmin, Active: true}
-	must(t, st.CreateUser(ctx, s.north.ID, s.distributor, pw))
-	must(t, st.CreateUser(ctx, s.north.ID, &store.User{Email: "admin@north.example", Name: "Ada Admin", Role: store.RoleAdmin, Active: true}, pw))
-	must(t, st.CreateUser(ctx, s.north.ID, &store.User{Email: "doc@north.example", Name: "Dan Doc", Role: store.RoleClinician, Active: true}, pw))
-	must(t, st.CreateUser(ctx, s.east.ID, &store.User{Email: "admin@east.example", Name: "Eve East", Role: store.RoleAdmin, Active: true}, pw))
+	clock := storetest.NewClock(time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second))
+	st := storetest.Open(t, store.WithClock(clock.Now))
+	s := newNorth(t, st)
+	s.east = storetest.Org(t, st, "East Clinic", "east")
+	s.distributor = storetest.User(t, st, s.north.ID, "dist@north.example", "Dina Distributor", store.RoleAdmin)
+	storetest.User(t, st, s.east.ID, "admin@east.example", "Eve East", store.RoleAdmin)
 	must(t, st.GrantFleet(ctx, s.distributor.ID, s.east.ID))
 
 	for _, d := range []struct {
@@ -94,7 +85,7 @@ func newSite(t *testing.T) *site {
 	glu := []string{"5.02", "4.91", "5.10", "4.85", "5.21", "4.97", "5.08", "5.25", "5.31", "5.28", "5.45", "5.49", "5.67"}
 	hba := []string{"48", "47,5", "49.1", "46.9", "48.4", "47.2", "49.8", "48.0"}
 	for i := 0; i < len(glu); i++ {
-		*clock = clock.Add(9 * time.Minute)
+		clock.Advance(9 * time.Minute)
 		_, err := st.RecordQCRun(ctx, s.north.ID, store.QCMeasurement{DeviceID: s.devs[0].ID, Code: "GLU", Lot: "L2407", Level: "1", Value: glu[i], Unit: "mmol/L"})
 		must(t, err)
 		if i < len(hba) {
@@ -103,16 +94,31 @@ func newSite(t *testing.T) *site {
 		}
 	}
 	must(t, st.AddLISDestination(ctx, s.north.ID, &store.LISDestination{Name: "labka", Host: "10.0.0.20", Port: 2575, ReceivingApp: "LABKA"}))
-	*clock = time.Now().UTC()
+	clock.Set(time.Now().UTC())
+	s.srv = serve(t, st)
+	return s
+}
 
+// newNorth is the clinic "North" with an admin and a clinician, not yet
+// served.
+func newNorth(t *testing.T, st *store.Store) *site {
+	s := &site{st: st, north: storetest.Org(t, st, "North Clinic", "north")}
+	storetest.User(t, st, s.north.ID, "admin@north.example", "Ada Admin", store.RoleAdmin)
+	storetest.User(t, st, s.north.ID, "doc@north.example", "Dan Doc", store.RoleClinician)
+	return s
+}
+
+// serve serves the web layer over st as web.New wires it, until the test
+// ends (before the store closes: storetest closes it last).
+func serve(t *testing.T, st *store.Store) *httptest.Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub := live.NewHub(st, log)
-	hctx, stop := context.WithCancel(ctx)
+	hctx, stop := context.WithCancel(context.Background())
 	go hub.Run(hctx)
-	s.srv = httptest.NewServer(web.New(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://x",
+	srv := httptest.NewServer(web.New(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://x",
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}}))
-	t.Cleanup(func() { stop(); hub.Close(); s.srv.Close(); st.Close() })
-	return s
+	t.Cleanup(func() { stop(); hub.Close(); srv.Close() })
+	return srv
 }
 
 func must(t *testing.T, err error) {

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,12 +16,13 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
-const password = "correct horse battery"
+const password = storetest.Password
 
 type env struct {
 	t          *testing.T
@@ -42,21 +42,12 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	e := &env{t: t}
 	e.now.Store(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC).UnixNano())
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "p.db"), store.WithClock(e.clock))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, store.WithClock(e.clock))
 	e.st = st
-	e.org, e.other = &store.Org{Name: "Clinic", Slug: "clinic"}, &store.Org{Name: "Other", Slug: "other"}
-	for _, o := range []*store.Org{e.org, e.other} {
-		must(t, st.CreateOrg(ctx, o))
-	}
-	e.admin = &store.User{Email: "admin@c.example", Name: "Ada Admin", Role: store.RoleAdmin}
-	e.doc = &store.User{Email: "doc@c.example", Name: "Dora Doc", Role: store.RoleClinician}
-	e.stranger = &store.User{Email: "doc@o.example", Name: "Otto Other", Role: store.RoleClinician}
-	must(t, st.CreateUser(ctx, e.org.ID, e.admin, password))
-	must(t, st.CreateUser(ctx, e.org.ID, e.doc, password))
-	must(t, st.CreateUser(ctx, e.other.ID, e.stranger, password))
+	e.org, e.other = storetest.Org(t, st, "Clinic", "clinic"), storetest.Org(t, st, "Other", "other")
+	e.admin = storetest.User(t, st, e.org.ID, "admin@c.example", "Ada Admin", store.RoleAdmin)
+	e.doc = storetest.User(t, st, e.org.ID, "doc@c.example", "Dora Doc", store.RoleClinician)
+	e.stranger = storetest.User(t, st, e.other.ID, "doc@o.example", "Otto Other", store.RoleClinician)
 	e.patient = &store.Patient{Names: []store.HumanName{{FirstName: "Hanne", LastName: "Holm"}}, Active: true, MRN: "H-1"}
 	must(t, st.CreatePatient(ctx, e.org.ID, e.patient))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -65,7 +56,7 @@ func newEnv(t *testing.T) *env {
 	go hub.Run(hctx)
 	e.srv = httptest.NewServer(web.New(web.Deps{Store: st, Log: log, Live: hub, PublicURL: "http://x",
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}}))
-	t.Cleanup(func() { hub.Close(); e.srv.Close(); cancel(); st.Close() })
+	t.Cleanup(func() { hub.Close(); e.srv.Close(); cancel() })
 	return e
 }
 

@@ -22,11 +22,12 @@ import (
 
 	"github.com/clinicbox/clinicbox/reports"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
-const password = "correct horse battery"
+const password = storetest.Password
 
 // env is a running appliance over a real store: one clinic with a room
 // whose notes start from a template, a patient with an appointment, staff
@@ -59,16 +60,10 @@ func ptr(f float64) *float64 { return &f }
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "notes.db"))
-	must(t, err)
+	st := storetest.Open(t) // closed after the server and hub below
 	e := &env{t: t, st: st}
-	e.org = &store.Org{Name: "Lægehuset Østerbro", Slug: "osterbro"}
-	must(t, st.CreateOrg(ctx, e.org))
-	mk := func(email, name, role string) *store.User {
-		u := &store.User{Email: email, Name: name, Role: role}
-		must(t, st.CreateUser(ctx, e.org.ID, u, password))
-		return u
-	}
+	e.org = storetest.Org(t, st, "Lægehuset Østerbro", "osterbro")
+	mk := func(email, name, role string) *store.User { return storetest.User(t, st, e.org.ID, email, name, role) }
 	e.admin = mk("admin@test.example", "Ada Admin", store.RoleAdmin)
 	e.doc = mk("doc@test.example", "Dr. Łucja Kovács", store.RoleClinician)
 	e.front = mk("front@test.example", "Fred Front", store.RoleFrontDesk)
@@ -92,8 +87,7 @@ func newEnv(t testing.TB) *env {
 	must(t, st.CreatePatient(ctx, e.org.ID, e.patient))
 	e.appt = &store.Appointment{PatientID: e.patient.ID, WaitingRoomID: e.room.ID, ProviderID: e.doc.ID, Start: st.Now().Add(time.Hour).Truncate(time.Minute), Duration: 900}
 	must(t, st.CreateAppointment(ctx, e.org.ID, e.appt))
-	e.apiKey, err = st.CreateAPIKey(ctx, e.org.ID, &store.APIKey{Name: "EHR"})
-	must(t, err)
+	e.apiKey = storetest.APIKey(t, st, e.org.ID, "EHR")
 	// The day's values as an instrument sent them.
 	must(t, st.AddObservations(ctx, e.org.ID, []store.Observation{
 		{PatientID: e.patient.ID, Source: "serial", CodeSystem: "NPU", Code: "NPU02319", Display: "B-Leukocytter", Value: "10,2", Unit: "10*3/uL",
@@ -121,7 +115,6 @@ func newEnv(t testing.TB) *env {
 		hub.Close()
 		e.srv.Close()
 		cancel()
-		st.Close()
 	})
 	return e
 }

@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,11 +20,12 @@ import (
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/devices/sim"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
-const password = "correct horse battery"
+const password = storetest.Password
 
 type env struct {
 	t       *testing.T
@@ -39,19 +39,11 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "station.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, st: st, org: &store.Org{Name: "Clinic", Slug: "clinic"}}
-	must(t, st.CreateOrg(ctx, e.org))
-	for _, u := range []*store.User{
-		{Email: "admin@c.example", Name: "Ada Admin", Role: store.RoleAdmin},
-		{Email: "doc@c.example", Name: "Dr Dora", Role: store.RoleClinician},
-		{Email: "front@c.example", Name: "Fred Front", Role: store.RoleFrontDesk},
-	} {
-		must(t, st.CreateUser(ctx, e.org.ID, u, password))
-	}
+	st := storetest.Open(t) // closed after the server, hub and manager below
+	e := &env{t: t, st: st, org: storetest.Org(t, st, "Clinic", "clinic")}
+	storetest.User(t, st, e.org.ID, "admin@c.example", "Ada Admin", store.RoleAdmin)
+	storetest.User(t, st, e.org.ID, "doc@c.example", "Dr Dora", store.RoleClinician)
+	storetest.User(t, st, e.org.ID, "front@c.example", "Fred Front", store.RoleFrontDesk)
 	e.patient = &store.Patient{MRN: "PAT-100234", Active: true, BirthDate: "1978-05-12",
 		Names: []store.HumanName{{FirstName: "Erika", LastName: "Mustermann"}}}
 	must(t, st.CreatePatient(ctx, e.org.ID, e.patient))
@@ -68,7 +60,6 @@ func newEnv(t *testing.T) *env {
 		e.srv.Close()
 		cancel()
 		wg.Wait()
-		st.Close()
 	})
 	return e
 }
