@@ -11,6 +11,7 @@ import (
 )
 
 func TestAPIKeyCommands(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	env := map[string]string{"CLINICBOX_DATA": data}
 	if _, _, err := runCLI(t, env, "", "apikey", "create", "--name", "x"); err == nil || !strings.Contains(err.Error(), "no organisation") {
@@ -36,6 +37,7 @@ func TestAPIKeyCommands(t *testing.T) {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
 	check := func() error {
+		// Not storetest: the CLI's own data directory, opened and closed between its runs.
 		st, err := store.Open(context.Background(), filepath.Join(data, "clinicbox.db"))
 		if err != nil {
 			t.Fatal(err)

@@ -46,6 +46,7 @@ func servedName(t *testing.T, cs *certSource) string {
 // The operator's certificate is reloaded when its files change, without a
 // restart; a broken replacement keeps the working one.
 func TestCertificateReloads(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writePair(t, dir, "one.example")
 	logs := &bytes.Buffer{}
@@ -73,6 +74,7 @@ func TestCertificateReloads(t *testing.T) {
 }
 
 func TestCertificateTrustWarnings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cs, err := newCertSource(&serveConfig{DataDir: dir, PublicURL: "https://localhost:8443"}, log)
@@ -91,6 +93,7 @@ func TestCertificateTrustWarnings(t *testing.T) {
 }
 
 func TestACMEFlags(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		err  string

@@ -10,6 +10,7 @@ import (
 )
 
 func TestClientCreateFHIR(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	env := map[string]string{"CLINICBOX_DATA": data}
 	if _, _, err := runCLI(t, env, "", "org", "add", "--name", "North", "--slug", "north"); err != nil {
@@ -40,6 +41,7 @@ func TestClientCreateFHIR(t *testing.T) {
 	if !strings.HasPrefix(id, "fc_") || len(secret) < 40 {
 		t.Fatalf("output %q", out)
 	}
+	// Not storetest: the CLI's own data directory, closed again before it runs.
 	st, err := store.Open(context.Background(), filepath.Join(data, "clinicbox.db"))
 	if err != nil {
 		t.Fatal(err)

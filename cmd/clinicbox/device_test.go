@@ -11,6 +11,7 @@ import (
 )
 
 func TestDeviceClientResultsCLI(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	env := map[string]string{"CLINICBOX_DATA": data}
 	steps := []struct {
@@ -65,6 +66,7 @@ func TestDeviceClientResultsCLI(t *testing.T) {
 
 	// A message with one matched result, one unmatched and one QC result.
 	ctx := context.Background()
+	// Not storetest: the CLI's data directory, closed again before the CLI reads it.
 	st, err := store.Open(ctx, filepath.Join(data, dbFile))
 	if err != nil {
 		t.Fatal(err)

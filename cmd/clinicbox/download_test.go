@@ -39,10 +39,12 @@ func downloadCount() int {
 // and more.)
 // Every download is checked byte for byte against the SHA-256 stored.
 func TestDownloadMemory(t *testing.T) {
+	t.Parallel()
 	n := downloadCount()
 	data := t.TempDir()
 	ctx := context.Background()
 
+	// Not storetest: the child server's --data directory, closed before it starts.
 	st, err := store.Open(ctx, filepath.Join(data, dbFile))
 	if err != nil {
 		t.Fatal(err)

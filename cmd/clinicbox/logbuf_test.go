@@ -8,6 +8,7 @@ import (
 )
 
 func TestBufferedLogger(t *testing.T) {
+	t.Parallel()
 	out := &syncBuffer{}
 	log, buf := newBufferedLogger(out, "text")
 
@@ -52,6 +53,7 @@ func (s *stalledWriter) Write(p []byte) (int, error) {
 }
 
 func TestBufferedLoggerDoesNotWaitForTheDisk(t *testing.T) {
+	t.Parallel()
 	w := &stalledWriter{release: make(chan struct{})}
 	log, buf := newBufferedLogger(w, "text")
 	log.Info("first")

@@ -26,6 +26,7 @@ func runCLI(t testing.TB, envVars map[string]string, stdin string, args ...strin
 }
 
 func TestCLI(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	env := map[string]string{"CLINICBOX_DATA": data}
 	steps := []struct {
@@ -111,7 +112,10 @@ func startServe(t testing.TB, data string, extra ...string) (string, *syncBuffer
 	go func() {
 		done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, &syncBuffer{})
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	// As long as startChild waits: the tests run side by side, and a first
+	// --demo start (seeding, a certificate) on a busy two-core machine
+	// took over 20 s. Readiness time is measured by BenchmarkStartupToReady.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := insecureClient.Get(base + "/readyz")
 		if err == nil {
@@ -153,6 +157,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestServeDemo(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	base, out, stop := startServe(t, data, "--demo")
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -192,6 +197,7 @@ func TestServeDemo(t *testing.T) {
 }
 
 func TestGracefulShutdownFinishesRequests(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	base, _, stop := startServe(t, data)
 	// A request whose body is still arriving when shutdown starts must get
@@ -250,6 +256,7 @@ func BenchmarkStartupToReady(b *testing.B) {
 }
 
 func TestEnvFallback(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseServeConfig(env{getenv: func(k string) string {
 		return map[string]string{"CLINICBOX_ADDR": "127.0.0.1:9000", "CLINICBOX_HTTP": "true", "CLINICBOX_PUBLIC_URL": "https://clinic.example/"}[k]
 	}, stderr: &bytes.Buffer{}}, nil)

@@ -16,6 +16,7 @@ import (
 // running server, and a LIS added from the command line while it runs
 // receives the next result within seconds; removing it stops the sending.
 func TestPoctTokenAndLIS(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	env := map[string]string{"CLINICBOX_DATA": data}
 	if _, _, err := runCLI(t, env, "", "org", "add", "--name", "North", "--slug", "north"); err != nil {

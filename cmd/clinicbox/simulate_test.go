@@ -10,6 +10,7 @@ import (
 )
 
 func TestSimulateArgs(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{}
 	cases := []struct {
 		name    string
@@ -41,6 +42,7 @@ func TestSimulateArgs(t *testing.T) {
 // TestSimulateHL7OverTCP: the simulator sends a sample over MLLP and
 // reports the host's acknowledgement.
 func TestSimulateHL7OverTCP(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

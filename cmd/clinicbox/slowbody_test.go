@@ -23,6 +23,7 @@ import (
 //   - meanwhile the server keeps answering another client address;
 //   - both limits leave a line in the log.
 func TestSlowBodies(t *testing.T) {
+	t.Parallel()
 	conns, perIP := 50, 32
 	if atLength() {
 		conns, perIP = 300, 64

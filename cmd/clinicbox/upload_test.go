@@ -49,11 +49,13 @@ func uploadCount() int {
 // stored byte for byte (SHA-256 of what was sent against what the database
 // holds).
 func TestUploadMemory(t *testing.T) {
+	t.Parallel()
 	n := uploadCount()
 	data := t.TempDir()
 	ctx := context.Background()
 
 	// The clinic: one organisation, one patient, one instrument client.
+	// Not storetest: the child server's --data directory, closed before it starts.
 	st, err := store.Open(ctx, filepath.Join(data, dbFile))
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +193,7 @@ func TestUploadMemory(t *testing.T) {
 	c.stop(t)
 
 	// Every file is in the database, byte for byte.
+	// Reopened by path after the child server has stopped.
 	st, err = store.Open(ctx, filepath.Join(data, dbFile))
 	if err != nil {
 		t.Fatal(err)

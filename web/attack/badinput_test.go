@@ -359,6 +359,7 @@ func leafMutations(l leaf) []mutation {
 // TestBadInput sends every face's writes malformed and hostile: each is a
 // 4xx in that face's error shape, and nothing is stored.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	n := 0
 	tried := 0

@@ -303,6 +303,7 @@ func (e *env) settle(rt string, r resp, cred http.Header) {
 // that starts background work (an encounter report), nothing stored means
 // no row in any table: no order, and so no job to run.
 func TestDocumentedBounds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.a
 	a.ids["orgUUID"] = a.org.UUID

@@ -113,6 +113,7 @@ func (a *acked) add(f func()) {
 // was acknowledged is there exactly once, the database is intact, the audit
 // chain verifies and every acknowledged patient's webhook was delivered.
 func TestCrashLoop(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
@@ -157,6 +158,7 @@ func TestCrashLoop(t *testing.T) {
 	defer pt.Close()
 
 	// The clinic, as an admin sets it up before the first start.
+	// Not storetest: the real binary's --data directory, closed before it starts.
 	st, err := store.Open(ctx, filepath.Join(data, "clinicbox.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +274,7 @@ func TestCrashLoop(t *testing.T) {
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
 		t.Errorf("integrity_check: %q %v", integrity, err)
 	}
+	// Reopened by path after the last child has stopped.
 	st, err = store.Open(ctx, filepath.Join(data, "clinicbox.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ var fhirBounds = []struct {
 // (POST) and update (PUT): a value at the limit is stored, one character
 // more is refused with an OperationOutcome and nothing is stored.
 func TestFHIRBounds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.a
 	cred := credByName("oauth").h(a, e.b)

@@ -69,6 +69,7 @@ func plainMessageShape(r resp) string {
 // application/fhir+json as well as application/json. The route list is
 // web.Build's: a new JSON route is covered without a line here.
 func TestMediaTypes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b := e.a, e.b
 	a.ids["orgUUID"], b.ids["orgUUID"] = a.org.UUID, b.org.UUID

@@ -13,6 +13,7 @@ import (
 // the credential was just used (and so sits in whatever cache its face
 // keeps). No sleeps: "at once" means the very next request.
 func TestRevokedCredentialRefusedAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.a
 	admin := a.cookies[store.RoleAdmin]

@@ -312,6 +312,7 @@ type cell struct {
 // path, body and query → never a success naming A's data, never a 5xx,
 // and A's rows byte-for-byte unchanged afterwards.
 func TestTenantMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b := e.a, e.b
 	a.ids["orgUUID"], b.ids["orgUUID"] = a.org.UUID, b.org.UUID

@@ -15,6 +15,7 @@ import (
 // store's TestAuthenticateSameWorkForUnknownEmail: a wall-clock comparison
 // here failed whenever the machine was busy.
 func TestSignInRevealsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	type answer struct {
 		status int

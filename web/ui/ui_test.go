@@ -9,48 +9,39 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web"
 	"github.com/clinicbox/clinicbox/web/live"
 )
 
-const password = "correct horse battery"
+const password = storetest.Password
 
 // env is a running appliance over a real store with one clinic.
 type env struct {
-	t      testing.TB
-	h      http.Handler
-	st     *store.Store
-	srv    *httptest.Server
-	org    *store.Org
-	room   *store.WaitingRoom
-	admin  *store.User
-	doc    *store.User
-	front  *store.User
-	closed bool
+	t     testing.TB
+	h     http.Handler
+	st    *store.Store
+	srv   *httptest.Server
+	org   *store.Org
+	room  *store.WaitingRoom
+	admin *store.User
+	doc   *store.User
+	front *store.User
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "ui.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t) // closed after the server and hub below
 	e := &env{t: t, st: st}
-	e.org = &store.Org{Name: "Test Clinic", Slug: "test"}
-	must(t, st.CreateOrg(ctx, e.org))
-	mk := func(email, name, role string) *store.User {
-		u := &store.User{Email: email, Name: name, Role: role}
-		must(t, st.CreateUser(ctx, e.org.ID, u, password))
-		return u
-	}
+	e.org = storetest.Org(t, st, "Test Clinic", "test")
+	mk := func(email, name, role string) *store.User { return storetest.User(t, st, e.org.ID, email, name, role) }
 	e.admin = mk("admin@test.example", "Ada Admin", store.RoleAdmin)
 	e.doc = mk("doc@test.example", "Dr. Dora", store.RoleClinician)
 	e.front = mk("front@test.example", "Fred Front", store.RoleFrontDesk)
@@ -68,9 +59,6 @@ func newEnv(t testing.TB) *env {
 		hub.Close()
 		e.srv.Close()
 		cancel()
-		if !e.closed {
-			st.Close()
-		}
 	})
 	return e
 }
@@ -139,6 +127,7 @@ func (b *browser) signIn(email string) *browser {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name       string
@@ -175,6 +164,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSignInLockOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	for i := 0; i < 5; i++ {
@@ -192,6 +182,7 @@ func TestSignInLockOut(t *testing.T) {
 // Guessing across many accounts from one computer is slowed down too, even
 // though no single account reaches its lock-out.
 func TestSignInSlowDownPerAddress(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	for i := range 20 {
@@ -210,6 +201,7 @@ func TestSignInSlowDownPerAddress(t *testing.T) {
 }
 
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	anon := e.browser()
 	r := anon.get("/patients?q=x")
@@ -240,6 +232,7 @@ func TestAccess(t *testing.T) {
 }
 
 func TestCrossOriginPostRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser().signIn("doc@test.example")
 	r := b.do("POST", "/patients/new", url.Values{"firstName": {"Eve"}, "lastName": {"Cross"}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
@@ -257,6 +250,7 @@ func TestCrossOriginPostRejected(t *testing.T) {
 }
 
 func TestSignOutEverywhere(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b1 := e.browser().signIn("doc@test.example")
 	b2 := e.browser().signIn("doc@test.example")
@@ -283,6 +277,7 @@ func TestSignOutEverywhere(t *testing.T) {
 var idRE = regexp.MustCompile(`/patients/(\d+)$`)
 
 func TestCreatePatient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser().signIn("front@test.example")
 	ctx := context.Background()
@@ -339,6 +334,7 @@ func TestCreatePatient(t *testing.T) {
 }
 
 func TestPatientSearchAndPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	for i := 0; i < 30; i++ {
@@ -386,6 +382,7 @@ func (e *env) createAppointment(b *browser, patientID int64, at time.Time) int64
 func itoa(n int64) string { return strconvI(n) }
 
 func TestAppointmentOnBoardAndStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Bo", LastName: "Berg"}}, Active: true}
@@ -476,6 +473,7 @@ func TestAppointmentOnBoardAndStatus(t *testing.T) {
 }
 
 func TestBoardEventsStream(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Li", LastName: "Live"}}}
@@ -511,6 +509,7 @@ func TestBoardEventsStream(t *testing.T) {
 // Files that instruments send are listed on the patient page and download
 // from it.
 func TestPatientPageListsFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Ek", LastName: "G"}}}
@@ -535,6 +534,7 @@ func TestPatientPageListsFiles(t *testing.T) {
 }
 
 func TestPatientViewIsAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Au", LastName: "Dit"}}}
@@ -552,11 +552,7 @@ func TestPatientViewIsAudited(t *testing.T) {
 	if r := b.get("/patients/424242"); r.status != http.StatusNotFound {
 		t.Errorf("unknown patient: %d", r.status)
 	}
-	e.closed = true
-	must(t, e.st.Close()) // flushes the batched audit reads
-	st, err := store.Open(ctx, e.st.Path())
-	must(t, err)
-	defer st.Close()
+	st := storetest.Reopen(t, e.st) // closing flushes the batched audit reads
 	rows, err := st.AuditLog(ctx, e.org.ID, store.AuditFilter{PatientID: pat.ID})
 	must(t, err)
 	found := false
@@ -571,6 +567,7 @@ func TestPatientViewIsAudited(t *testing.T) {
 }
 
 func TestAdminUsers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	b := e.browser().signIn("admin@test.example")

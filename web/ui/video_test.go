@@ -16,6 +16,7 @@ import (
 // A patient waiting in the video lobby shows on the board with a badge and a
 // way into the call; once admitted, as on a call.
 func TestBoardShowsVideoLobby(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Vi", LastName: "Dahl"}}, Active: true}
@@ -54,6 +55,7 @@ func TestBoardShowsVideoLobby(t *testing.T) {
 // The appointment page shows who waits in the video lobby with the way in
 // for a clinician, and keeps the call's chat with the visit.
 func TestAppointmentPageVideoPanel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	pat := &store.Patient{Names: []store.HumanName{{FirstName: "Vi", LastName: "Dahl"}}, Active: true}
@@ -98,6 +100,7 @@ func TestAppointmentPageVideoPanel(t *testing.T) {
 // The admin pages warn when patients' phones would not trust the
 // certificate, and the video self-test page lists the ports to check.
 func TestAdminCertWarningAndVideoCheck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", TURN: &video.TURNConfig{Addr: "127.0.0.1:0"}}, video.StoreVisits{Store: e.st}, log)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/clinicbox/clinicbox/devices"
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/webhook"
 )
 
@@ -78,21 +78,9 @@ func TestPoctWebhooksSignedAndRetried(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var now atomic.Int64
-	now.Store(time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC).UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "wh.db"), store.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	org := &store.Org{Name: "A", Slug: "a"}
-	other := &store.Org{Name: "B", Slug: "b"}
-	for _, o := range []*store.Org{org, other} {
-		if err := st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clock := storetest.NewClock(time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC))
+	st := storetest.Open(t, store.WithClock(clock.Now))
+	org, other := storetest.Org(t, st, "A", "a"), storetest.Org(t, st, "B", "b")
 	dev := &store.Device{Name: "i-STAT", Protocol: "astm", PortPath: "/dev/ttyS0"}
 	devB := &store.Device{Name: "i-STAT", Protocol: "astm", PortPath: "/dev/ttyS0"}
 	st.CreateDevice(ctx, org.ID, dev)
@@ -144,7 +132,7 @@ func TestPoctWebhooksSignedAndRetried(t *testing.T) {
 	}
 	waitFor(t, func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.tries >= 3 })
 	rc.down.Store(false)
-	now.Add(int64(2 * time.Second)) // past the 1 s backoff
+	clock.Advance(2 * time.Second) // past the 1 s backoff
 	w.Wake()
 	waitFor(t, func() bool { return len(rc.got()) == 3 })
 	got := rc.got()

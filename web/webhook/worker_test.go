@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -18,17 +17,9 @@ import (
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
+	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/web/envelope/envelopetest"
 )
-
-// clock is a settable clock for the store.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *clock) Now() time.Time   { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Add(d time.Duration) {
-	c.ns.Add(int64(d))
-}
 
 // receiver is an httptest webhook endpoint that decrypts every body the way
 // the spec's PHP snippet does (via openssl) and records the payloads.
@@ -134,30 +125,24 @@ type fixture struct {
 	patient *store.Patient
 }
 
-func openStore(t *testing.T, path string, c *clock) *store.Store {
-	t.Helper()
+// storeOpts are the fixture's store options: a quiet log and, when c is
+// set, the test's clock.
+func storeOpts(c *storetest.Clock) []store.Option {
 	opts := []store.Option{store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	if c != nil {
 		opts = append(opts, store.WithClock(c.Now))
 	}
-	st, err := store.Open(context.Background(), path, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return opts
 }
 
-func newFixture(t *testing.T, path string, c *clock) *fixture {
+// newFixture's store is closed after the workers a test starts have
+// stopped (it is opened first; cleanups run last-in, first-out).
+func newFixture(t *testing.T, c *storetest.Clock) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{st: openStore(t, path, c)}
-	f.org = &store.Org{Name: "Alpha", Slug: "alpha"}
-	f.other = &store.Org{Name: "Beta", Slug: "beta"}
-	for _, o := range []*store.Org{f.org, f.other} {
-		if err := f.st.CreateOrg(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := &fixture{st: storetest.Open(t, storeOpts(c)...)}
+	f.org = storetest.Org(t, f.st, "Alpha", "alpha")
+	f.other = storetest.Org(t, f.st, "Beta", "beta")
 	f.room = &store.WaitingRoom{Name: "room", SlotDuration: 900, Timezone: "UTC", Active: true}
 	if err := f.st.CreateWaitingRoom(ctx, f.org.ID, f.room); err != nil {
 		t.Fatal(err)
@@ -229,9 +214,9 @@ func startWorker(t *testing.T, cfg Config) (*Worker, func()) {
 // a webhook subscribed to all of them receives each one, encrypted so that
 // the spec's PHP recipe decrypts it, with the documented data.
 func TestDeliversEveryEventType(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, filepath.Join(t.TempDir(), "db"), nil)
-	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
+	f := newFixture(t, nil)
 	all := newReceiver(t)
 	only := newReceiver(t)
 	beta := newReceiver(t)
@@ -355,10 +340,10 @@ func TestDeliversEveryEventType(t *testing.T) {
 // TestRetryWithBackoff: the receiver fails twice, then succeeds; the store
 // clock moves instead of the test sleeping.
 func TestRetryWithBackoff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	c := newClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
-	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
-	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
+	c := storetest.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	f := newFixture(t, c)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	rc.key.Store(hook.EncryptionKey)
@@ -376,13 +361,13 @@ func TestRetryWithBackoff(t *testing.T) {
 		t.Fatalf("after 1st failure: status %s, last %d %q, next in %v (want ~30s)", d.Status, d.LastStatus, d.LastError, wait)
 	}
 	// Nothing happens before the retry is due.
-	c.Add(10 * time.Second)
+	c.Advance(10 * time.Second)
 	w.Wake()
 	time.Sleep(100 * time.Millisecond)
 	if rc.count() != 1 {
 		t.Fatalf("retried before due: %d requests", rc.count())
 	}
-	c.Add(40 * time.Second)
+	c.Advance(40 * time.Second)
 	w.Wake()
 	waitFor(t, "second attempt", func() bool { return delivery().Attempts == 2 })
 	d = delivery()
@@ -391,7 +376,7 @@ func TestRetryWithBackoff(t *testing.T) {
 		t.Fatalf("after 2nd failure: status %s, next in %v (want ~60s)", d.Status, wait)
 	}
 	rc.mode.Store("ok")
-	c.Add(80 * time.Second)
+	c.Advance(80 * time.Second)
 	w.Wake()
 	waitFor(t, "delivery", func() bool { return delivery().Status == store.DeliveryDelivered })
 	d = delivery()
@@ -403,10 +388,10 @@ func TestRetryWithBackoff(t *testing.T) {
 // TestGiveUpAndRetryNow: a delivery that fails for the whole retry period is
 // marked failed; the admin's "retry now" makes it pending again.
 func TestGiveUpAndRetryNow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	c := newClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
-	f := newFixture(t, filepath.Join(t.TempDir(), "db"), c)
-	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
+	c := storetest.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	f := newFixture(t, c)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	rc.key.Store(hook.EncryptionKey)
@@ -419,7 +404,7 @@ func TestGiveUpAndRetryNow(t *testing.T) {
 	delivery := func() store.WebhookDelivery { return onlyDelivery(t, f.st, f.org.ID) }
 	for i := 1; i <= 3; i++ {
 		waitFor(t, fmt.Sprintf("attempt %d", i), func() bool { return delivery().Attempts == i })
-		c.Add(31 * time.Second)
+		c.Advance(31 * time.Second)
 		w.Wake()
 	}
 	if d := delivery(); d.Status != store.DeliveryFailed || d.Attempts != 3 {
@@ -442,10 +427,10 @@ func TestGiveUpAndRetryNow(t *testing.T) {
 // when the worker stopped, and events written while no worker ran are all
 // delivered by a new worker on the reopened database.
 func TestRestartResumes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	c := newClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
-	path := filepath.Join(t.TempDir(), "db")
-	f := newFixture(t, path, c)
+	c := storetest.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	f := newFixture(t, c)
 	failing := newReceiver(t)
 	hanging := newReceiver(t)
 	hookF := f.webhook(t, f.org.ID, failing.srv.URL, store.EventPatientCreated)
@@ -473,11 +458,10 @@ func TestRestartResumes(t *testing.T) {
 	}
 
 	// "Restart": a new store and a new worker on the same file.
-	st := openStore(t, path, c)
-	defer st.Close()
+	st := storetest.OpenFile(t, f.st.Path(), storeOpts(c)...)
 	failing.mode.Store("ok")
 	hanging.mode.Store("ok")
-	c.Add(time.Minute) // the failed one's retry is due
+	c.Advance(time.Minute) // the failed one's retry is due
 	_, stop2 := startWorker(t, Config{Store: st, Poll: 50 * time.Millisecond})
 	waitFor(t, "deliveries after restart", func() bool { return len(failing.payloads()) == 1 && len(hanging.payloads()) == 2 })
 	// The worker records an attempt after the receiver has answered.
@@ -510,9 +494,9 @@ func TestRestartResumes(t *testing.T) {
 // TestDeactivatedWebhookGetsNothing: after DELETE (deactivation) no new
 // deliveries are made and pending ones are given up.
 func TestDeactivatedWebhookGetsNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, filepath.Join(t.TempDir(), "db"), nil)
-	t.Cleanup(func() { f.st.Close() }) // after the worker stops (cleanups run last-in, first-out)
+	f := newFixture(t, nil)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	if err := f.st.DeactivateWebhook(ctx, f.org.ID, hook.UUID); err != nil {
