@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -340,8 +341,14 @@ func TestORUToLIS(t *testing.T) {
 		c.get("OBX", 1, 5, 0) != "12.5" || c.get("OBR", 1, 2, 1) != "S-2" {
 		t.Errorf("correction ORU: %q", c.raw)
 	}
-	// Every accepted message is in the log, acked once.
-	log, _ := f.st.LISMessages(f.ctx, f.org.ID, 10)
+	// Every accepted message is in the log, acked once. The worker records
+	// the ACK after the LIS has the message: wait for that, not only for
+	// the LIS.
+	var log []store.LISMessage
+	waitFor(t, "the ACKs recorded", func() bool {
+		log, _ = f.st.LISMessages(f.ctx, f.org.ID, 10)
+		return len(log) == 4 && !slices.ContainsFunc(log, func(m store.LISMessage) bool { return m.Status == store.LISPending })
+	})
 	if len(log) != 4 {
 		t.Fatalf("log has %d messages", len(log))
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,7 +183,11 @@ func TestORUOverTLS(t *testing.T) {
 	if len(caLIS.got()) != 1 || len(pinLIS.got()) != 1 {
 		t.Errorf("sent again after the ACK: %d %d", len(caLIS.got()), len(pinLIS.got()))
 	}
-	ms, _ = f.st.LISMessages(f.ctx, f.org.ID, 10)
+	// The worker records the ACK after the LIS has the message.
+	waitFor(t, "the ACKs recorded", func() bool {
+		ms, _ = f.st.LISMessages(f.ctx, f.org.ID, 10)
+		return !slices.ContainsFunc(ms, func(m store.LISMessage) bool { return m.Status == store.LISPending })
+	})
 	for _, m := range ms {
 		if m.Status != store.LISAcked || m.AckCode != "AA" || m.Attempts < 3 {
 			t.Errorf("%s: %s after %d attempts (%s)", m.Destination, m.Status, m.Attempts, m.AckCode)
