@@ -232,9 +232,7 @@ const checkinButtonBoxJS = `(async () => {
 func TestBrowserCheckinButtonStays(t *testing.T) {
 	exe := chromium(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "checkin.db"))
-	must(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 	org := &store.Org{Name: "Check-in Clinic", Slug: "checkin"}
 	must(t, st.CreateOrg(ctx, org))
 	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
