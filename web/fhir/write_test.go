@@ -280,3 +280,54 @@ func TestAppointmentAndEncounter(t *testing.T) {
 		t.Errorf("appointment for another org's patient: %d %s", status, raw)
 	}
 }
+
+// A correction's status is stored as its HL7 OBX-11 letter and reads back
+// as the FHIR status sent; a status without a letter (amended, unknown) is
+// refused and nothing is stored.
+func TestObservationCorrectionStatus(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, tc := range []struct {
+		status string
+		want   int
+	}{
+		{"registered", 200}, {"preliminary", 200}, {"final", 200}, {"corrected", 200},
+		{"cancelled", 200}, {"entered-in-error", 200}, {"amended", 400}, {"unknown", 400},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			in := map[string]any{
+				"resourceType":  "Observation",
+				"status":        "final",
+				"code":          map[string]any{"coding": []any{map[string]any{"system": SystemLOINC, "code": "718-7"}}},
+				"subject":       map[string]any{"reference": "Patient/" + e.patient.UUID},
+				"valueQuantity": map[string]any{"value": 8.5, "unit": "mmol/L", "system": SystemUCUM, "code": "mmol/L"},
+			}
+			status, b, raw, _ := e.do("POST", "/fhir/R4/Observation", e.writeA, in)
+			if status != 201 {
+				t.Fatalf("create: %d %s", status, raw)
+			}
+			id := str(b, "id")
+			in["id"], in["status"] = id, tc.status
+			status, b, raw, _ = e.do("PUT", "/fhir/R4/Observation/"+id, e.writeA, in)
+			if status != tc.want {
+				t.Fatalf("update: %d %s, want %d", status, raw, tc.want)
+			}
+			if status == 200 {
+				valid(t, raw)
+				if b["status"] != tc.status {
+					t.Errorf("answered status %v, want %s", b["status"], tc.status)
+				}
+				if got := e.get("/fhir/R4/Observation/"+str(b, "id"), e.readA, 200); got["status"] != tc.status {
+					t.Errorf("read back status %v, want %s", got["status"], tc.status)
+				}
+				return
+			}
+			if got := e.get("/fhir/R4/Observation/"+id, e.readA, 200); got["status"] != "final" || str(got, "id") != id {
+				t.Errorf("after a refused update: %v", got)
+			}
+			if n := len(entries(e.get("/fhir/R4/Observation?patient="+e.patient.UUID+"&code=718-7", e.readA, 200))); n < 1 {
+				t.Errorf("after a refused update, %d current results", n)
+			}
+		})
+	}
+}
