@@ -537,11 +537,13 @@ type layer struct {
 	track   *webrtc.TrackRemote
 	ssrc    uint32
 	bytes   atomic.Uint64
-	rate    atomic.Int64 // bits/s over the last measurement; 0: silent
+	rate    atomic.Int64  // bits/s over the last measurement; 0: silent
+	frames  atomic.Uint64 // packets that end a frame (RTP marker)
 	lastPLI atomic.Int64
 	// measuring, by the sender's adaptLoop only
-	lastBytes uint64
-	lastAt    time.Time
+	lastBytes  uint64
+	lastFrames uint64
+	lastAt     time.Time
 }
 
 func (u *upstream) source() string    { return u.src }
@@ -632,17 +634,26 @@ func (u *upstream) measure(now time.Time) {
 		if l == nil {
 			continue
 		}
-		b := l.bytes.Load()
+		b, f := l.bytes.Load(), l.frames.Load()
 		if !l.lastAt.IsZero() {
 			if dt := now.Sub(l.lastAt).Seconds(); dt > 0 {
 				r := int64(float64(b-l.lastBytes) * 8 / dt)
 				if old := l.rate.Load(); old > 0 && r > 0 {
 					r = (old + r) / 2 // smooth the keyframes' bursts
 				}
+				if u.simulcast && float64(f-l.lastFrames)/dt < minLiveFPS {
+					// A layer the sender's encoder has no bandwidth for
+					// still answers our keyframe requests, one picture
+					// each, at a keyframe's bytes: counted as live, it
+					// draws viewers up onto a still picture and more
+					// requests, whose keyframes starve the layer they
+					// watched (a frozen picture on a weak uplink).
+					r = 0
+				}
 				l.rate.Store(r)
 			}
 		}
-		l.lastBytes, l.lastAt = b, now
+		l.lastBytes, l.lastFrames, l.lastAt = b, f, now
 	}
 }
 
@@ -707,6 +718,9 @@ func (u *upstream) run(l *layer) {
 		payload, ok := parseHeader(buf[:n], &h)
 		if !ok {
 			continue
+		}
+		if h.Marker {
+			l.frames.Add(1)
 		}
 		subs := u.subs.Load()
 		if subs == nil {

@@ -21,6 +21,10 @@ import (
 // offer's a=simulcast line, which browsers scale down 4×, 2×, 1×).
 var simulcastRIDs = [...]string{"q", "h", "f"}
 
+// minLiveFPS: a simulcast layer sending fewer pictures a second than this
+// counts as silent when viewers pick layers (see upstream.measure).
+const minLiveFPS = 3
+
 const (
 	maxLayers = len(simulcastRIDs)
 	// defaultEstimate is a viewer's download before anything is known

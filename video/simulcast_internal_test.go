@@ -190,3 +190,40 @@ func TestAnswerSimulcastDropsEchoedRecvLayers(t *testing.T) {
 		t.Error("a send-only answer changed")
 	}
 }
+
+// TestMeasureCountsOnlyMovingLayers: a simulcast layer that only answers
+// keyframe requests (a picture or two a second, each a keyframe's bytes)
+// measures as silent, so no viewer is moved up onto it; a layer sending a
+// moving picture measures its rate; a camera without simulcast keeps its
+// rate whatever its frame rate (a slide or a still screen).
+func TestMeasureCountsOnlyMovingLayers(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		simulcast bool
+		bytes     uint64 // in the one-second window
+		frames    uint64
+		wantLive  bool
+	}{
+		{"moving layer", true, 50_000, 30, true},
+		{"slow but moving", true, 20_000, 5, true},
+		{"keyframes on request only", true, 60_000, 1, false},
+		{"nothing", true, 0, 0, false},
+		{"one layer, still picture", false, 60_000, 1, true},
+	} {
+		u := &upstream{simulcast: tc.simulcast}
+		l := &layer{}
+		u.layers[0].Store(l)
+		t0 := time.Unix(1000, 0)
+		u.measure(t0)
+		l.bytes.Add(tc.bytes)
+		l.frames.Add(tc.frames)
+		u.measure(t0.Add(time.Second))
+		r := u.rates()[0]
+		if live := r > 0; live != tc.wantLive {
+			t.Errorf("%s: rate %d, want live=%v", tc.name, r, tc.wantLive)
+		}
+		if tc.wantLive && r != int64(tc.bytes*8) {
+			t.Errorf("%s: rate %d, want %d", tc.name, r, tc.bytes*8)
+		}
+	}
+}
