@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -225,9 +224,10 @@ type Correction struct {
 	Note           string // why, for the audit log
 }
 
-// CorrectionStatuses are the statuses a correction may give its version:
-// HL7 v2 table 0085 (OBX-11), which the LIS message carries on. A device's
-// own status is stored as sent; a person's correction names one of these.
+// CorrectionStatuses are the statuses a point-of-care correction may give
+// its version: HL7 v2 table 0085 (OBX-11), which the LIS message carries
+// on. The POCT face checks them; FHIR names its own (final, corrected, ...),
+// and a device's status is stored as sent.
 var CorrectionStatuses = []string{"C", "D", "F", "I", "N", "O", "P", "R", "S", "U", "W", "X"}
 
 // CorrectResult stores a correction of the current version uuid as a new
@@ -243,12 +243,12 @@ func (s *Store) CorrectResult(ctx context.Context, orgID int64, uuid string, c C
 		}
 	}
 	v.Text("note", c.Note, MaxParagraph)
-	if c.Status == "" {
-		c.Status = "C"
-	}
-	v.Check(slices.Contains(CorrectionStatuses, c.Status), "status", "must be one of "+strings.Join(CorrectionStatuses, ", ")+" (HL7 OBX-11)")
+	v.Line("status", c.Status, MaxCode)
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if c.Status == "" {
+		c.Status = "C"
 	}
 	var newID int64
 	err := s.write(ctx, func(tx *txn) error {

@@ -2,7 +2,9 @@ package poct
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -98,6 +100,10 @@ func (h *Handler) correctResult(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Value == nil {
 		h.fail(w, r, store.Invalid("value", "is required (the corrected value, as a string)"))
+		return
+	}
+	if in.Status != "" && !slices.Contains(store.CorrectionStatuses, in.Status) {
+		h.fail(w, r, store.Invalid("status", "must be one of "+strings.Join(store.CorrectionStatuses, ", ")+" (HL7 OBX-11)"))
 		return
 	}
 	res, err := h.store.CorrectResult(r.Context(), orgID(r), r.PathValue("result_id"), store.Correction{
