@@ -255,15 +255,18 @@ func (h *Handler) readBinary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Kind == "attachment" {
-		// Attachments (at most 5 MB) are one row each: read at once.
-		a, err := h.store.AttachmentData(r.Context(), orgID(r), d.UUID)
+		// Attachments (at most 5 MB, one row each) are streamed too.
+		a, err := h.store.AttachmentMeta(r.Context(), orgID(r), d.UUID)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		h.store.AuditRead(r.Context(), orgID(r), "document", d.UUID, d.PatientID)
-		binaryHeaders(w, a.MimeType, int64(len(a.Data)))
-		w.Write(a.Data)
+		binaryHeaders(w, a.MimeType, int64(a.Size))
+		if _, err := h.store.CopyAttachment(r.Context(), a, w); err != nil && r.Context().Err() == nil {
+			h.log.Error("fhir: binary download", "document", d.UUID, "err", err)
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
 	// Patient files (up to 20 MiB) are streamed a chunk at a time.

@@ -184,6 +184,19 @@ func TestEveryResourceType(t *testing.T) {
 		t.Errorf("binary: %d %q %s", resp.StatusCode, body, resp.Header.Get("Content-Type"))
 	}
 	e.get("/fhir/R4/Binary/"+file.UUID, e.readB, 404)
+
+	// An attachment's bytes, streamed from its row, with the same headers.
+	req, _ = http.NewRequest("GET", e.srv.URL+"/fhir/R4/Binary/"+att.UUID, nil)
+	req.Header.Set("Authorization", "Bearer "+e.readA)
+	resp, err = http.DefaultClient.Do(req)
+	must(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "\x89PNG\r\n\x1a\nxx" || resp.Header.Get("Content-Type") != "image/png" ||
+		resp.Header.Get("Content-Length") != "10" {
+		t.Errorf("attachment binary: %d %q %s %s", resp.StatusCode, body, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Length"))
+	}
+	e.get("/fhir/R4/Binary/"+att.UUID, e.readB, 404)
 }
 
 func hasAnswer(r map[string]any, linkID, value string) bool {

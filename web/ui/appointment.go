@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -339,7 +340,7 @@ func (h *handlers) openAsProvider(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) attachment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	orgID := user(r).OrgID
-	att, err := h.st.AttachmentData(ctx, orgID, r.PathValue("uuid"))
+	att, err := h.st.AttachmentMeta(ctx, orgID, r.PathValue("uuid"))
 	if err == nil && att.AppointmentID != pathID(r) {
 		err = store.ErrNotFound
 	}
@@ -356,7 +357,13 @@ func (h *handlers) attachment(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(att.Title)+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(att.Data)
+	w.Header().Set("Content-Length", strconv.Itoa(att.Size))
+	if _, err := h.st.CopyAttachment(ctx, att, w); err != nil && ctx.Err() == nil {
+		// Part of the file is sent: cut the connection so the browser
+		// sees a failed download rather than a short file.
+		h.log.Error("attachment download", "attachment", att.UUID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func safeFileName(s string) string {
