@@ -583,13 +583,6 @@ func (h *Handler) createObservation(w http.ResponseWriter, r *http.Request) {
 	writeResource(w, http.StatusCreated, h.toObservation(row))
 }
 
-// correctionStatus is the OBX-11 letter (store.CorrectionStatuses) of each
-// FHIR status a correction can take; statusToFHIR maps it back.
-var correctionStatus = map[string]string{"registered": "I", "preliminary": "P", "final": "F", "corrected": "C",
-	"cancelled": "X", "entered-in-error": "W"}
-
-var correctionStatusNames = []string{"registered", "preliminary", "final", "corrected", "cancelled", "entered-in-error"}
-
 // updateObservation records a correction. The model never overwrites a
 // result: a correction is a new version (a new id) and the earlier version
 // stays readable, marked superseded. So this update answers the new
@@ -617,12 +610,6 @@ func (h *Handler) updateObservation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v store.Validator
-	// The store keeps a correction's status as HL7 OBX-11 says it; each
-	// letter reads back as the FHIR status sent. amended and unknown have
-	// no letter of their own and are refused rather than changed.
-	letter, ok := correctionStatus[next.Status]
-	v.Check(ok, "status", "a correction's status must be one of "+strings.Join(correctionStatusNames, ", "))
-	next.Status = letter
 	v.Check(next.Code == cur.Code && next.CodeSystem == cur.CodeSystem, "code", "cannot change in a correction (record a new Observation)")
 	v.Check(next.PatientID == cur.PatientID, "subject", "cannot change in a correction")
 	if err := v.Err(); err != nil {
