@@ -280,3 +280,44 @@ func TestAppointmentAndEncounter(t *testing.T) {
 		t.Errorf("appointment for another org's patient: %d %s", status, raw)
 	}
 }
+
+// TestObservationCorrectionKeepsFHIRStatus: a correction keeps the FHIR
+// status the client sent, amended included (the store takes it as sent;
+// only the point-of-care face limits corrections to HL7 OBX-11 letters),
+// and a status FHIR does not have is refused with nothing stored.
+func TestObservationCorrectionKeepsFHIRStatus(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	in := map[string]any{
+		"resourceType":      "Observation",
+		"status":            "final",
+		"code":              map[string]any{"coding": []any{map[string]any{"system": SystemLOINC, "code": "718-7"}}},
+		"subject":           map[string]any{"reference": "Patient/" + e.patient.UUID},
+		"effectiveDateTime": "2026-03-01T10:00:00Z",
+		"valueQuantity":     map[string]any{"value": 8.5, "unit": "mmol/L", "system": SystemUCUM, "code": "mmol/L"},
+	}
+	status, b, raw, _ := e.do("POST", "/fhir/R4/Observation", e.writeA, in)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, raw)
+	}
+	id := str(b, "id")
+	in["id"] = id
+	for _, tc := range []struct {
+		status string
+		want   int
+	}{{"no-such-status", 400}, {"amended", 200}} {
+		in["status"] = tc.status
+		status, b, raw, _ := e.do("PUT", "/fhir/R4/Observation/"+id, e.writeA, in)
+		if status != tc.want {
+			t.Fatalf("correction to %s: %d %s, want %d", tc.status, status, raw, tc.want)
+		}
+		if status == 200 {
+			valid(t, raw)
+			if b["status"] != tc.status {
+				t.Errorf("correction to %s reads back %v", tc.status, b["status"])
+			}
+			id = str(b, "id")
+			in["id"] = id
+		}
+	}
+}
