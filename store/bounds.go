@@ -87,6 +87,7 @@ var Enums = map[string][]string{
 	"enrollmentStatus": EnrollmentStatuses,
 	"correctionStatus": CorrectionStatuses,
 	"gender":           Genders,
+	"telecomSystem":    TelecomSystems,
 	// Stored in lower case and accepted in any case; the spec writes them
 	// in upper case.
 	"episodeStatus": append(slices.Clone(EpisodeStatuses), upper(EpisodeStatuses)...),

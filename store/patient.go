@@ -202,6 +202,14 @@ func (p *Patient) validateAt(now time.Time) error {
 			v.Add(fmt.Sprintf("telecom[%d].system", i), "must be phone, email, fax, sms or other")
 		}
 	}
+	// A contact's telecom has the same kinds as the patient's own.
+	for i, c := range p.Contacts {
+		for j, t := range c.Telecom {
+			if t.System != "" && !slices.Contains(TelecomSystems, t.System) {
+				v.Add(fmt.Sprintf("contacts[%d].telecom[%d].system", i, j), "must be phone, email, fax, sms or other")
+			}
+		}
+	}
 	return v.Err()
 }
 

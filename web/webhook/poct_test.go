@@ -131,6 +131,22 @@ func TestPoctWebhooksSignedAndRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.tries >= 3 })
+	// The receiver has refused both, but the worker records a refusal (and
+	// when to try again, by the store's clock) after the answer: move the
+	// clock only once both refusals are recorded, or a retry is set 1 s past
+	// the moved clock and never comes due.
+	waitFor(t, func() bool {
+		ds, err := st.PoctDeliveries(ctx, org.ID, 10)
+		if err != nil || len(ds) != 3 {
+			return false
+		}
+		for _, d := range ds {
+			if d.Status != store.DeliveryDelivered && d.LastStatus != http.StatusServiceUnavailable {
+				return false
+			}
+		}
+		return true
+	})
 	rc.down.Store(false)
 	clock.Advance(2 * time.Second) // past the 1 s backoff
 	w.Wake()

@@ -17,7 +17,7 @@ type nameJSON struct {
 
 type contactPointJSON struct {
 	Use    string `json:"use" bound:"code"`
-	System string `json:"system"`
+	System string `json:"system" enum:"telecomSystem"`
 	Value  string `json:"value" bound:"shortText"`
 }
 
