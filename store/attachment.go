@@ -96,29 +96,26 @@ func (s *Store) Attachments(ctx context.Context, orgID, appointmentID int64) ([]
 
 // AttachmentData returns one attachment with its bytes.
 func (s *Store) AttachmentData(ctx context.Context, orgID int64, uuid string) (*Attachment, error) {
-	var a Attachment
-	var up int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, uuid, org_id, appointment_id, title, mime_type, size, data, deleted, uploaded_at
-		FROM attachments WHERE org_id = ? AND uuid = ? AND deleted = 0`, orgID, uuid).Scan(&a.ID, &a.UUID, &a.OrgID,
-		&a.AppointmentID, &a.Title, &a.MimeType, &a.Size, &a.Data, &a.Deleted, &up)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("attachment %s: %w", uuid, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("attachment %s: %w", uuid, err)
-	}
-	a.UploadedAt = fromUnix(up)
-	return &a, nil
+	return s.attachment(ctx, orgID, uuid, true)
 }
 
 // AttachmentMeta returns one attachment without its bytes: CopyAttachment
 // sends them.
 func (s *Store) AttachmentMeta(ctx context.Context, orgID int64, uuid string) (*Attachment, error) {
+	return s.attachment(ctx, orgID, uuid, false)
+}
+
+func (s *Store) attachment(ctx context.Context, orgID int64, uuid string, withData bool) (*Attachment, error) {
 	var a Attachment
 	var up int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, uuid, org_id, appointment_id, title, mime_type, size, deleted, uploaded_at
-		FROM attachments WHERE org_id = ? AND uuid = ? AND deleted = 0`, orgID, uuid).Scan(&a.ID, &a.UUID, &a.OrgID,
-		&a.AppointmentID, &a.Title, &a.MimeType, &a.Size, &a.Deleted, &up)
+	cols := `id, uuid, org_id, appointment_id, title, mime_type, size, deleted, uploaded_at`
+	dest := []any{&a.ID, &a.UUID, &a.OrgID, &a.AppointmentID, &a.Title, &a.MimeType, &a.Size, &a.Deleted, &up}
+	if withData {
+		cols += `, data`
+		dest = append(dest, &a.Data)
+	}
+	err := s.r.QueryRowContext(ctx, `SELECT `+cols+` FROM attachments WHERE org_id = ? AND uuid = ? AND deleted = 0`,
+		orgID, uuid).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("attachment %s: %w", uuid, ErrNotFound)
 	}

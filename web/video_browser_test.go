@@ -51,6 +51,23 @@ func readStats(t *testing.T, ctx context.Context) mediaStats {
 	return v
 }
 
+// videoAppointment is a clinic with a video waiting room and one patient's
+// appointment there, for a browser test of the visit pages.
+func videoAppointment(t *testing.T, clinic, slug, ext, first, last string) (*store.Store, *store.Org, *store.Appointment) {
+	t.Helper()
+	ctx := context.Background()
+	st := storetest.Open(t)
+	org := &store.Org{Name: clinic, Slug: slug}
+	must(t, st.CreateOrg(ctx, org))
+	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
+	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
+	p := &store.Patient{ExternalID: ext, Names: []store.HumanName{{FirstName: first, LastName: last}}, Active: true}
+	must(t, st.CreatePatient(ctx, org.ID, p))
+	a := &store.Appointment{PatientID: p.ID, WaitingRoomID: room.ID}
+	must(t, st.CreateAppointment(ctx, org.ID, a))
+	return st, org, a
+}
+
 // TestBrowserVideoVisit: two Chromiums with fake cameras open the patient
 // and the provider links; the patient checks in and waits in the lobby, the
 // provider admits them, and both pages decode video and receive audio for
@@ -58,15 +75,7 @@ func readStats(t *testing.T, ctx context.Context) mediaStats {
 func TestBrowserVideoVisit(t *testing.T) {
 	exe := chromium(t)
 	ctx := context.Background()
-	st := storetest.Open(t)
-	org := &store.Org{Name: "Video Clinic", Slug: "video"}
-	must(t, st.CreateOrg(ctx, org))
-	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
-	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
-	p := &store.Patient{ExternalID: "v1", Names: []store.HumanName{{FirstName: "Vera", LastName: "Holm"}}, Active: true}
-	must(t, st.CreatePatient(ctx, org.ID, p))
-	a := &store.Appointment{PatientID: p.ID, WaitingRoomID: room.ID}
-	must(t, st.CreateAppointment(ctx, org.ID, a))
+	st, org, a := videoAppointment(t, "Video Clinic", "video", "v1", "Vera", "Holm")
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", LoopbackCandidates: true}, video.StoreVisits{Store: st}, log)
@@ -231,16 +240,7 @@ const checkinButtonBoxJS = `(async () => {
 // pages are written to docs/screenshots.
 func TestBrowserCheckinButtonStays(t *testing.T) {
 	exe := chromium(t)
-	ctx := context.Background()
-	st := storetest.Open(t)
-	org := &store.Org{Name: "Check-in Clinic", Slug: "checkin"}
-	must(t, st.CreateOrg(ctx, org))
-	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
-	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
-	p := &store.Patient{ExternalID: "k1", Names: []store.HumanName{{FirstName: "Kaja", LastName: "Berg"}}, Active: true}
-	must(t, st.CreatePatient(ctx, org.ID, p))
-	a := &store.Appointment{PatientID: p.ID, WaitingRoomID: room.ID}
-	must(t, st.CreateAppointment(ctx, org.ID, a))
+	st, _, a := videoAppointment(t, "Check-in Clinic", "checkin", "k1", "Kaja", "Berg")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	vs, err := video.New(video.Config{MediaAddr: "127.0.0.1:0", LoopbackCandidates: true}, video.StoreVisits{Store: st}, log)
 	must(t, err)

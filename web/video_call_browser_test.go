@@ -13,8 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/clinicbox/clinicbox/store"
-	"github.com/clinicbox/clinicbox/store/storetest"
 	"github.com/clinicbox/clinicbox/video"
 	"github.com/clinicbox/clinicbox/web"
 )
@@ -72,16 +70,7 @@ type browserCall struct {
 
 func startBrowserCall(t *testing.T) *browserCall {
 	exe := chromium(t)
-	ctx := context.Background()
-	st := storetest.Open(t)
-	org := &store.Org{Name: "Call Clinic", Slug: "call"}
-	must(t, st.CreateOrg(ctx, org))
-	room := &store.WaitingRoom{Name: "Video room", SlotDuration: 900, Timezone: "UTC", Active: true}
-	must(t, st.CreateWaitingRoom(ctx, org.ID, room))
-	p := &store.Patient{ExternalID: "c1", Names: []store.HumanName{{FirstName: "Cora", LastName: "Lind"}}, Active: true}
-	must(t, st.CreatePatient(ctx, org.ID, p))
-	a := &store.Appointment{PatientID: p.ID, WaitingRoomID: room.ID}
-	must(t, st.CreateAppointment(ctx, org.ID, a))
+	st, _, a := videoAppointment(t, "Call Clinic", "call", "c1", "Cora", "Lind")
 	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	must(t, err)
 	cut := &cutConn{PacketConn: udp}
