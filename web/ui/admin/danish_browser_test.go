@@ -15,7 +15,8 @@ import (
 
 // TestBrowserDanishFormErrorAndFleet: a Danish admin submits the device
 // form with a name already taken and reads the refusal in Danish next to
-// the name; the fleet page names the devices' states in Danish. At a
+// the name; the fleet page names the devices' states in Danish; a form
+// over the size limit is refused in Danish on the error page. At a
 // laptop size; with CLINICBOX_UPDATE_SCREENSHOTS=1 the pictures are written
 // to docs/screenshots (committed), else to a temporary folder.
 func TestBrowserDanishFormErrorAndFleet(t *testing.T) {
@@ -87,4 +88,24 @@ func TestBrowserDanishFormErrorAndFleet(t *testing.T) {
 		t.Errorf("the fleet table scrolls sideways at 1366 px (%v)", err)
 	}
 	shot("admin-fleet-da-laptop")
+
+	// A form over the pages' limit (256 KB), as a long paste would make
+	// it, is refused on the error page in the reader's words.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin/devices"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="device-form"] [name="name"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const f = document.querySelector('[data-testid="device-form"]');
+		const pad = document.createElement('textarea'); pad.name = 'name'; pad.value = 'x'.repeat(300000);
+		f.appendChild(pad); f.submit(); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-page"]`))); err != nil {
+		t.Fatal(err)
+	}
+	page, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="error-page"]`)))
+	if err != nil || !strings.Contains(page, "Formularen er for stor: der kan højst sendes 256 KB ad gangen") || strings.Contains(page, "bytes") {
+		t.Errorf("the oversized form's refusal reads %q (%v)", page, err)
+	}
+	shot("form-too-large-da-laptop")
 }

@@ -102,7 +102,7 @@ func New(d Deps) *Handler {
 func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	admin := h.auth.Require(store.RoleAdmin)
-	return []httpx.Route{
+	routes := []httpx.Route{
 		// The organisation.
 		{Method: "GET", Pattern: "/admin", Guard: admin, Handler: h.adminIndex},
 		{Method: "GET", Pattern: "/admin/settings", Guard: admin, Handler: h.adminSettings},
@@ -185,6 +185,20 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/admin/poct/webhooks", Guard: admin, Handler: h.poctWebhooks},
 		{Method: "POST", Pattern: "/admin/poct/webhooks/deliveries/{id}/resend", Guard: admin, Handler: h.resend},
 	}
+	// Every form is read within maxForm before its handler runs, so no
+	// handler can read a body unbounded (PostFormValue alone would take
+	// 10 MB) and an oversized or unreadable one gets the error page.
+	for i := range routes {
+		if routes[i].Method == "POST" {
+			next := routes[i].Handler
+			routes[i].Handler = func(w http.ResponseWriter, r *http.Request) {
+				if h.parse(w, r) {
+					next(w, r)
+				}
+			}
+		}
+	}
+	return routes
 }
 
 // render writes a page; a failure after the header is only logged.
