@@ -12,6 +12,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/i18n"
 	"github.com/clinicbox/clinicbox/web/live"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
 // Deps is what the pages need.
@@ -62,7 +63,7 @@ func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
 	clinical := h.auth.Require(store.RoleAdmin, store.RoleClinician)
-	return []httpx.Route{
+	return layout.BoundForms([]httpx.Route{
 		// Any path no other route matches: the 404 page.
 		{Pattern: "/", Guard: i18n.Middleware, Handler: h.notFound},
 		{Method: "GET", Pattern: "/{$}", Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -108,5 +109,5 @@ func (p *Handler) Routes() []httpx.Route {
 		// The signed-in user's own settings.
 		{Method: "GET", Pattern: "/account", Guard: staff, Handler: h.account},
 		{Method: "POST", Pattern: "/account", Guard: staff, Handler: h.saveAccount},
-	}
+	}, maxForm)
 }

@@ -185,20 +185,7 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/admin/poct/webhooks", Guard: admin, Handler: h.poctWebhooks},
 		{Method: "POST", Pattern: "/admin/poct/webhooks/deliveries/{id}/resend", Guard: admin, Handler: h.resend},
 	}
-	// Every form is read within maxForm before its handler runs, so no
-	// handler can read a body unbounded (PostFormValue alone would take
-	// 10 MB) and an oversized or unreadable one gets the error page.
-	for i := range routes {
-		if routes[i].Method == "POST" {
-			next := routes[i].Handler
-			routes[i].Handler = func(w http.ResponseWriter, r *http.Request) {
-				if h.parse(w, r) {
-					next(w, r)
-				}
-			}
-		}
-	}
-	return routes
+	return layout.BoundForms(routes, maxForm)
 }
 
 // render writes a page; a failure after the header is only logged.

@@ -7,6 +7,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
 // Deps is what the monitoring pages need.
@@ -41,7 +42,7 @@ func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	clinical := h.auth.Require(store.RoleAdmin, store.RoleClinician)
 	staff := h.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
-	return []httpx.Route{
+	return layout.BoundForms([]httpx.Route{
 		{Method: "GET", Pattern: "/monitoring", Guard: clinical, Handler: h.worklist},
 		{Method: "GET", Pattern: "/monitoring/events", Guard: clinical, Handler: h.worklistEvents},
 		{Method: "POST", Pattern: "/monitoring/alerts/{id}/resolve", Guard: clinical, Handler: h.resolveAlert},
@@ -59,5 +60,5 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/account/security/totp/remove", Guard: staff, Handler: h.removeTOTP},
 		{Method: "GET", Pattern: "/signin/code", Handler: h.codeForm},
 		{Method: "POST", Pattern: "/signin/code", Handler: h.code},
-	}
+	}, 64<<10)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
 // PDFs renders the printed documents; cmd wires in reports.PDF (web does
@@ -50,7 +51,7 @@ func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	staff := p.auth.Require(store.RoleAdmin, store.RoleClinician, store.RoleFrontDesk)
 	writer := p.auth.Require(store.RoleAdmin, store.RoleClinician)
-	return []httpx.Route{
+	return layout.BoundForms([]httpx.Route{
 		// The note of a visit.
 		{Method: "GET", Pattern: "/appointments/{id}/note", Guard: staff, Handler: h.notePage},
 		{Method: "POST", Pattern: "/appointments/{id}/note", Guard: writer, Handler: h.saveAnswers},
@@ -62,5 +63,5 @@ func (p *Handler) Routes() []httpx.Route {
 		// Printed documents, at addresses an integrator can script with a staff session.
 		{Method: "GET", Pattern: "/appointments/{id}/summary.pdf", Guard: staff, Handler: h.summaryPDF},
 		{Method: "GET", Pattern: "/patients/{id}/results.pdf", Guard: staff, Handler: h.resultsPDF},
-	}
+	}, maxForm)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/clinicbox/clinicbox/web/auth"
 	"github.com/clinicbox/clinicbox/web/httpx"
 	"github.com/clinicbox/clinicbox/web/live"
+	"github.com/clinicbox/clinicbox/web/ui/layout"
 )
 
 // Deps is what the pages need.
@@ -42,7 +43,7 @@ func New(d Deps) *Handler {
 func (p *Handler) Routes() []httpx.Route {
 	h := p.h
 	staff := p.auth.Require(store.RoleAdmin, store.RoleClinician)
-	return []httpx.Route{
+	return layout.BoundForms([]httpx.Route{
 		{Method: "GET", Pattern: "/stations", Guard: staff, Handler: h.stations},
 		{Method: "GET", Pattern: "/stations/{station}", Guard: staff, Handler: h.station},
 		{Method: "GET", Pattern: "/stations/{station}/events", Guard: staff, Handler: h.stationEvents},
@@ -52,5 +53,5 @@ func (p *Handler) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/stations/{station}/samples", Guard: staff, Handler: h.labelSample},
 
 		{Method: "GET", Pattern: "/patient-files/{id}", Guard: staff, Handler: h.patientFile},
-	}
+	}, 64<<10)
 }
