@@ -119,8 +119,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func writeResource(w http.ResponseWriter, status int, v any) {
 	b, err := httpx.Marshal(v)
 	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","diagnostics":"internal server error"}]}` + "\n")
+		status, b = http.StatusInternalServerError, []byte(encodeFailure)
 	}
 	w.Header()["Content-Type"] = []string{contentType}
 	w.WriteHeader(status)
@@ -128,3 +127,6 @@ func writeResource(w http.ResponseWriter, status int, v any) {
 }
 
 const contentType = "application/fhir+json; charset=utf-8"
+
+// encodeFailure answers a resource that could not be encoded.
+const encodeFailure = `{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","diagnostics":"internal server error"}]}` + "\n"

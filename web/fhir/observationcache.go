@@ -27,8 +27,12 @@ type cachedObservation struct {
 func (c *cachedObservation) fhirType() string { return "Observation" }
 func (c *cachedObservation) fhirID() string   { return c.facts.UUID }
 
-// MarshalJSON is the resource as encoded when it was cached; the bundle
+// encodedJSON is the resource as encoded when it was cached; the bundle
 // embeds it as it is.
+func (c *cachedObservation) encodedJSON() []byte { return c.body }
+
+// MarshalJSON lets encoding/json embed it too (the tests' reference
+// encoding of a bundle).
 func (c *cachedObservation) MarshalJSON() ([]byte, error) { return c.body, nil }
 
 // observationSet is a patient's current results in id order, as
