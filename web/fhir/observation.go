@@ -304,18 +304,19 @@ func (h *Handler) searchObservation(w http.ResponseWriter, r *http.Request) {
 	found, more := trim(found, p)
 	matches := make([]resource, len(found))
 	var included []resource
-	seen := map[int64]bool{}
-	audited := map[int64]bool{}
+	// The patients seen so far: usually one (a search names a patient),
+	// so a slice, not the maps a warm search paid for on every request.
+	var audited, seen []int64
 	for i, m := range found {
 		matches[i] = m.res
 		// One audit row per patient whose results the answer shows (not
 		// one per result): who read which patient's data, and when.
-		if !audited[m.patientID] {
-			audited[m.patientID] = true
+		if !slices.Contains(audited, m.patientID) {
+			audited = append(audited, m.patientID)
 			h.store.AuditRead(r.Context(), m.orgID, "observation", "search", m.patientID)
 		}
-		if include && m.patientID > 0 && !seen[m.patientID] {
-			seen[m.patientID] = true
+		if include && m.patientID > 0 && !slices.Contains(seen, m.patientID) {
+			seen = append(seen, m.patientID)
 			// The Patient as a read answers it, from the same cache entry.
 			ans, err := h.cachedPatient(r, "fhir", orgID(r), m.patientUUID, h.encodePatient)
 			if err != nil {
