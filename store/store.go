@@ -92,6 +92,11 @@ func (s *Store) Close() error {
 // Path is the database file.
 func (s *Store) Path() string { return s.db.Path() }
 
+// WritesRun counts the writes this store has run (each a turn of the
+// single writer, most with an fsync): tests of a background consumer tell
+// by it that a pass wrote nothing.
+func (s *Store) WritesRun() uint64 { return s.db.WritesRun() }
+
 // Now is the store's clock.
 func (s *Store) Now() time.Time { return s.now().UTC() }
 

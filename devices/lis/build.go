@@ -52,6 +52,17 @@ func preliminary(status string) bool {
 	return false
 }
 
+// lisEvent says whether an outbox event type can give a message:
+// forEvent's cases (keep them alike).
+func lisEvent(typ string) bool {
+	switch typ {
+	case store.EventObservationCreated, store.EventObservationCorrected, store.EventObservationAssigned,
+		store.EventAppointmentCompleted:
+		return true
+	}
+	return false
+}
+
 // forEvent builds the messages an event asks for at each destination.
 func (b *builder) forEvent(ctx context.Context, ev store.Event, dests []store.LISDestination) ([]store.LISMessage, error) {
 	var out []store.LISMessage

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,6 +39,7 @@ type Config struct {
 type Worker struct {
 	c    Config
 	wake chan struct{}
+	cur  *store.ConsumerCursor // read at the first pass; Run's goroutine only
 }
 
 // New returns a worker; call Run.
@@ -76,6 +78,7 @@ func (w *Worker) Wake() {
 func (w *Worker) Run(ctx context.Context) error {
 	notify, unsubscribe := w.c.Store.Subscribe()
 	defer unsubscribe()
+	defer w.flushCursor()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -105,48 +108,90 @@ func (w *Worker) sleep(ctx context.Context) time.Duration {
 }
 
 // consume turns new outbox events into queued messages; the messages and
-// the cursor commit together.
+// the cursor commit together. Events that give no message move the cursor
+// lazily (store.ConsumerCursor): most never concern a LIS.
 func (w *Worker) consume(ctx context.Context) error {
 	st := w.c.Store
+	if w.cur == nil {
+		cur, err := st.OpenCursor(ctx, Consumer)
+		if err != nil {
+			return err
+		}
+		w.cur = cur
+	}
 	for {
-		after, err := st.Cursor(ctx, Consumer)
+		evs, err := st.EventsAfter(ctx, 0, w.cur.Position(), 200)
 		if err != nil {
 			return err
 		}
-		evs, err := st.EventsAfter(ctx, 0, after, 200)
-		if err != nil || len(evs) == 0 {
-			return err
+		if len(evs) == 0 {
+			return w.cur.Skip(ctx, w.cur.Position())
 		}
-		all, err := st.LISDestinations(ctx, 0)
+		through := evs[len(evs)-1].ID
+		msgs, err := w.messages(ctx, evs)
 		if err != nil {
 			return err
 		}
-		dests := map[int64][]store.LISDestination{}
-		for _, d := range all {
-			dests[d.OrgID] = append(dests[d.OrgID], d)
-		}
-		b := &builder{st: st, maps: map[int64]*store.CodeMap{}, orgs: map[int64]*store.Org{}}
-		var msgs []store.LISMessage
-		for _, ev := range evs {
-			if len(dests[ev.OrgID]) == 0 {
-				continue
+		if len(msgs) == 0 {
+			if err := w.cur.Skip(ctx, through); err != nil {
+				return err
 			}
-			ms, err := b.forEvent(ctx, ev, dests[ev.OrgID])
+		} else {
+			n, err := st.QueueLISMessages(ctx, Consumer, through, msgs)
 			if err != nil {
-				return fmt.Errorf("event %d: %w", ev.ID, err)
+				return err
 			}
-			msgs = append(msgs, ms...)
-		}
-		n, err := st.QueueLISMessages(ctx, Consumer, evs[len(evs)-1].ID, msgs)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			w.c.Log.Info("lis: messages queued", "count", n)
+			w.cur.Wrote(through)
+			if n > 0 {
+				w.c.Log.Info("lis: messages queued", "count", n)
+			}
 		}
 		if len(evs) < 200 {
 			return nil
 		}
+	}
+}
+
+// messages builds the messages of evs for the destinations there are now;
+// the destinations are read only when an event can give a message.
+func (w *Worker) messages(ctx context.Context, evs []store.Event) ([]store.LISMessage, error) {
+	if !slices.ContainsFunc(evs, func(ev store.Event) bool { return lisEvent(ev.Type) }) {
+		return nil, nil
+	}
+	st := w.c.Store
+	all, err := st.LISDestinations(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	dests := map[int64][]store.LISDestination{}
+	for _, d := range all {
+		dests[d.OrgID] = append(dests[d.OrgID], d)
+	}
+	b := &builder{st: st, maps: map[int64]*store.CodeMap{}, orgs: map[int64]*store.Org{}}
+	var msgs []store.LISMessage
+	for _, ev := range evs {
+		if !lisEvent(ev.Type) || len(dests[ev.OrgID]) == 0 {
+			continue
+		}
+		ms, err := b.forEvent(ctx, ev, dests[ev.OrgID])
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", ev.ID, err)
+		}
+		msgs = append(msgs, ms...)
+	}
+	return msgs, nil
+}
+
+// flushCursor stores the cursor's position when the worker stops, so that
+// a restart does not read the events skipped since again.
+func (w *Worker) flushCursor() {
+	if w.cur == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.cur.Flush(ctx); err != nil {
+		w.c.Log.Error("lis: store cursor", "err", err)
 	}
 }
 

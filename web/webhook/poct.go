@@ -101,18 +101,21 @@ func (p poctChannel) release(ctx context.Context, id int64) error {
 	return p.st.ReleasePoctDelivery(ctx, id)
 }
 
-// queue builds the bodies of the events for organisations that have a
-// webhook; the store queues them for each subscribed webhook with the
-// cursor.
-func (p poctChannel) queue(ctx context.Context, evs []store.Event) (int, error) {
+// queue builds the bodies of the POCT events for organisations that have
+// a webhook; the store queues them for each subscribed webhook with the
+// cursor. With no body to queue it writes nothing.
+func (p poctChannel) queue(ctx context.Context, evs []store.Event) (int, bool, error) {
 	hooks := map[int64]bool{} // org -> has an active webhook
 	var bodies []store.PoctEventBody
 	for _, ev := range evs {
+		if !poctEvent(ev.Type) {
+			continue
+		}
 		has, ok := hooks[ev.OrgID]
 		if !ok {
 			ws, err := p.st.PoctWebhooks(ctx, ev.OrgID)
 			if err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			has = len(ws) > 0
 			hooks[ev.OrgID] = has
@@ -122,13 +125,17 @@ func (p poctChannel) queue(ctx context.Context, evs []store.Event) (int, error) 
 		}
 		b, err := PoctBody(ctx, p.st, ev)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if b != nil {
 			bodies = append(bodies, *b)
 		}
 	}
-	return p.st.QueuePoctDeliveries(ctx, PoctConsumer, evs[len(evs)-1].ID, bodies)
+	if len(bodies) == 0 {
+		return 0, false, nil
+	}
+	n, err := p.st.QueuePoctDeliveries(ctx, PoctConsumer, evs[len(evs)-1].ID, bodies)
+	return n, err == nil, err
 }
 
 func (p poctChannel) claim(ctx context.Context, lease time.Duration, limit int, skip []int64) ([]delivery, error) {
@@ -231,6 +238,17 @@ func PoctBody(ctx context.Context, st *store.Store, ev store.Event) (*store.Poct
 		return nil, err
 	}
 	return &store.PoctEventBody{OrgID: ev.OrgID, EventID: ev.ID, EventType: name, At: ev.CreatedAt, Body: body}, nil
+}
+
+// poctEvent says whether an outbox event type can become a POCT webhook
+// body: PoctBody's cases (keep them alike).
+func poctEvent(typ string) bool {
+	switch typ {
+	case store.EventObservationCreated, store.EventObservationCorrected, store.EventObservationAssigned,
+		store.EventOrderUpdated, store.EventDeviceStatus, store.EventQCFailed:
+		return true
+	}
+	return false
 }
 
 func ignoreNotFound(err error) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/clinicbox/clinicbox/store"
@@ -28,6 +29,9 @@ const Consumer = "webhooks"
 //
 //   - outbox events become deliveries in the same store write that moves
 //     the channel's cursor: a crash adds nothing twice and loses nothing;
+//     events that give no delivery move the cursor in memory only, stored
+//     when it trails far enough or the worker stops (store.ConsumerCursor):
+//     a crash makes the worker read them again, and they give nothing again;
 //   - a delivery is claimed with a lease (its next attempt pushed past any
 //     attempt's length) before it is posted, and its outcome recorded
 //     after: if the process dies in between, the lease runs out and it is
@@ -40,8 +44,10 @@ type channel interface {
 	name() string     // for logs: "webhooks", "poct webhooks"
 	consumer() string // the outbox cursor
 	// queue turns outbox events into deliveries and moves the cursor past
-	// the last one, in one store write; it returns how many were added.
-	queue(ctx context.Context, evs []store.Event) (int, error)
+	// the last one, in one store write; it returns how many were added and
+	// whether it wrote. When no event can give a delivery it writes nothing
+	// (the worker moves the cursor lazily: store.ConsumerCursor).
+	queue(ctx context.Context, evs []store.Event) (added int, wrote bool, err error)
 	nextDue(ctx context.Context) (time.Time, error)
 	claim(ctx context.Context, lease time.Duration, limit int, skip []int64) ([]delivery, error)
 	record(ctx context.Context, id int64, a store.DeliveryAttempt) error
@@ -76,6 +82,7 @@ type Worker struct {
 	parallel int
 	poll     time.Duration
 	wake     chan struct{}
+	cur      *store.ConsumerCursor // read at the first pass; Run's goroutine only
 }
 
 // New returns the telehealth webhook worker; call Run.
@@ -137,6 +144,7 @@ type result struct {
 func (w *Worker) Run(ctx context.Context) error {
 	notify, unsubscribe := w.st.Subscribe()
 	defer unsubscribe()
+	defer w.flushCursor()
 	done := make(chan result, w.parallel)
 	inflight := map[int64]bool{}
 	defer func() {
@@ -150,10 +158,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err := w.consume(ctx); err != nil && ctx.Err() == nil {
 			w.log.Error(w.ch.name()+": read outbox", "err", err)
 		}
-		if err := w.dispatch(ctx, inflight, done); err != nil && ctx.Err() == nil {
+		next, err := w.dispatch(ctx, inflight, done)
+		if err != nil && ctx.Err() == nil {
 			w.log.Error(w.ch.name()+": claim deliveries", "err", err)
 		}
-		timer.Reset(w.sleep(ctx))
+		timer.Reset(w.sleep(next))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -167,9 +176,8 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // sleep is how long to wait for the next due delivery (at most poll).
-func (w *Worker) sleep(ctx context.Context) time.Duration {
-	next, err := w.ch.nextDue(ctx)
-	if err != nil || next.IsZero() {
+func (w *Worker) sleep(next time.Time) time.Duration {
+	if next.IsZero() {
 		return w.poll
 	}
 	d := next.Sub(w.st.Now())
@@ -177,23 +185,36 @@ func (w *Worker) sleep(ctx context.Context) time.Duration {
 }
 
 // consume turns new outbox events into deliveries; the store commits them
-// with the consumer's cursor, so a crash adds nothing twice.
+// with the consumer's cursor, so a crash adds nothing twice. Events that
+// give none move the cursor lazily (store.ConsumerCursor).
 func (w *Worker) consume(ctx context.Context) error {
-	for {
-		after, err := w.st.Cursor(ctx, w.ch.consumer())
+	if w.cur == nil {
+		cur, err := w.st.OpenCursor(ctx, w.ch.consumer())
 		if err != nil {
 			return err
 		}
-		evs, err := w.st.EventsAfter(ctx, 0, after, 500)
-		if err != nil || len(evs) == 0 {
+		w.cur = cur
+	}
+	for {
+		evs, err := w.st.EventsAfter(ctx, 0, w.cur.Position(), 500)
+		if err != nil {
 			return err
 		}
-		added, err := w.ch.queue(ctx, evs)
+		if len(evs) == 0 {
+			return w.cur.Skip(ctx, w.cur.Position())
+		}
+		through := evs[len(evs)-1].ID
+		added, wrote, err := w.ch.queue(ctx, evs)
 		if err != nil {
 			return fmt.Errorf("enqueue deliveries: %w", err)
 		}
+		if wrote {
+			w.cur.Wrote(through)
+		} else if err := w.cur.Skip(ctx, through); err != nil {
+			return err
+		}
 		if added > 0 {
-			w.log.Debug(w.ch.name()+": deliveries queued", "count", added, "through_event", evs[len(evs)-1].ID)
+			w.log.Debug(w.ch.name()+": deliveries queued", "count", added, "through_event", through)
 		}
 		if len(evs) < 500 {
 			return nil
@@ -201,11 +222,31 @@ func (w *Worker) consume(ctx context.Context) error {
 	}
 }
 
-// dispatch starts attempts for due deliveries while there is room.
-func (w *Worker) dispatch(ctx context.Context, inflight map[int64]bool, done chan<- result) error {
+// flushCursor stores the cursor's position when the worker stops, so that
+// a restart does not read the events skipped since again.
+func (w *Worker) flushCursor() {
+	if w.cur == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.cur.Flush(ctx); err != nil {
+		w.log.Error(w.ch.name()+": store cursor", "err", err)
+	}
+}
+
+// dispatch starts attempts for due deliveries while there is room, and
+// returns when the next delivery is due (zero: none pending). A claim is a
+// write; it is made only when the read says a delivery is due, not on
+// every pass (each group of writes wakes the worker).
+func (w *Worker) dispatch(ctx context.Context, inflight map[int64]bool, done chan<- result) (time.Time, error) {
+	next, err := w.ch.nextDue(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
 	room := w.parallel - len(inflight)
-	if room <= 0 || ctx.Err() != nil {
-		return nil
+	if room <= 0 || ctx.Err() != nil || next.IsZero() || next.After(w.st.Now()) {
+		return next, nil
 	}
 	skip := make([]int64, 0, len(inflight))
 	for id := range inflight {
@@ -213,13 +254,13 @@ func (w *Worker) dispatch(ctx context.Context, inflight map[int64]bool, done cha
 	}
 	ds, err := w.ch.claim(ctx, w.lease(), room, skip)
 	if err != nil {
-		return err
+		return next, err // due: try again soon
 	}
 	for _, d := range ds {
 		inflight[d.id] = true
 		go func() { done <- w.attempt(ctx, d) }()
 	}
-	return nil
+	return w.ch.nextDue(ctx)
 }
 
 // finish records an attempt's outcome.
@@ -290,8 +331,33 @@ type telehealth struct{ st *store.Store }
 func (telehealth) name() string     { return "webhooks" }
 func (telehealth) consumer() string { return Consumer }
 
-func (t telehealth) queue(ctx context.Context, evs []store.Event) (int, error) {
-	return t.st.EnqueueDeliveries(ctx, Consumer, evs, Data)
+// queue writes only when some event has a webhook to go to: the store's
+// write checks the webhooks again, this read only spares the write.
+func (t telehealth) queue(ctx context.Context, evs []store.Event) (int, bool, error) {
+	hooks := map[int64][]store.Webhook{} // org -> its active webhooks
+	wanted := false
+	for _, ev := range evs {
+		if _, ok := Data(ev); !ok {
+			continue
+		}
+		ws, ok := hooks[ev.OrgID]
+		if !ok {
+			var err error
+			if ws, err = t.st.Webhooks(ctx, ev.OrgID, false); err != nil {
+				return 0, false, err
+			}
+			hooks[ev.OrgID] = ws
+		}
+		if slices.ContainsFunc(ws, func(w store.Webhook) bool { return w.Subscribes(ev.Type) && !ev.CreatedAt.Before(w.CreatedAt) }) {
+			wanted = true
+			break
+		}
+	}
+	if !wanted {
+		return 0, false, nil
+	}
+	n, err := t.st.EnqueueDeliveries(ctx, Consumer, evs, Data)
+	return n, err == nil, err
 }
 
 func (t telehealth) nextDue(ctx context.Context) (time.Time, error) { return t.st.NextDeliveryAt(ctx) }

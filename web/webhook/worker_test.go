@@ -496,17 +496,22 @@ func TestRestartResumes(t *testing.T) {
 func TestDeactivatedWebhookGetsNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, nil)
+	c := storetest.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	f := newFixture(t, c)
 	rc := newReceiver(t)
 	hook := f.webhook(t, f.org.ID, rc.srv.URL, store.EventPatientCreated)
 	if err := f.st.DeactivateWebhook(ctx, f.org.ID, hook.UUID); err != nil {
 		t.Fatal(err)
 	}
-	_, stop := startWorker(t, Config{Store: f.st})
+	w, stop := startWorker(t, Config{Store: f.st})
 	if err := f.st.CreatePatient(ctx, f.org.ID, &store.Patient{MRN: "1", Active: true}); err != nil {
 		t.Fatal(err)
 	}
+	// The event gives no delivery: the worker stores its cursor past it
+	// once it has trailed for CursorLagAge.
 	waitFor(t, "the cursor to pass the event", func() bool {
+		c.Advance(store.CursorLagAge)
+		w.Wake()
 		cur, _ := f.st.Cursor(ctx, Consumer)
 		last, _ := f.st.LastEventID(ctx)
 		return cur == last

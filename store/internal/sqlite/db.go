@@ -44,7 +44,8 @@ type DB struct {
 	unsynced    atomic.Bool // a relaxed commit has not been fsynced yet
 	syncKick    chan struct{}
 	syncDone    chan struct{}
-	syncErr     atomic.Value // the last fsync error (string), for Ready
+	syncErr     atomic.Value  // the last fsync error (string), for Ready
+	writesRun   atomic.Uint64 // Write and WriteRelaxed calls the write loop ran
 
 	closeOnce sync.Once
 	closeErr  error

@@ -156,6 +156,10 @@ func (db *DB) WriteRelaxed(ctx context.Context, fn func(*Tx) error) error {
 	return db.write(ctx, fn, true)
 }
 
+// WritesRun counts the writes (Write and WriteRelaxed calls) the write
+// loop has run, committed or not; riders are not counted.
+func (db *DB) WritesRun() uint64 { return db.writesRun.Load() }
+
 // SyncDelay bounds how long a relaxed write stays without an fsync.
 const SyncDelay = 50 * time.Millisecond
 
@@ -293,6 +297,7 @@ func (db *DB) commitBatch(reqs []*writeReq, rides []*ride) {
 			results[i] = err
 			continue
 		}
+		db.writesRun.Add(1)
 		results[i] = run(context.WithoutCancel(r.ctx), r.fn)
 	}
 	if alone && (len(reqs) == 1 && results[0] != nil || len(rides) == 1 && rideErrs[0] != nil) {
