@@ -165,19 +165,50 @@ const observationCols = `id, uuid, org_id, COALESCE(patient_id, 0), COALESCE(app
 	source, COALESCE(message_id, 0), category, code_system, code, display, value_text, unit, reference_range, flags,
 	status, measured_at_text, measured_at, is_qc, operator, instrument, specimen_id, patient_text, version,
 	COALESCE(prev_id, 0), superseded_at, created_at,
-	COALESCE(metric_key, ''), COALESCE(value_num, 0), external_device`
+	COALESCE(metric_key, ''), COALESCE(value_num, 0.0), external_device`
+
+// observationColsO is observationCols of the table as "o", built once
+// (it was built per query).
+var observationColsO = prefixCols("o.", observationCols)
 
 func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) {
 	var o Observation
-	var m, sup, c int64
-	if err := row.Scan(&o.ID, &o.UUID, &o.OrgID, &o.PatientID, &o.AppointmentID, &o.DeviceID, &o.Source, &o.MessageID,
-		&o.Category, &o.CodeSystem, &o.Code, &o.Display, &o.Value, &o.Unit, &o.ReferenceRange, &o.Flags, &o.Status,
-		&o.MeasuredAtText, &m, &o.QC, &o.Operator, &o.Instrument, &o.SpecimenID, &o.PatientText, &o.Version,
-		&o.PrevID, &sup, &c, &o.MetricKey, &o.ValueNum, &o.ExternalDevice); err != nil {
+	if err := newObservationDest(&o).scan(row); err != nil {
 		return nil, err
 	}
-	o.MeasuredAt, o.SupersededAt, o.CreatedAt = fromUnix(m), fromUnix(sup), fromUnix(c)
 	return &o, nil
+}
+
+// observationDest is where rows of observationCols (and extra columns
+// after them) are scanned: into one Observation, row after row, so that a
+// listing allocates per row only the values' strings and the copy it
+// keeps. A new Observation, its destinations and the extras appended to
+// them per row were most of the Go side's cost of a patient's 50 results.
+// Every column is read into a field of its own type (version as int64,
+// value_num as a real): database/sql converts others through strings.
+type observationDest struct {
+	o               *Observation
+	m, sup, c, vers int64
+	dest            []any
+}
+
+func newObservationDest(o *Observation, extra ...any) *observationDest {
+	d := &observationDest{o: o}
+	d.dest = append([]any{&o.ID, &o.UUID, &o.OrgID, &o.PatientID, &o.AppointmentID, &o.DeviceID, &o.Source, &o.MessageID,
+		&o.Category, &o.CodeSystem, &o.Code, &o.Display, &o.Value, &o.Unit, &o.ReferenceRange, &o.Flags, &o.Status,
+		&o.MeasuredAtText, &d.m, &o.QC, &o.Operator, &o.Instrument, &o.SpecimenID, &o.PatientText, &d.vers,
+		&o.PrevID, &d.sup, &d.c, &o.MetricKey, &o.ValueNum, &o.ExternalDevice}, extra...)
+	return d
+}
+
+// scan reads one row into the Observation (and the extras).
+func (d *observationDest) scan(row interface{ Scan(...any) error }) error {
+	if err := row.Scan(d.dest...); err != nil {
+		return err
+	}
+	d.o.Version = int(d.vers)
+	d.o.MeasuredAt, d.o.SupersededAt, d.o.CreatedAt = fromUnix(d.m), fromUnix(d.sup), fromUnix(d.c)
+	return nil
 }
 
 // Observations lists observations, newest first.
@@ -217,12 +248,13 @@ func (s *Store) Observations(ctx context.Context, orgID int64, f ObservationFilt
 	}
 	defer rows.Close()
 	var out []Observation
+	var o Observation
+	d := newObservationDest(&o)
 	for rows.Next() {
-		o, err := scanObservation(rows)
-		if err != nil {
+		if err := d.scan(rows); err != nil {
 			return nil, fmt.Errorf("observations: %w", err)
 		}
-		out = append(out, *o)
+		out = append(out, o)
 	}
 	return out, rows.Err()
 }

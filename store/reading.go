@@ -178,13 +178,12 @@ func (s *Store) Readings(ctx context.Context, orgID int64, f ReadingFilter) ([]R
 	}
 	defer rows.Close()
 	var out []Reading
+	var rd Reading
+	d := newObservationDest(&rd.Observation, &rd.PatientUUID)
 	for rows.Next() {
-		var rd Reading
-		o, err := scanObservation(withExtra{rows, &rd.PatientUUID})
-		if err != nil {
+		if err := d.scan(rows); err != nil {
 			return nil, fmt.Errorf("readings: %w", err)
 		}
-		rd.Observation = *o
 		out = append(out, rd)
 	}
 	return out, rows.Err()
@@ -200,7 +199,7 @@ func readingsQuery(orgID int64, f ReadingFilter) (string, []any) {
 		// when left to choose without statistics.
 		from = `observations o INDEXED BY observations_reading`
 	}
-	q := `SELECT ` + prefixCols("o.", observationCols) + `, p.uuid FROM ` + from + ` JOIN patients p ON p.id = o.patient_id
+	q := `SELECT ` + observationColsO + `, p.uuid FROM ` + from + ` JOIN patients p ON p.id = o.patient_id
 		WHERE o.org_id = ?`
 	args := []any{orgID}
 	if f.HomeOnly {
@@ -233,11 +232,3 @@ func readingsQuery(orgID int64, f ReadingFilter) (string, []any) {
 	q += ` ORDER BY o.measured_at DESC, o.id DESC LIMIT ?`
 	return q, args
 }
-
-// withExtra scans a row of observationCols followed by more columns.
-type withExtra struct {
-	row   interface{ Scan(...any) error }
-	extra *string
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra)...) }

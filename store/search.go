@@ -226,7 +226,7 @@ func observationSearchSQL(orgID int64, f ObservationSearch) (string, []any) {
 // o, then the order and the page) selects, with the public ids they point
 // to.
 func (s *Store) observationRows(ctx context.Context, where string, args []any) ([]ObservationRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("o.", observationCols)+`,
+	rows, err := s.r.QueryContext(ctx, `SELECT `+observationColsO+`,
 		COALESCE(p.uuid, ''), COALESCE(d.uuid, ''), COALESCE(d.name, ''), COALESCE(a.uuid, '')
 		FROM observations o
 		LEFT JOIN patients p ON p.id = o.patient_id
@@ -238,13 +238,12 @@ func (s *Store) observationRows(ctx context.Context, where string, args []any) (
 	}
 	defer rows.Close()
 	var out []ObservationRow
+	var r ObservationRow
+	d := newObservationDest(&r.Observation, &r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &r.AppointmentUUID)
 	for rows.Next() {
-		var r ObservationRow
-		o, err := scanObservation(scanExtra{rows, []any{&r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &r.AppointmentUUID}})
-		if err != nil {
+		if err := d.scan(rows); err != nil {
 			return nil, err
 		}
-		r.Observation = *o
 		out = append(out, r)
 	}
 	return out, rows.Err()

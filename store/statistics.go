@@ -156,7 +156,7 @@ func (s *Store) PatientRecord(ctx context.Context, orgID, patientID int64) (*Pat
 	}
 	// Every version of every result, not only the current ones: a
 	// correction does not erase what was reported before it.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("o.", observationCols)+`,
+	rows, err := s.r.QueryContext(ctx, `SELECT `+observationColsO+`,
 		COALESCE(p.uuid, ''), COALESCE(d.uuid, ''), COALESCE(d.name, ''), COALESCE(a.uuid, '')
 		FROM observations o LEFT JOIN patients p ON p.id = o.patient_id LEFT JOIN devices d ON d.id = o.device_id
 		LEFT JOIN appointments a ON a.id = o.appointment_id
@@ -164,14 +164,13 @@ func (s *Store) PatientRecord(ctx context.Context, orgID, patientID int64) (*Pat
 	if err != nil {
 		return nil, fmt.Errorf("patient record: %w", err)
 	}
+	var r ObservationRow
+	d := newObservationDest(&r.Observation, &r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &r.AppointmentUUID)
 	for rows.Next() {
-		var r ObservationRow
-		o, err := scanObservation(scanExtra{rows, []any{&r.PatientUUID, &r.DeviceUUID, &r.DeviceName, &r.AppointmentUUID}})
-		if err != nil {
+		if err := d.scan(rows); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("patient record: %w", err)
 		}
-		r.Observation = *o
 		rec.Observations = append(rec.Observations, r)
 	}
 	rows.Close()

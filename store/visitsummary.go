@@ -84,12 +84,13 @@ func (s *Store) observationsOfVisit(ctx context.Context, orgID int64, a *Appoint
 	}
 	defer rows.Close()
 	var out []Observation
+	var o Observation
+	d := newObservationDest(&o)
 	for rows.Next() {
-		o, err := scanObservation(rows)
-		if err != nil {
+		if err := d.scan(rows); err != nil {
 			return nil, fmt.Errorf("observations of visit: %w", err)
 		}
-		out = append(out, *o)
+		out = append(out, o)
 	}
 	return out, rows.Err()
 }
@@ -112,12 +113,13 @@ func (s *Store) PatientResults(ctx context.Context, orgID, patientID int64, from
 	}
 	defer rows.Close()
 	var out []Observation
+	var o Observation
+	d := newObservationDest(&o)
 	for rows.Next() {
-		o, err := scanObservation(rows)
-		if err != nil {
+		if err := d.scan(rows); err != nil {
 			return nil, fmt.Errorf("patient results: %w", err)
 		}
-		out = append(out, *o)
+		out = append(out, o)
 	}
 	if len(out) > MaxResultsReport {
 		return nil, Invalid("from", fmt.Sprintf("the period holds more than %d results; choose a shorter one", MaxResultsReport))

@@ -99,6 +99,12 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 	rp.Set("_foreign_keys", "on")
 	rp.Set("_busy_timeout", "5000")
 	rp.Set("mode", "ro")
+	// A reader connection is used by one goroutine at a time (database/sql
+	// hands it out so; cancelling calls sqlite3_interrupt, which needs no
+	// lock), so it needs none of SQLite's serialized mode, which took the
+	// connection's mutex around every column of every row: 18 % of reading
+	// a patient's 50 observations, a sixth off its CPU without it.
+	rp.Set("_mutex", "no")
 	r := sql.OpenDB(newConnector("file:"+path+"?"+rp.Encode(), readerPragmas))
 	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
