@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -105,4 +106,54 @@ func WithReadMoveEvery(d time.Duration) Option { return func(s *Store) { s.readM
 // ReadJournalFiles lists the read-audit journal's record files.
 func (s *Store) ReadJournalFiles() ([]string, error) {
 	return filepath.Glob(s.db.Path() + "-reads.[0-9]*")
+}
+
+// ReadQuery is a query the reader ran, with its arguments.
+type ReadQuery struct {
+	Query string
+	Args  []any
+}
+
+// RecordReads records the queries the reader runs until the returned
+// function is called; it returns them.
+func (s *Store) RecordReads() func() []ReadQuery {
+	var mu sync.Mutex
+	var out []ReadQuery
+	s.r.Record(func(q string, args []any) {
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, ReadQuery{q, append([]any(nil), args...)})
+	})
+	return func() []ReadQuery {
+		s.r.Record(nil)
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
+}
+
+// Recompiles counts the times SQLite compiles q again when it runs with
+// args (sqlite.DB.Recompiles).
+func (s *Store) Recompiles(ctx context.Context, q ReadQuery) (int, error) {
+	return s.db.Recompiles(ctx, q.Query, q.Args)
+}
+
+// QueryPlan is the query plan of q (EXPLAIN QUERY PLAN, one line per
+// step).
+func (s *Store) QueryPlan(ctx context.Context, q ReadQuery) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.Query, q.Args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			return nil, err
+		}
+		out = append(out, detail)
+	}
+	return out, rows.Err()
 }

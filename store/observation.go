@@ -216,33 +216,33 @@ func (s *Store) Observations(ctx context.Context, orgID int64, f ObservationFilt
 	if f.Limit <= 0 || f.Limit > 5000 {
 		f.Limit = 500
 	}
-	where := `org_id = ?`
+	where := `org_id = +?`
 	args := []any{orgID}
 	if f.PatientID > 0 {
-		where += ` AND patient_id = ?`
+		where += ` AND patient_id = +?`
 		args = append(args, f.PatientID)
 	}
 	if f.Unmatched {
 		where += ` AND patient_id IS NULL`
 	}
 	if f.DeviceID > 0 {
-		where += ` AND device_id = ?`
+		where += ` AND device_id = +?`
 		args = append(args, f.DeviceID)
 	}
 	if f.QC != nil {
-		where += ` AND is_qc = ?`
+		where += ` AND is_qc = +?`
 		args = append(args, boolInt(*f.QC))
 	}
 	if !f.Since.IsZero() {
-		where += ` AND created_at >= ?`
+		where += ` AND created_at >= +?`
 		args = append(args, unix(f.Since))
 	}
 	if f.AfterID > 0 {
-		where += ` AND id > ?`
+		where += ` AND id > +?`
 		args = append(args, f.AfterID)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+observationCols+` FROM observations WHERE `+where+`
-		ORDER BY COALESCE(NULLIF(measured_at, 0), created_at) DESC, id DESC LIMIT ?`, append(args, f.Limit)...)
+		ORDER BY COALESCE(NULLIF(measured_at, 0), created_at) DESC, id DESC LIMIT +?`, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("observations: %w", err)
 	}

@@ -200,35 +200,35 @@ func readingsQuery(orgID int64, f ReadingFilter) (string, []any) {
 		from = `observations o INDEXED BY observations_reading`
 	}
 	q := `SELECT ` + observationColsO + `, p.uuid FROM ` + from + ` JOIN patients p ON p.id = o.patient_id
-		WHERE o.org_id = ?`
+		WHERE o.org_id = +?`
 	args := []any{orgID}
 	if f.HomeOnly {
 		q += ` AND o.metric_key IS NOT NULL`
 	}
 	if f.PatientID > 0 {
-		q += ` AND o.patient_id = ?`
+		q += ` AND o.patient_id = +?`
 		args = append(args, f.PatientID)
 	}
 	if f.MetricKey != "" {
-		q += ` AND o.metric_key = ?`
+		q += ` AND o.metric_key = +?`
 		args = append(args, f.MetricKey)
 	}
 	if f.Source != "" {
-		q += ` AND o.source = ?`
+		q += ` AND o.source = +?`
 		args = append(args, f.Source)
 	}
 	if !f.From.IsZero() {
-		q += ` AND o.measured_at >= ?`
+		q += ` AND o.measured_at >= +?`
 		args = append(args, unix(f.From))
 	}
 	if !f.To.IsZero() {
-		q += ` AND o.measured_at < ?`
+		q += ` AND o.measured_at < +?`
 		args = append(args, unix(f.To))
 	}
 	if f.Before != nil {
-		q += ` AND (o.measured_at < ? OR (o.measured_at = ? AND o.id < ?))`
+		q += ` AND (o.measured_at < +? OR (o.measured_at = +? AND o.id < +?))`
 		args = append(args, f.Before.MeasuredAt, f.Before.MeasuredAt, f.Before.ID)
 	}
-	q += ` ORDER BY o.measured_at DESC, o.id DESC LIMIT ?`
+	q += ` ORDER BY o.measured_at DESC, o.id DESC LIMIT +?`
 	return q, args
 }

@@ -53,22 +53,17 @@ type CodeRef struct {
 	Code    string
 }
 
-// where collects the conditions of a query.
+// where collects the conditions of a query. Every value is bound
+// opaquely (see opaque), so that the statement is compiled once, whatever
+// the values: with "?", every search with an ORDER BY or a join and a
+// "col = ?" was compiled anew on each run (TestReadsCompileOnce).
 type where struct {
 	conds []string
 	args  []any
-	// opaque: in and times bind their values opaquely (see opaque), so
-	// that the statement is planned once, whatever the values.
-	opaque bool
 }
 
 // bind is the parameter in and times write.
-func (w *where) bind() string {
-	if w.opaque {
-		return opaque
-	}
-	return `?`
-}
+func (w *where) bind() string { return opaque }
 
 func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, cond)
@@ -162,7 +157,7 @@ func observationSearchSQL(orgID int64, f ObservationSearch) (string, []any) {
 	// statement (four tables, 35 columns) on every search; opaque, the
 	// search's query costs about half the CPU. The indexes serve the same
 	// terms either way (TestObservationSearchPlans).
-	w := where{opaque: true}
+	var w where
 	w.add(`o.org_id = `+opaque, orgID)
 	w.add(`o.is_qc = 0`)
 	if len(f.UUIDs) == 0 {
@@ -272,7 +267,7 @@ type PatientSearch struct {
 // first.
 func (s *Store) SearchPatients(ctx context.Context, orgID int64, f PatientSearch) ([]Patient, error) {
 	var w where
-	w.add(`org_id = ?`, orgID)
+	w.add(`org_id = +?`, orgID)
 	w.in(`uuid`, f.UUIDs)
 	if len(f.IDs) > 0 {
 		ids := make([]string, len(f.IDs))
@@ -286,6 +281,10 @@ func (s *Store) SearchPatients(ctx context.Context, orgID int64, f PatientSearch
 		var args []any
 		for _, id := range f.Identifiers {
 			cols := []string{"mrn", "hsid", "national_id", "external_id", "account_number"}
+			// mrn, hsid and national_id have partial indexes (WHERE col <>
+			// ''), which serve an opaque value only when the query states
+			// the index's condition (see patientBy).
+			partial := map[string]string{"mrn": ` AND mrn <> ''`, "hsid": ` AND hsid <> ''`, "national_id": ` AND national_id <> ''`}
 			switch id.Key {
 			case "":
 			case ByMRN, ByHSID, ByNationalID, ByExternalID:
@@ -298,14 +297,14 @@ func (s *Store) SearchPatients(ctx context.Context, orgID int64, f PatientSearch
 				return nil, fmt.Errorf("search patients: unknown identifier key %q", id.Key)
 			}
 			for _, c := range cols {
-				alts = append(alts, c+` = ?`)
+				alts = append(alts, c+` = +?`+partial[c])
 				args = append(args, id.Value)
 			}
 		}
 		w.add(`(`+strings.Join(alts, ` OR `)+`)`, args...)
 	}
 	for _, word := range strings.Fields(strings.ToLower(f.Name)) {
-		w.add(`id IN (SELECT patient_id FROM patient_terms WHERE org_id = ? AND term >= ? AND term < ?)`,
+		w.add(`id IN (SELECT patient_id FROM patient_terms WHERE org_id = +? AND term >= +? AND term < +?)`,
 			orgID, word, word+"\U0010FFFF")
 	}
 	for _, r := range f.BirthDate {
@@ -313,11 +312,11 @@ func (s *Store) SearchPatients(ctx context.Context, orgID int64, f PatientSearch
 		var parts []string
 		var args []any
 		if !r.From.IsZero() {
-			parts = append(parts, `birth_date >= ?`)
+			parts = append(parts, `birth_date >= +?`)
 			args = append(args, r.From.UTC().Format(time.DateOnly))
 		}
 		if !r.To.IsZero() {
-			parts = append(parts, `birth_date < ?`)
+			parts = append(parts, `birth_date < +?`)
 			args = append(args, r.To.UTC().Format(time.DateOnly))
 		}
 		c := `birth_date <> ''`
@@ -332,7 +331,7 @@ func (s *Store) SearchPatients(ctx context.Context, orgID int64, f PatientSearch
 	}
 	w.in(`gender`, f.Gender)
 	if f.Active != nil {
-		w.add(`active = ?`, boolInt(*f.Active))
+		w.add(`active = +?`, boolInt(*f.Active))
 	}
 	lim, largs := f.Page.sql()
 	rows, err := s.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE `+w.String()+` ORDER BY id`+lim,
@@ -381,21 +380,21 @@ type AppointmentRef struct {
 // SearchAppointments lists the organisation's appointments that match f.
 func (s *Store) SearchAppointments(ctx context.Context, orgID int64, f AppointmentSearch) ([]AppointmentRef, error) {
 	var w where
-	w.add(`a.org_id = ?`, orgID)
+	w.add(`a.org_id = +?`, orgID)
 	w.in(`a.uuid`, f.UUIDs)
 	if f.PatientID > 0 {
-		w.add(`a.patient_id = ?`, f.PatientID)
+		w.add(`a.patient_id = +?`, f.PatientID)
 	}
 	w.in(`a.status`, f.Statuses)
 	w.times(`a.start_at`, f.Start)
 	if f.WaitingRoomID > 0 {
-		w.add(`a.waiting_room_id = ?`, f.WaitingRoomID)
+		w.add(`a.waiting_room_id = +?`, f.WaitingRoomID)
 	}
 	if f.ProviderID > 0 {
-		w.add(`a.provider_id = ?`, f.ProviderID)
+		w.add(`a.provider_id = +?`, f.ProviderID)
 	}
 	if f.EpisodeID > 0 {
-		w.add(`a.episode_id = ?`, f.EpisodeID)
+		w.add(`a.episode_id = +?`, f.EpisodeID)
 	}
 	w.in(`a.external_id`, f.ExternalIDs)
 	order := ` ORDER BY a.id`
@@ -450,10 +449,10 @@ type EpisodeRef struct {
 // SearchEpisodes lists the organisation's episodes of care that match f.
 func (s *Store) SearchEpisodes(ctx context.Context, orgID int64, f EpisodeSearch) ([]EpisodeRef, error) {
 	var w where
-	w.add(`e.org_id = ?`, orgID)
+	w.add(`e.org_id = +?`, orgID)
 	w.in(`e.uuid`, f.UUIDs)
 	if f.PatientID > 0 {
-		w.add(`e.patient_id = ?`, f.PatientID)
+		w.add(`e.patient_id = +?`, f.PatientID)
 	}
 	w.in(`e.status`, f.Statuses)
 	lim, largs := f.Page.sql()
@@ -501,16 +500,16 @@ type QuestionnaireSearch struct {
 // oldest first, one page of both in one query so offsets stay stable.
 func (s *Store) SearchQuestionnaires(ctx context.Context, orgID int64, f QuestionnaireSearch) ([]Questionnaire, error) {
 	var wn, wd where
-	wn.add(`n.org_id = ?`, orgID)
+	wn.add(`n.org_id = +?`, orgID)
 	wn.in(`n.uuid`, f.UUIDs)
-	wd.add(`d.org_id = ?`, orgID)
+	wd.add(`d.org_id = +?`, orgID)
 	wd.in(`d.uuid`, f.UUIDs)
 	if f.PatientID > 0 {
-		wn.add(`a.patient_id = ?`, f.PatientID)
-		wd.add(`d.patient_id = ?`, f.PatientID)
+		wn.add(`a.patient_id = +?`, f.PatientID)
+		wd.add(`d.patient_id = +?`, f.PatientID)
 	}
 	if f.AppointmentID > 0 {
-		wn.add(`n.appointment_id = ?`, f.AppointmentID)
+		wn.add(`n.appointment_id = +?`, f.AppointmentID)
 		wd.add(`0`)
 	}
 	lim, largs := f.Page.sql()
@@ -586,13 +585,13 @@ type VisitNoteSearch struct {
 // f, oldest first.
 func (s *Store) SearchVisitNotes(ctx context.Context, orgID int64, f VisitNoteSearch) ([]NoteRef, error) {
 	var w where
-	w.add(`n.org_id = ?`, orgID)
+	w.add(`n.org_id = +?`, orgID)
 	w.in(`n.uuid`, f.UUIDs)
 	if f.PatientID > 0 {
-		w.add(`a.patient_id = ?`, f.PatientID)
+		w.add(`a.patient_id = +?`, f.PatientID)
 	}
 	if f.AppointmentID > 0 {
-		w.add(`n.appointment_id = ?`, f.AppointmentID)
+		w.add(`n.appointment_id = +?`, f.AppointmentID)
 	}
 	lim, largs := f.Page.sql()
 	rows, err := s.r.QueryContext(ctx, `SELECT n.appointment_id, n.template_id, a.uuid, a.patient_id, p.uuid
@@ -650,13 +649,13 @@ type DocumentSearch struct {
 // attachments that match f, oldest first.
 func (s *Store) SearchDocuments(ctx context.Context, orgID int64, f DocumentSearch) ([]DocumentRow, error) {
 	var w1, w2 where
-	w1.add(`f.org_id = ?`, orgID)
-	w2.add(`t.org_id = ?`, orgID)
+	w1.add(`f.org_id = +?`, orgID)
+	w2.add(`t.org_id = +?`, orgID)
 	w1.in(`f.uuid`, f.UUIDs)
 	w2.in(`t.uuid`, f.UUIDs)
 	if f.PatientID > 0 {
-		w1.add(`f.patient_id = ?`, f.PatientID)
-		w2.add(`a.patient_id = ?`, f.PatientID)
+		w1.add(`f.patient_id = +?`, f.PatientID)
+		w2.add(`a.patient_id = +?`, f.PatientID)
 	}
 	lim, largs := f.Page.sql()
 	q := `SELECT * FROM (
@@ -711,7 +710,7 @@ type ResultReportSearch struct {
 // patient results, matching f.
 func (s *Store) SearchResultReports(ctx context.Context, orgID int64, f ResultReportSearch) ([]ResultReport, error) {
 	var w where
-	w.add(`m.org_id = ?`, orgID)
+	w.add(`m.org_id = +?`, orgID)
 	if len(f.MessageIDs) > 0 {
 		ids := make([]string, len(f.MessageIDs))
 		for i, id := range f.MessageIDs {
@@ -722,8 +721,12 @@ func (s *Store) SearchResultReports(ctx context.Context, orgID int64, f ResultRe
 	w.times(`m.received_at`, f.Received)
 	sub := `SELECT o.patient_id FROM observations o WHERE o.org_id = m.org_id AND o.message_id = m.id
 		AND o.is_qc = 0 AND o.superseded_at = 0 AND o.patient_id IS NOT NULL`
+	var subArgs []any
 	if f.PatientID > 0 {
-		sub += ` AND o.patient_id = ` + fmt.Sprint(f.PatientID)
+		// Bound, not written into the text: a statement per patient was
+		// compiled for each and filled the statement cache.
+		sub += ` AND o.patient_id = ` + opaque
+		subArgs = append(subArgs, f.PatientID)
 	}
 	order := ` ORDER BY m.id`
 	switch {
@@ -736,7 +739,7 @@ func (s *Store) SearchResultReports(ctx context.Context, orgID int64, f ResultRe
 	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.pid, p.uuid, d.uuid, d.name, r.received_at FROM (
 		SELECT m.id, m.device_id, m.received_at, (`+sub+` LIMIT 1) AS pid FROM device_messages m WHERE `+w.String()+`) r
 		JOIN patients p ON p.id = r.pid JOIN devices d ON d.id = r.device_id`+strings.ReplaceAll(order, "m.", "r.")+lim,
-		append(w.args, largs...)...)
+		append(append(subArgs, w.args...), largs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("search result reports: %w", err)
 	}

@@ -106,8 +106,8 @@ func (s *Store) PatientResults(ctx context.Context, orgID, patientID int64, from
 		return nil, err
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+observationCols+` FROM observations
-		WHERE org_id = ? AND patient_id = ? AND is_qc = 0 AND `+obsTime+` >= ? AND `+obsTime+` < ?
-		ORDER BY code_system, code, `+obsTime+`, id LIMIT ?`, orgID, patientID, unix(from), unix(to), MaxResultsReport+1)
+		WHERE org_id = +? AND patient_id = +? AND is_qc = 0 AND `+obsTime+` >= +? AND `+obsTime+` < +?
+		ORDER BY code_system, code, `+obsTime+`, id LIMIT +?`, orgID, patientID, unix(from), unix(to), MaxResultsReport+1)
 	if err != nil {
 		return nil, fmt.Errorf("patient results: %w", err)
 	}

@@ -26,6 +26,7 @@ type DB struct {
 	wconn      *sql.Conn  // the connection the write loop's transactions run on
 	wc         *stmtCache // the writer's prepared statements
 	r          *Reader    // the reader pool, through prepared statements
+	rdsn       string     // the reader connections' DSN
 
 	writes chan *writeReq
 	stop   chan struct{}
@@ -105,7 +106,8 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 	// connection's mutex around every column of every row: 18 % of reading
 	// a patient's 50 observations, a sixth off its CPU without it.
 	rp.Set("_mutex", "no")
-	r := sql.OpenDB(newConnector("file:"+path+"?"+rp.Encode(), readerPragmas))
+	db.rdsn = "file:" + path + "?" + rp.Encode()
+	r := sql.OpenDB(newConnector(db.rdsn, readerPragmas))
 	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
@@ -118,7 +120,7 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db.w, db.wconn, db.wc, db.r = w, wconn, newStmtCache(w), &Reader{newStmtCache(r)}
+	db.w, db.wconn, db.wc, db.r = w, wconn, newStmtCache(w), &Reader{c: newStmtCache(r)}
 	go db.writeLoop()
 	go db.syncLoop()
 	return db, nil

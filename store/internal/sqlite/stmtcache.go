@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // maxCachedStmts bounds the statement cache: queries built with a varying
@@ -62,10 +63,30 @@ func (c *stmtCache) close() error {
 }
 
 // Reader runs queries on the read-only pool through the statement cache.
-type Reader struct{ c *stmtCache }
+type Reader struct {
+	c      *stmtCache
+	record atomic.Pointer[func(query string, args []any)] // tests: sees every query
+}
+
+// Record calls fn with every query the reader runs from now on (nil:
+// stops). It is for tests (see DB.Recompiles).
+func (r *Reader) Record(fn func(query string, args []any)) {
+	if fn == nil {
+		r.record.Store(nil)
+		return
+	}
+	r.record.Store(&fn)
+}
+
+func (r *Reader) seen(query string, args []any) {
+	if fn := r.record.Load(); fn != nil {
+		(*fn)(query, args)
+	}
+}
 
 // QueryRowContext is sql.DB's, through the cache.
 func (r *Reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	r.seen(query, args)
 	if st := r.c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -74,6 +95,7 @@ func (r *Reader) QueryRowContext(ctx context.Context, query string, args ...any)
 
 // QueryContext is sql.DB's, through the cache.
 func (r *Reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	r.seen(query, args)
 	if st := r.c.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
