@@ -163,6 +163,11 @@ func (h *Handler) appendEntry(b []byte, m resource, mode string) ([]byte, error)
 		// Answers were encoded with a trailing newline, which a bundle
 		// does not repeat.
 		b = append(b, bytes.TrimRight(m.encodedJSON(), " \t\r\n")...)
+	case jsonAppender:
+		var err error
+		if b, err = appendResource(b, m); err != nil {
+			return b, err
+		}
 	default:
 		enc, err := json.Marshal(m)
 		if err != nil {

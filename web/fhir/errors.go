@@ -117,7 +117,17 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeResource writes a FHIR JSON body.
 func writeResource(w http.ResponseWriter, status int, v any) {
-	b, err := httpx.Marshal(v)
+	var b []byte
+	var err error
+	if a, ok := v.(jsonAppender); ok {
+		bp := getBuf()
+		defer putBuf(bp)
+		b, err = appendResource(*bp, a)
+		b = append(b, '\n')
+		*bp = b
+	} else {
+		b, err = httpx.Marshal(v)
+	}
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(encodeFailure)
 	}

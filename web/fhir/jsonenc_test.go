@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,4 +254,83 @@ func firstDiff(a, b []byte) string {
 		}
 	}
 	return fmt.Sprintf("lengths %d and %d", len(a), len(b))
+}
+
+// TestMain has every hand-written encoding the package's tests make (every
+// Observation and Patient the fixtures read, search, create and include)
+// compared with encoding/json's.
+func TestMain(m *testing.M) {
+	var mu sync.Mutex
+	var compared int
+	var diffs []string
+	encodeCheck = func(v any, got []byte, err error) {
+		want, werr := json.Marshal(v)
+		mu.Lock()
+		defer mu.Unlock()
+		compared++
+		if (err == nil) != (werr == nil) || err == nil && !bytes.Equal(got, want) {
+			diffs = append(diffs, fmt.Sprintf("%T:\n got  %s (%v)\n want %s (%v)", v, got, err, want, werr))
+		}
+	}
+	code := m.Run()
+	if len(diffs) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d of %d hand-written encodings differ from encoding/json's:\n%s\n", len(diffs), compared, strings.Join(diffs[:min(5, len(diffs))], "\n"))
+		code = 1
+	} else if testing.Verbose() {
+		fmt.Printf("%d hand-written encodings compared with encoding/json's\n", compared)
+	}
+	os.Exit(code)
+}
+
+// checkEncoders compares both hand-written encoders with encoding/json
+// for the resources made of row and p, and for structs the mappings never
+// make (an invalid number, empty elements).
+func checkEncoders(t *testing.T, h *Handler, row *store.ObservationRow, p *store.Patient) {
+	t.Helper()
+	obs := h.toObservation(row)
+	raw := &Observation{ResourceType: row.Status, ID: row.UUID, Status: row.Code, ValueQuantity: &Quantity{Value: json.Number(row.Value), Unit: row.Unit},
+		Extension: []Extension{{}}, Category: []CodeableConcept{{}}, Performer: []Reference{{}}, ReferenceRange: []ReferenceRange{{}}, Meta: &Meta{VersionID: row.Flags},
+		Code: CodeableConcept{Coding: []Coding{{}, {Display: row.Display}}}}
+	pat := h.toPatient(p)
+	yes, no := true, false
+	rawPat := &Patient{ResourceType: p.Gender, Active: &no, DeceasedBoolean: &yes, Name: []HumanName{{}, {Given: []string{"", p.MRN}}}, Address: []Address{{}},
+		Contact: []PatientContact{{}, {Name: &HumanName{Text: p.HSID}}}, Communication: []PatientLanguage{{}}, ManagingOrg: &Reference{Display: p.ExternalID},
+		Extension: []Extension{{URL: p.NationalID}}, Identifier: []Identifier{{}, {Type: &CodeableConcept{Text: p.AccountNumber}}}, MaritalStatus: &CodeableConcept{}}
+	for _, v := range []jsonAppender{obs, raw, pat, rawPat} {
+		want, werr := json.Marshal(v)
+		got, err := v.appendJSON(nil)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%T: error %v, encoding/json %v", v, err, werr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("%T differs:\n got  %s\n want %s\n%s", v, got, want, firstDiff(got, want))
+		}
+	}
+}
+
+func TestResourceEncodersAreEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	h := New(Deps{PublicURL: "https://clinic.example"})
+	for range 5000 {
+		checkEncoders(t, h, randObservationRow(rng), randPatient(rng))
+	}
+}
+
+// FuzzResourceEncoders maps fuzzed strings onto a stored result and a
+// stored patient and compares both encoders with encoding/json
+// (testdata/fuzz/FuzzResourceEncoders holds the seeds).
+func FuzzResourceEncoders(f *testing.F) {
+	h := New(Deps{PublicURL: "https://clinic.example"})
+	f.Fuzz(func(t *testing.T, value, unit, code, system, display, flags, status, text, name string) {
+		row := &store.ObservationRow{PatientUUID: text, DeviceUUID: name, DeviceName: display, AppointmentUUID: status}
+		row.UUID, row.Value, row.Unit, row.Code, row.CodeSystem, row.Display, row.Flags, row.Status = text, value, unit, code, system, display, flags, status
+		row.Category, row.Operator, row.Instrument, row.ReferenceRange = name, text, unit, value
+		p := &store.Patient{UUID: text, NationalID: code, MRN: value, HSID: unit, ExternalID: system, AccountNumber: flags, BirthDate: status, Gender: name,
+			MaritalStatus: text, PreferredLanguage: name, Deceased: value != "", DeceasedAt: value, Active: unit == "",
+			Names:     []store.HumanName{{Use: status, Family: name, FirstName: text, MiddleName: display, LastName: code, Alias: flags}},
+			Telecom:   []store.ContactPoint{{Use: status, System: system, Value: value}},
+			Addresses: []store.Address{{Use: name, Line: []string{text, ""}, Apartment: flags, City: display, State: code, PostalCode: value, Country: unit}},
+			Contacts:  []store.Contact{{Telecom: []store.ContactPoint{{Value: text, Use: name}}, Name: []store.HumanName{{FirstName: value}}}}}
+		checkEncoders(t, h, row, p)
+	})
 }

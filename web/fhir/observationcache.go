@@ -1,7 +1,6 @@
 package fhir
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -56,13 +55,30 @@ func (h *Handler) patientObservations(r *http.Request, org, pid int64) (*observa
 			return &observationSet{tooMany: true}, 0, tags, nil
 		}
 		set := &observationSet{rows: make([]*cachedObservation, len(rows))}
+		// The results are encoded one after the other into a scratch
+		// buffer and their bodies then share one allocation: one object
+		// for the garbage collector to mark rather than one per result.
+		scratch := getBuf()
+		defer putBuf(scratch)
+		buf, ends := *scratch, make([]int, len(rows))
+		for i := range rows {
+			if buf, err = appendResource(buf, h.toObservation(&rows[i])); err != nil {
+				*scratch = buf
+				return nil, 0, nil, err
+			}
+			ends[i] = len(buf)
+		}
+		*scratch = buf
+		bodies := make([]byte, len(buf))
+		copy(bodies, buf)
 		size := 0
 		devices := map[int64]bool{}
 		for i := range rows {
-			body, err := json.Marshal(h.toObservation(&rows[i]))
-			if err != nil {
-				return nil, 0, nil, err
+			start := 0
+			if i > 0 {
+				start = ends[i-1]
 			}
+			body := bodies[start:ends[i]:ends[i]]
 			set.rows[i] = &cachedObservation{facts: rows[i].Facts(), orgID: rows[i].OrgID, patientUUID: rows[i].PatientUUID, body: body}
 			// The facts, their strings and the pointers: about 250 bytes.
 			size += len(body) + 256

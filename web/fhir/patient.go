@@ -217,7 +217,18 @@ func (h *Handler) patientByID(r *http.Request, id string) (*store.Patient, error
 
 // encodePatient is a read's answer about p.
 func (h *Handler) encodePatient(p *store.Patient) ([]byte, error) {
-	return httpx.Marshal(h.toPatient(p))
+	bp := getBuf()
+	defer putBuf(bp)
+	b, err := appendResource(*bp, h.toPatient(p))
+	*bp = b
+	if err != nil {
+		return nil, err
+	}
+	// Cached: exactly its size, with the newline every answer ends with.
+	out := make([]byte, len(b)+1)
+	copy(out, b)
+	out[len(b)] = '\n'
+	return out, nil
 }
 
 func (h *Handler) readPatient(w http.ResponseWriter, r *http.Request) {

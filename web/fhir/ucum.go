@@ -2,6 +2,8 @@ package fhir
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // isUCUM reports whether unit is a valid UCUM expression (case sensitive
@@ -11,6 +13,26 @@ import (
 // table of atoms, not the whole UCUM table: a unit it does not know is sent
 // as text beside a valueString, never as a coded quantity.
 func isUCUM(unit string) bool {
+	// A patient's cache fill asks about the same few units fifty times;
+	// parsing was a quarter of a result's mapping and encoding. Bounded:
+	// units are a small vocabulary, but a client can send any.
+	if v, ok := ucumSeen.Load(unit); ok {
+		return v.(bool)
+	}
+	ok := parseUCUM(unit)
+	if ucumSeenN.Load() < 4096 {
+		ucumSeenN.Add(1)
+		ucumSeen.Store(unit, ok)
+	}
+	return ok
+}
+
+var (
+	ucumSeen  sync.Map // unit → isUCUM
+	ucumSeenN atomic.Int32
+)
+
+func parseUCUM(unit string) bool {
 	if unit == "" || len(unit) > 64 {
 		return false
 	}

@@ -63,3 +63,21 @@ func TestSplitCommaWithoutEscapes(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainNumberIsThePattern(t *testing.T) {
+	plainNumberRE := regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+	rng := rand.New(rand.NewPCG(9, 10))
+	cases := []string{"", "-", "0", "-0", "00", "01", "1.", ".5", "1.5", "-0.5", "140", "7.20", "1e3", "<0,5", "7,41", "1.5.5", "--1", "0.0", "9-"}
+	for range 5000 {
+		var b []byte
+		for range rng.IntN(8) {
+			b = append(b, "-0123.9e,"[rng.IntN(9)])
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		if plainNumber(s) != plainNumberRE.MatchString(s) {
+			t.Errorf("%q: plainNumber %v, pattern %v", s, plainNumber(s), plainNumberRE.MatchString(s))
+		}
+	}
+}
