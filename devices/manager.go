@@ -135,7 +135,7 @@ func (m *Manager) update(id int64, fn func(*State)) {
 // (and whenever the store commits events, for changes made in-process).
 func (m *Manager) Run(ctx context.Context) error {
 	m.ingestLeftovers(ctx)
-	notify, stop := m.st.Subscribe()
+	notify, stop := m.st.SubscribeConsumer()
 	defer stop()
 	tick := time.NewTicker(m.opt.PollInterval)
 	defer tick.Stop()

@@ -124,6 +124,21 @@ func (s *Store) Backup(ctx context.Context, dest string) error {
 // new events are committed, and a function to stop listening.
 func (s *Store) Subscribe() (<-chan struct{}, func()) { return s.db.Subscribe() }
 
+// ConsumerGap is the shortest time between two signals of
+// SubscribeConsumer.
+const ConsumerGap = 25 * time.Millisecond
+
+// SubscribeConsumer is Subscribe for a background consumer of the outbox
+// (webhook and LIS workers, the live-page hub, the device manager): a lone
+// commit signals at once, a stream of commits at most once per
+// ConsumerGap. Each signal costs such a consumer a few reads; under a
+// stream of API writes, signalled on every group commit, those reads were
+// a large part of each write's CPU (BENCHMARKS.md, "Nothing got slower").
+// A client streaming events (the events API) subscribes unpaced.
+func (s *Store) SubscribeConsumer() (<-chan struct{}, func()) {
+	return s.db.SubscribeEvery(ConsumerGap)
+}
+
 // txn is one write of the model: the engine's transaction (Exec, Query,
 // QueryRow, and Now, the one timestamp of every row and event it writes)
 // plus the model's own bookkeeping (Event, Audit). Only

@@ -76,7 +76,7 @@ func (w *Worker) Wake() {
 // Run works until ctx ends. Destinations are re-read on every pass, so one
 // added or removed from the command line is picked up within Poll.
 func (w *Worker) Run(ctx context.Context) error {
-	notify, unsubscribe := w.c.Store.Subscribe()
+	notify, unsubscribe := w.c.Store.SubscribeConsumer()
 	defer unsubscribe()
 	defer w.flushCursor()
 	timer := time.NewTimer(0)

@@ -56,7 +56,7 @@ func (h *Hub) Subscribe(orgID int64) (*Subscription, func()) {
 
 // Run follows the outbox from its current end until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	notify, stop := h.st.Subscribe()
+	notify, stop := h.st.SubscribeConsumer()
 	defer stop()
 	cursor, err := h.st.LastEventID(ctx)
 	if err != nil {

@@ -142,7 +142,7 @@ type result struct {
 
 // Run works until ctx ends, then waits for the deliveries in flight.
 func (w *Worker) Run(ctx context.Context) error {
-	notify, unsubscribe := w.st.Subscribe()
+	notify, unsubscribe := w.st.SubscribeConsumer()
 	defer unsubscribe()
 	defer w.flushCursor()
 	done := make(chan result, w.parallel)

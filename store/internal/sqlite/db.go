@@ -33,7 +33,7 @@ type DB struct {
 	done   chan struct{}
 
 	subMu sync.Mutex
-	subs  map[chan struct{}]struct{}
+	subs  map[*subscriber]struct{}
 
 	ridersMu sync.Mutex
 	riders   []rider       // queues of rows that ride the next transaction
@@ -68,7 +68,7 @@ func Open(ctx context.Context, path string, migrations fs.FS, now func() time.Ti
 		writes:     make(chan *writeReq, 256),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
-		subs:       map[chan struct{}]struct{}{},
+		subs:       map[*subscriber]struct{}{},
 		syncKick:   make(chan struct{}, 1),
 		rideKick:   make(chan struct{}, 1),
 		syncDone:   make(chan struct{}),
@@ -226,25 +226,69 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 
 // Subscribe returns a channel that receives a signal (coalesced) whenever a
 // write that called Tx.Notify commits, and a function to stop listening.
-func (db *DB) Subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
+func (db *DB) Subscribe() (<-chan struct{}, func()) { return db.SubscribeEvery(0) }
+
+// SubscribeEvery is Subscribe with signals at least gap apart: the first
+// commit after a quiet gap signals at once, and the commits that follow
+// within gap are gathered into one signal at the gap's end. A background
+// consumer that reads the outbox on every signal then reads it at most once
+// per gap under a stream of writes, instead of once per group commit, and
+// still answers at once to a lone write.
+//
+// The gap is measured on the monotonic clock, not the injected one: it
+// paces work, it is not a time the model records, and a test clock that
+// stands still must not hold signals back.
+func (db *DB) SubscribeEvery(gap time.Duration) (<-chan struct{}, func()) {
+	s := &subscriber{ch: make(chan struct{}, 1), gap: gap}
 	db.subMu.Lock()
-	db.subs[ch] = struct{}{}
+	db.subs[s] = struct{}{}
 	db.subMu.Unlock()
-	return ch, func() {
+	return s.ch, func() {
 		db.subMu.Lock()
-		delete(db.subs, ch)
+		delete(db.subs, s)
+		s.gone = true
+		if s.timer != nil {
+			s.timer.Stop()
+			s.timer = nil
+		}
 		db.subMu.Unlock()
+	}
+}
+
+// subscriber is one Subscribe call's channel and pacing (under subMu).
+type subscriber struct {
+	ch    chan struct{}
+	gap   time.Duration
+	last  time.Time   // when the last signal was sent
+	timer *time.Timer // a signal deferred to the gap's end, pending
+	gone  bool        // unsubscribed
+}
+
+func (s *subscriber) signal(now time.Time) {
+	s.last = now
+	select {
+	case s.ch <- struct{}{}:
+	default:
 	}
 }
 
 func (db *DB) notify() {
 	db.subMu.Lock()
 	defer db.subMu.Unlock()
-	for ch := range db.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
+	now := time.Now()
+	for s := range db.subs {
+		switch wait := s.gap - now.Sub(s.last); {
+		case s.gap <= 0 || wait <= 0:
+			s.signal(now)
+		case s.timer == nil:
+			s.timer = time.AfterFunc(wait, func() {
+				db.subMu.Lock()
+				defer db.subMu.Unlock()
+				if !s.gone {
+					s.timer = nil
+					s.signal(time.Now())
+				}
+			})
 		}
 	}
 }

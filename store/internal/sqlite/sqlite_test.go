@@ -136,6 +136,83 @@ func TestSubscribeAfterNotify(t *testing.T) {
 	}
 }
 
+// SubscribeEvery: a lone write signals at once, a stream of writes signals
+// at most once a gap, and the stream's last write is never left unsignalled.
+func TestSubscribeEveryPaces(t *testing.T) {
+	t.Parallel()
+	db := open(t, testMigrations)
+	const gap = 150 * time.Millisecond
+	ch, stop := db.SubscribeEvery(gap)
+	ctx := context.Background()
+	n := 0
+	write := func() time.Time {
+		t.Helper()
+		n++
+		if err := db.Write(ctx, func(tx *Tx) error {
+			tx.Notify()
+			_, err := tx.Exec(`INSERT INTO t (v, at) VALUES (?, 1)`, fmt.Sprint("paced-", n))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return time.Now()
+	}
+	var mu sync.Mutex
+	var got []time.Time
+	var counting sync.WaitGroup
+	counting.Add(1)
+	quit := make(chan struct{})
+	go func() {
+		defer counting.Done()
+		for {
+			select {
+			case <-ch:
+				mu.Lock()
+				got = append(got, time.Now())
+				mu.Unlock()
+			case <-quit:
+				return
+			}
+		}
+	}()
+	first := write()
+	var last time.Time
+	for range 40 {
+		last = write()
+	}
+	time.Sleep(2 * gap)
+	close(quit)
+	counting.Wait()
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) < 2 {
+		t.Fatalf("%d signals for 41 writes, want the first at once and one after the last", len(got))
+	}
+	if d := got[0].Sub(first); d > gap/2 {
+		t.Errorf("the first write after a quiet gap was signalled %v late", d)
+	}
+	for i := 1; i < len(got); i++ {
+		if d := got[i].Sub(got[i-1]); d < gap*9/10 {
+			t.Errorf("signals %d and %d only %v apart, want at least %v", i-1, i, d, gap)
+		}
+	}
+	if !got[len(got)-1].After(last) {
+		t.Errorf("no signal after the last write (last signal %v before it)", last.Sub(got[len(got)-1]))
+	}
+	// Unsubscribing with a signal pending drops it.
+	ch2, stop2 := db.SubscribeEvery(time.Hour)
+	write()
+	<-ch2
+	write()
+	stop2()
+	select {
+	case <-ch2:
+		t.Error("signalled after unsubscribing")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
 // Every Add returns once its row is committed; concurrent Adds share
 // transactions; a group whose write fails rolls back alone while an
 // ordinary write of the same moment commits.
