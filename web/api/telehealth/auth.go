@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/clinicbox/clinicbox/store"
 	"github.com/clinicbox/clinicbox/web/httpx"
@@ -58,9 +59,28 @@ func (h *Handler) touchKey(ctx context.Context, key *store.APIKey) {
 // orgID is the organisation the request's key belongs to.
 func orgID(r *http.Request) int64 { return store.ActorFrom(r.Context()).OrgID }
 
-// lookupKey verifies a key against the database on every request: one
-// indexed read, so a key revoked anywhere (a page, the command line,
-// another node on the same database) stops working at once.
+// lookupKey finds the key in the face's cache, or verifies it against the
+// database and caches it under its tag. A revoked key is dropped from the
+// cache by the revocation's outbox event (invalidate) before the revoke is
+// answered, so it is refused from the next request on; a revocation by
+// another process on the same database (the command line, another node)
+// reaches the cache through the store's event poll, within a second.
+// Unknown keys are not cached: they cannot fill the cache.
 func (h *Handler) lookupKey(ctx context.Context, token string) (*store.APIKey, error) {
-	return h.store.APIKeyByToken(ctx, token)
+	if h.cache == nil {
+		return h.store.APIKeyByToken(ctx, token)
+	}
+	v, err := h.cache.Get("apikey\x00"+token, func() (any, int, []string, error) {
+		k, err := h.store.APIKeyByToken(ctx, token)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return k, 256 + len(token) + len(k.Name), []string{apiKeyTag(k.ID)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*store.APIKey), nil
 }
+
+func apiKeyTag(id int64) string { return "apikey:" + strconv.FormatInt(id, 10) }

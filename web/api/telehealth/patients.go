@@ -307,12 +307,15 @@ func patientTag(id int64) string { return "patient:" + strconv.FormatInt(id, 10)
 
 // invalidate drops the cached answers of the patients that the outbox
 // says changed (created, updated, deactivated: the events of every write
-// of a patient row).
+// of a patient row), and the revoked API keys.
 func (h *Handler) invalidate(evs []store.Event) {
 	var tags []string
 	for _, e := range evs {
-		if e.SubjectType == "patient" && strings.HasPrefix(e.Type, "patient:") {
+		switch {
+		case e.SubjectType == "patient" && strings.HasPrefix(e.Type, "patient:"):
 			tags = append(tags, patientTag(e.SubjectID))
+		case e.Type == store.EventCredentialRevoked && e.SubjectType == store.CredentialAPIKey:
+			tags = append(tags, apiKeyTag(e.SubjectID))
 		}
 	}
 	h.cache.Invalidate(tags...)
