@@ -17,16 +17,24 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/clinicbox
 
 ## test: every test (browser tests need chromium; .ci/run installs it).
-## Two passes: everything but the browser tests, packages side by side; then
-## the browser tests (every TestBrowser… in a package whose tests import
-## chromedp; web/internal/browsertest checks the naming) one package at a
-## time, so Chromium's fake camera and the video calls are not starved of
-## CPU by the heavy packages beside them on a two-core machine.
+## Two passes at once. The browser pass (every TestBrowser… in a package
+## whose tests import chromedp; web/internal/browsertest checks the naming)
+## runs one package at a time at normal priority: Chromium's fake camera and
+## the video calls must not be starved of CPU. Beside it, at nice 19, `go vet`
+## and then every other test, packages side by side: they take only the CPU
+## the browser pass leaves, which is most of it, since the browser pass mostly
+## waits (media windows, page loads). Its output is shown when both are done.
+## `go vet` runs once, on every package, so the passes run with -vet=off.
 BROWSER_PKGS = $(shell grep -rl --include='*_test.go' '"github.com/chromedp/chromedp"' . | xargs -r -n1 dirname | sort -u)
 test:
-	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m -skip '^TestBrowser' ./...
-	$(GO) test -count=1 -timeout 20m -p 1 -run '^TestBrowser' $(BROWSER_PKGS)
+	@log=$$(mktemp); trap 'kill 0; exit 130' INT TERM; \
+	( nice -n 19 sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout 20m -vet=off -skip "^TestBrowser" ./...' >$$log 2>&1; echo $$? >$$log.rc ) & \
+	echo "== go vet, then every test but the browser tests (nice 19, in the background; output below when done)"; \
+	echo "== browser tests: $(BROWSER_PKGS)"; \
+	$(GO) test -count=1 -timeout 20m -vet=off -p 1 -run '^TestBrowser' $(BROWSER_PKGS); browser=$$?; \
+	wait; echo "== go vet, then every test but the browser tests"; cat $$log; rest=$$(cat $$log.rc); rm -f $$log $$log.rc; \
+	echo "== exit: vet and tests $$rest, browser tests $$browser"; \
+	[ "$$rest" = 0 ] && [ "$$browser" = 0 ]
 
 ## generate: re-create the templ components' Go code (templ pinned in go.mod).
 ## Always from the repository root: the generated code names each .templ
