@@ -233,11 +233,9 @@ func (db *DB) Subscribe() (<-chan struct{}, func()) { return db.SubscribeEvery(0
 // within gap are gathered into one signal at the gap's end. A background
 // consumer that reads the outbox on every signal then reads it at most once
 // per gap under a stream of writes, instead of once per group commit, and
-// still answers at once to a lone write.
-//
-// The gap is measured on the monotonic clock, not the injected one: it
-// paces work, it is not a time the model records, and a test clock that
-// stands still must not hold signals back.
+// still answers at once to a lone write. The pacing runs on timers alone: it
+// schedules work and records no time, so the injected clock has no part in
+// it (a test clock that stands still must not hold signals back).
 func (db *DB) SubscribeEvery(gap time.Duration) (<-chan struct{}, func()) {
 	s := &subscriber{ch: make(chan struct{}, 1), gap: gap}
 	db.subMu.Lock()
@@ -257,15 +255,14 @@ func (db *DB) SubscribeEvery(gap time.Duration) (<-chan struct{}, func()) {
 
 // subscriber is one Subscribe call's channel and pacing (under subMu).
 type subscriber struct {
-	ch    chan struct{}
-	gap   time.Duration
-	last  time.Time   // when the last signal was sent
-	timer *time.Timer // a signal deferred to the gap's end, pending
-	gone  bool        // unsubscribed
+	ch      chan struct{}
+	gap     time.Duration
+	timer   *time.Timer // runs while a gap is open: a signal was sent less than gap ago
+	pending bool        // a commit came during the open gap: signal at its end
+	gone    bool        // unsubscribed
 }
 
-func (s *subscriber) signal(now time.Time) {
-	s.last = now
+func (s *subscriber) signal() {
 	select {
 	case s.ch <- struct{}{}:
 	default:
@@ -275,20 +272,32 @@ func (s *subscriber) signal(now time.Time) {
 func (db *DB) notify() {
 	db.subMu.Lock()
 	defer db.subMu.Unlock()
-	now := time.Now()
 	for s := range db.subs {
-		switch wait := s.gap - now.Sub(s.last); {
-		case s.gap <= 0 || wait <= 0:
-			s.signal(now)
+		switch {
+		case s.gap <= 0:
+			s.signal()
 		case s.timer == nil:
-			s.timer = time.AfterFunc(wait, func() {
-				db.subMu.Lock()
-				defer db.subMu.Unlock()
-				if !s.gone {
-					s.timer = nil
-					s.signal(time.Now())
-				}
-			})
+			s.signal()
+			s.timer = time.AfterFunc(s.gap, func() { db.gapEnded(s) })
+		default:
+			s.pending = true
 		}
 	}
+}
+
+// gapEnded sends the signal gathered during s's gap, which opens the next
+// gap, or closes the gap when nothing came.
+func (db *DB) gapEnded(s *subscriber) {
+	db.subMu.Lock()
+	defer db.subMu.Unlock()
+	if s.gone {
+		return
+	}
+	if !s.pending {
+		s.timer = nil
+		return
+	}
+	s.pending = false
+	s.signal()
+	s.timer.Reset(s.gap)
 }

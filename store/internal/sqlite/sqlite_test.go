@@ -138,11 +138,15 @@ func TestSubscribeAfterNotify(t *testing.T) {
 
 // SubscribeEvery: a lone write signals at once, a stream of writes signals
 // at most once a gap, and the stream's last write is never left unsignalled.
+// The bounds leave room for a starved machine (make test runs this package
+// at nice 19 beside the browser tests): a late receiver may see two signals
+// close together, so signals are counted, not timed one by one.
 func TestSubscribeEveryPaces(t *testing.T) {
 	t.Parallel()
 	db := open(t, testMigrations)
-	const gap = 150 * time.Millisecond
+	const gap = 500 * time.Millisecond
 	ch, stop := db.SubscribeEvery(gap)
+	defer stop()
 	ctx := context.Background()
 	n := 0
 	write := func() time.Time {
@@ -157,13 +161,24 @@ func TestSubscribeEveryPaces(t *testing.T) {
 		}
 		return time.Now()
 	}
+
+	// A lone write: signalled at once, not at the end of a gap.
+	first := write()
+	select {
+	case <-ch:
+		if d := time.Since(first); d >= gap {
+			t.Errorf("the first write after a quiet spell was signalled %v late (gap %v)", d, gap)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no signal for a lone write")
+	}
+
+	// A stream of writes inside that first gap and past it.
 	var mu sync.Mutex
 	var got []time.Time
-	var counting sync.WaitGroup
-	counting.Add(1)
 	quit := make(chan struct{})
-	go func() {
-		defer counting.Done()
+	var counting sync.WaitGroup
+	counting.Go(func() {
 		for {
 			select {
 			case <-ch:
@@ -174,34 +189,28 @@ func TestSubscribeEveryPaces(t *testing.T) {
 				return
 			}
 		}
-	}()
-	first := write()
-	var last time.Time
-	for range 40 {
-		last = write()
+	})
+	const writes = 40
+	var last time.Time // when the last write began: its signal is sent after that
+	for range writes {
+		last = time.Now()
+		write()
 	}
 	time.Sleep(2 * gap)
 	close(quit)
 	counting.Wait()
-	stop()
+	span := time.Since(first)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) < 2 {
-		t.Fatalf("%d signals for 41 writes, want the first at once and one after the last", len(got))
+	if most := int(span/gap) + 1; len(got) > most {
+		t.Errorf("%d signals for %d writes over %v, want at most %d (one per %v gap)", len(got), writes, span.Round(time.Millisecond), most, gap)
 	}
-	if d := got[0].Sub(first); d > gap/2 {
-		t.Errorf("the first write after a quiet gap was signalled %v late", d)
+	if len(got) == 0 || !got[len(got)-1].After(last) {
+		t.Errorf("no signal after the stream's last write (%d signals)", len(got))
 	}
-	for i := 1; i < len(got); i++ {
-		if d := got[i].Sub(got[i-1]); d < gap*9/10 {
-			t.Errorf("signals %d and %d only %v apart, want at least %v", i-1, i, d, gap)
-		}
-	}
-	if !got[len(got)-1].After(last) {
-		t.Errorf("no signal after the last write (last signal %v before it)", last.Sub(got[len(got)-1]))
-	}
-	// Unsubscribing with a signal pending drops it.
-	ch2, stop2 := db.SubscribeEvery(time.Hour)
+
+	// Unsubscribing with a gathered signal pending drops it.
+	ch2, stop2 := db.SubscribeEvery(100 * time.Millisecond)
 	write()
 	<-ch2
 	write()
@@ -209,7 +218,7 @@ func TestSubscribeEveryPaces(t *testing.T) {
 	select {
 	case <-ch2:
 		t.Error("signalled after unsubscribing")
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(300 * time.Millisecond):
 	}
 }
 
